@@ -1,0 +1,38 @@
+/** kube-proxy's effective configuration, as far as IPVS mode depends on it (kube-proxy-ipvs.md §5.1). */
+export interface KubeProxyConfig {
+  /** "ipvs", "iptables", "nftables"; "" means the platform default (iptables on Linux). */
+  mode: string;
+  /** ipvs.scheduler; "" means rr. */
+  scheduler: string;
+  syncPeriodSeconds: number;
+  minSyncPeriodSeconds: number;
+  excludeCIDRs: string[];
+  nodePortAddresses: string[];
+  strictARP: boolean;
+  tcpTimeoutSeconds: number;
+  tcpFinTimeoutSeconds: number;
+  udpTimeoutSeconds: number;
+  /** metricsBindAddress, e.g. "127.0.0.1:10249". */
+  metricsBindAddress: string;
+}
+
+export type KubeProxyConfigSource = 'configz' | 'configmap' | 'defaults';
+
+export const KUBE_PROXY_DEFAULTS: KubeProxyConfig = {
+  mode: '',
+  scheduler: '',
+  syncPeriodSeconds: 30,
+  minSyncPeriodSeconds: 0,
+  excludeCIDRs: [],
+  nodePortAddresses: [],
+  strictARP: false,
+  tcpTimeoutSeconds: 0,
+  tcpFinTimeoutSeconds: 0,
+  udpTimeoutSeconds: 0,
+  metricsBindAddress: '127.0.0.1:10249',
+};
+
+/** The scheduler kube-proxy actually uses: ipvs.scheduler, empty → rr. */
+export function effectiveScheduler(config: KubeProxyConfig): string {
+  return config.scheduler === '' ? 'rr' : config.scheduler;
+}

@@ -1,0 +1,65 @@
+import type { AddressFamily, Protocol } from '../ipvs/types.js';
+import type { ServicePortRef } from '../drift/types.js';
+
+/** Which of kube-proxy's virtual-server kinds this is (kube-proxy-ipvs.md §1). */
+export type VirtualServerRole = 'cluster-ip' | 'external-ip' | 'load-balancer' | 'node-port';
+
+export interface ExpectedRealServer {
+  address: string;
+  port: number;
+  /** kube-proxy always programs masq with weight 1 (§2.4). */
+  weight: 1;
+  /** Endpoint condition, for messages: ready, or serving+terminating fallback. */
+  terminatingFallback: boolean;
+  /** Endpoint's node, when known (for messages). */
+  nodeName: string | null;
+}
+
+export interface ExpectedVirtualServer {
+  key: string;
+  family: AddressFamily;
+  protocol: Protocol;
+  address: string;
+  port: number;
+  role: VirtualServerRole;
+  scheduler: string;
+  /** Expected IP_VS_SVC_F_* bits without the hashed bit: persistent 0x1, mh-port 0x10. */
+  flagBits: number;
+  /** Persistence timeout in seconds (0 unless ClientIP affinity). */
+  timeout: number;
+  /** /32 or /128. */
+  netmask: number;
+  service: ServicePortRef;
+  /** true when the real-server set came from the Local traffic policy (local endpoints). */
+  localOnly: boolean;
+  /** Sorted by address, then port. Empty is expected in some cases (§2.5) — never drift by itself. */
+  realServers: ExpectedRealServer[];
+}
+
+export interface DesiredState {
+  /** Sorted by key. */
+  virtualServers: ExpectedVirtualServer[];
+  /** Addresses kube-proxy binds to kube-ipvs0 (§1.3), canonical text, sorted. */
+  kubeIpvs0Addresses: string[];
+  /** ipvs.excludeCIDRs: virtual servers inside these are never kube-proxy's to manage. */
+  excludeCIDRs: string[];
+  /** Families this node proxies (a family with no node address and no Service is still listed if configured). */
+  families: AddressFamily[];
+}
+
+/** Facts about this node that the desired state depends on. */
+export interface NodeFacts {
+  /** kube-proxy's node name (hostname-override / spec.nodeName). */
+  name: string;
+  /** topology.kubernetes.io/zone of the Node object, or null. */
+  zone: string | null;
+  /** Every address on every interface, for NodePort virtual servers (§1.2). */
+  interfaces: NodeInterface[];
+}
+
+export interface NodeInterface {
+  name: string;
+  /** Canonical address text and prefix length. */
+  addresses: { address: string; prefixLength: number; family: AddressFamily }[];
+  loopback: boolean;
+}

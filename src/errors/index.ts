@@ -1,0 +1,54 @@
+/**
+ * One error base class with a stable code, the operation that failed and its cause.
+ * Every code is listed in ERROR_CODES with the operator's remedy; the README's error table
+ * is checked against this list by a test.
+ */
+
+export const ERROR_CODES = {
+  IPVS_UNAVAILABLE: 'The IPVS generic-netlink family is not registered: ip_vs is not loaded. Load it with `modprobe ip_vs` and make it persistent in /etc/modules-load.d/ipvs.conf.',
+  IPVS_PERMISSION_DENIED: 'The kernel refused an IPVS netlink command: the process needs CAP_NET_ADMIN in the initial user namespace (and hostNetwork to see the node\'s table).',
+  LIBNL_UNAVAILABLE: 'libnl-3 / libnl-genl-3 (libnl-3.so.200, libnl-genl-3.so.200) or the koffi FFI module could not be loaded. Install libnl-3-200 and libnl-genl-3-200.',
+  NETLINK_IO: 'A netlink socket operation failed (socket, connect, send or receive).',
+  NETLINK_DECODE: 'A netlink reply could not be decoded (truncated or malformed message or attribute).',
+  NETLINK_PROTOCOL: 'The kernel answered a netlink request with an unexpected error or sequence.',
+  IPVS_DUMP_RETRIES_EXHAUSTED: 'The IPVS table kept changing or overflowing the socket while being read; retries were exhausted.',
+  BAD_FLAG: 'A command-line flag or environment variable is unknown or has an invalid value.',
+  FILE_UNREADABLE: 'A file given on the command line could not be read.',
+  CLUSTER_STATE_INVALID: 'The cluster state file is not a Kubernetes List / YAML stream of Services, EndpointSlices, Nodes and ConfigMaps.',
+  NODE_NOT_FOUND: 'The node name given with --node-name (or NODE_NAME) is not among the cluster\'s Nodes.',
+  KUBE_API_ERROR: 'The Kubernetes API could not be reached or answered with an error.',
+  PROC_UNREADABLE: 'A /proc or /sys file could not be read.',
+  KUBE_PROXY_PROBE_FAILED: 'kube-proxy\'s metrics endpoint (/proxyMode, /configz) could not be queried.',
+  INTERNAL: 'An unexpected internal error; please report it with the log line.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class SentinelError extends Error {
+  readonly code: ErrorCode;
+  /** What was being done, e.g. "resolve IPVS family" or "read /proc/modules". */
+  readonly op: string;
+
+  constructor(code: ErrorCode, op: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SentinelError';
+    this.code = code;
+    this.op = op;
+  }
+
+  /** One line for a person: "IPVS_UNAVAILABLE (resolve IPVS family): …". */
+  toLine(): string {
+    return `${this.code} (${this.op}): ${this.message}`;
+  }
+}
+
+export function isSentinelError(value: unknown, code?: ErrorCode): value is SentinelError {
+  return value instanceof SentinelError && (code === undefined || value.code === code);
+}
+
+/** Wrap anything thrown into a SentinelError, keeping SentinelErrors as they are. */
+export function toSentinelError(value: unknown, code: ErrorCode, op: string): SentinelError {
+  if (value instanceof SentinelError) return value;
+  const message = value instanceof Error ? value.message : String(value);
+  return new SentinelError(code, op, message, { cause: value });
+}
