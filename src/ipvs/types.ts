@@ -93,6 +93,8 @@ export interface IpvsSnapshot {
   timeouts: IpvsTimeouts | null;
   /** Sorted by key. */
   services: VirtualServer[];
+  /** Attribute types the decoder did not know (a newer kernel), e.g. "service:13"; kept, not dropped. */
+  unknownAttributes: string[];
 }
 
 export const SVC_FLAG = {

@@ -1,0 +1,243 @@
+/**
+ * Reads the whole IPVS table over generic netlink: one GET_SERVICE dump, one GET_DEST dump per
+ * service, GET_INFO and GET_CONFIG (shared/spec/ipvs-genetlink.md §3). The socket is injected, so
+ * the same code runs against libnl in production and against recorded datagrams in tests.
+ *
+ * IPVS never sets NLM_F_DUMP_INTR, so consistency is checked here: the service list is dumped
+ * again after the destinations, and a changed list means the table moved under us — retry.
+ */
+import { SentinelError } from '../errors/index.js';
+import { ERRNO, NetlinkError } from '../netlink/errors.js';
+import type { GenericNetlinkSocket } from '../netlink/libnl.js';
+import {
+  encodeRequest,
+  messageStatus,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_NOOP,
+  NLMSG_OVERRUN,
+  parseGenl,
+  parseMessages,
+  type GenlMessage,
+} from '../netlink/message.js';
+import { compareAddresses } from '../util/ip.js';
+import { decodeDestMessage, decodeInfo, decodeServiceMessage, decodeTimeouts, realServerKey, type DecodedService } from './codec.js';
+import { IPVS_CMD, IPVS_CMD_ATTR, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './constants.js';
+import type { IpvsInfo, IpvsSnapshot, IpvsTimeouts, RealServer, VirtualServer } from './types.js';
+
+export interface IpvsReaderOptions {
+  /** Opens a connected generic-netlink socket (libnl in production, a replay in tests). */
+  open: () => GenericNetlinkSocket;
+  /** Monotonic milliseconds, for durationMs. */
+  monotonicMs?: () => number;
+  /** Wall clock, for readAt. */
+  now?: () => Date;
+  /** Whole-table attempts before giving up on a table that keeps changing or overflowing. */
+  maxAttempts?: number;
+  /** Give the event loop a turn after this many destination dumps (HTTP stays responsive). */
+  yieldEvery?: number;
+}
+
+/** Upper bound on datagrams for one request: far above any real table, so a looping peer cannot hang us. */
+const MAX_DATAGRAMS_PER_REQUEST = 1_000_000;
+
+export class IpvsReader {
+  private socket: GenericNetlinkSocket | null = null;
+  private familyId: number | null = null;
+  private seq = 0;
+  private readonly maxAttempts: number;
+  private readonly yieldEvery: number;
+  private readonly monotonicMs: () => number;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: IpvsReaderOptions) {
+    this.maxAttempts = options.maxAttempts ?? 4;
+    this.yieldEvery = options.yieldEvery ?? 256;
+    this.monotonicMs = options.monotonicMs ?? (() => performance.now());
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Whether the IPVS family resolves right now (the "runtime truth" of the module check). */
+  familyResolves(): boolean {
+    try {
+      this.ensureFamily();
+      return true;
+    } catch (err) {
+      if (err instanceof SentinelError && err.code === 'IPVS_UNAVAILABLE') return false;
+      throw err;
+    }
+  }
+
+  async read(): Promise<IpvsSnapshot> {
+    const started = this.monotonicMs();
+    const readAt = this.now();
+    let lastRetryable: NetlinkError | null = null;
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      try {
+        const result = await this.readOnce();
+        if (result) {
+          return { readAt, durationMs: Math.round((this.monotonicMs() - started) * 1000) / 1000, ...result };
+        }
+        lastRetryable = new NetlinkError('IPVS_DUMP_RETRIES_EXHAUSTED', 'dump IPVS table', 'the service list changed while destinations were read', {});
+      } catch (err) {
+        if (!(err instanceof NetlinkError)) throw err;
+        if (err.errno === ERRNO.ENOENT) {
+          // The family id went stale: ip_vs was reloaded. Resolve again.
+          this.reset();
+          lastRetryable = err;
+          continue;
+        }
+        if (!err.retryable) throw err;
+        this.reset();
+        lastRetryable = err;
+      }
+    }
+    throw new SentinelError(
+      'IPVS_DUMP_RETRIES_EXHAUSTED',
+      'dump IPVS table',
+      `no consistent IPVS table after ${this.maxAttempts} attempts: ${lastRetryable?.message ?? 'unknown cause'}`,
+      { cause: lastRetryable },
+    );
+  }
+
+  close(): void {
+    this.reset();
+  }
+
+  private reset(): void {
+    this.socket?.close();
+    this.socket = null;
+    this.familyId = null;
+  }
+
+  private ensureFamily(): { socket: GenericNetlinkSocket; family: number } {
+    if (!this.socket) this.socket = this.options.open();
+    if (this.familyId === null) {
+      const id = this.socket.resolveFamily(IPVS_GENL_NAME);
+      if (id === null) {
+        this.reset();
+        throw new SentinelError(
+          'IPVS_UNAVAILABLE',
+          'resolve IPVS family',
+          'the kernel has no IPVS generic-netlink family: the ip_vs module is not loaded. Run `modprobe ip_vs` and add it to /etc/modules-load.d/ipvs.conf',
+        );
+      }
+      this.familyId = id;
+    }
+    return { socket: this.socket, family: this.familyId };
+  }
+
+  /** One pass over the table; null when the service list changed during the pass. */
+  private async readOnce(): Promise<Omit<IpvsSnapshot, 'readAt' | 'durationMs'> | null> {
+    const unknown = new Set<string>();
+    const info = this.getInfo();
+    const timeouts = this.getTimeouts();
+    const decoded = this.dumpServices(unknown);
+    const services = new Map<string, VirtualServer>();
+    let dumps = 0;
+    for (const { service, identity } of decoded) {
+      if (services.has(service.key)) continue; // a dump may repeat an entry across batches
+      const destinations = new Map<string, RealServer>();
+      const replies = this.request(IPVS_CMD.GET_DEST, true, [{ type: IPVS_CMD_ATTR.SERVICE, nested: identity }]);
+      for (const reply of replies) {
+        if (reply.cmd !== IPVS_CMD.NEW_DEST) continue;
+        const dest = decodeDestMessage(reply.attributes, service.family, unknown);
+        destinations.set(realServerKey(dest), dest);
+      }
+      service.destinations = [...destinations.values()].sort(compareRealServers);
+      services.set(service.key, service);
+      if (++dumps % this.yieldEvery === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    const again = new Set(this.dumpServices(undefined).map((d) => d.service.key));
+    if (again.size !== services.size || [...services.keys()].some((k) => !again.has(k))) return null;
+    return {
+      info,
+      timeouts,
+      services: [...services.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+      unknownAttributes: [...unknown].sort(),
+    };
+  }
+
+  private dumpServices(unknown: Set<string> | undefined): DecodedService[] {
+    return this.request(IPVS_CMD.GET_SERVICE, true)
+      .filter((m) => m.cmd === IPVS_CMD.NEW_SERVICE)
+      .map((m) => decodeServiceMessage(m.attributes, unknown));
+  }
+
+  private getInfo(): IpvsInfo | null {
+    const reply = this.request(IPVS_CMD.GET_INFO, false).find((m) => m.cmd === IPVS_CMD.SET_INFO);
+    return reply ? decodeInfo(reply.attributes) : null;
+  }
+
+  private getTimeouts(): IpvsTimeouts | null {
+    const reply = this.request(IPVS_CMD.GET_CONFIG, false).find((m) => m.cmd === IPVS_CMD.SET_CONFIG);
+    return reply ? decodeTimeouts(reply.attributes) : null;
+  }
+
+  /**
+   * Send one request and collect its generic-netlink replies: until NLMSG_DONE for a dump, until
+   * the ACK for a doit request (sent with NLM_F_ACK). Messages of other sequences are skipped.
+   */
+  private request(cmd: number, dump: boolean, attributes: Parameters<typeof encodeRequest>[0]['attributes'] = []): GenlMessage[] {
+    const { socket, family } = this.ensureFamily();
+    this.seq = (this.seq % 0xfffffffe) + 1;
+    const seq = this.seq;
+    const op = `${dump ? 'dump' : 'request'} IPVS command ${cmd}`;
+    socket.send(
+      encodeRequest({
+        type: family,
+        flags: NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK),
+        seq,
+        genl: { cmd, version: IPVS_GENL_VERSION },
+        attributes,
+      }),
+    );
+    const replies: GenlMessage[] = [];
+    for (let datagrams = 0; datagrams < MAX_DATAGRAMS_PER_REQUEST; datagrams++) {
+      for (const message of parseMessages(socket.receive(), `reply to ${op}`)) {
+        if (message.seq !== seq || message.pid !== socket.localPort) continue;
+        if (message.flags & NLM_F_DUMP_INTR) {
+          throw new NetlinkError('NETLINK_PROTOCOL', op, 'the dump was interrupted (NLM_F_DUMP_INTR)', { libnlCode: -33 });
+        }
+        switch (message.type) {
+          case NLMSG_NOOP:
+            continue;
+          case NLMSG_OVERRUN:
+            throw new NetlinkError('NETLINK_IO', op, 'the kernel reported a netlink overrun (data lost)', { errno: ERRNO.ENOBUFS });
+          case NLMSG_ERROR: {
+            const status = messageStatus(message, `reply to ${op}`);
+            if (status === 0) return replies; // ACK
+            throw kernelRefusal(op, -status);
+          }
+          case NLMSG_DONE:
+            return replies;
+          default:
+            if (message.type === family) replies.push(parseGenl(message, `reply to ${op}`));
+        }
+      }
+    }
+    throw new NetlinkError('NETLINK_PROTOCOL', op, `no end of reply after ${MAX_DATAGRAMS_PER_REQUEST} datagrams`, {});
+  }
+}
+
+function kernelRefusal(op: string, errno: number): NetlinkError {
+  if (errno === ERRNO.EPERM) {
+    return new NetlinkError(
+      'IPVS_PERMISSION_DENIED',
+      op,
+      'the kernel refused the IPVS netlink command (EPERM): every IPVS command, reads included, needs CAP_NET_ADMIN in the initial user namespace — run as root or grant NET_ADMIN (no user-namespaced pod), with hostNetwork',
+      { errno },
+    );
+  }
+  return new NetlinkError('NETLINK_PROTOCOL', op, `the kernel answered errno ${errno} (${ERRNO_NAMES.get(errno) ?? 'unknown'})`, { errno });
+}
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(ERRNO).map(([name, n]) => [n, name]));
+
+function compareRealServers(a: RealServer, b: RealServer): number {
+  return compareAddresses(a.address, b.address) || a.port - b.port;
+}
