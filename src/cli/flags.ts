@@ -1,0 +1,194 @@
+/**
+ * Command-line flags of interface.md. Every flag can also come from IPVS_SENTINEL_<FLAG_IN_CAPS>
+ * (flags win). Pure: argv and env in, typed options or one clear BAD_FLAG error out.
+ */
+import { SentinelError } from '../errors/index.js';
+import { parseDuration } from '../util/duration.js';
+
+export const COMMANDS = ['serve', 'check', 'ipvs', 'modules'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export interface Options {
+  listen: { host: string; port: number };
+  nodeName: string | null;
+  kubeconfig: string | null;
+  clusterState: string | null;
+  pollIntervalMs: number;
+  graceMs: number;
+  scheduler: string | null;
+  kubeProxyUrl: string;
+  procRoot: string;
+  modulesDir: string;
+  output: 'table' | 'json';
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  backendMetrics: boolean;
+}
+
+interface FlagSpec {
+  name: string;
+  kind: 'string' | 'boolean';
+  default: string | null;
+  help: string;
+  /** Environment variables consulted after IPVS_SENTINEL_<NAME>, e.g. NODE_NAME. */
+  alsoEnv?: string[];
+}
+
+export const FLAGS: readonly FlagSpec[] = [
+  { name: 'listen', kind: 'string', default: '0.0.0.0:9742', help: 'HTTP address for serve (host:port; [::1]:9742 for IPv6)' },
+  { name: 'node-name', kind: 'string', default: null, alsoEnv: ['NODE_NAME'], help: "this node's name, as kube-proxy knows it (for NodePort addresses and Local traffic policies)" },
+  { name: 'kubeconfig', kind: 'string', default: null, help: 'kubeconfig file (default: in-cluster, else ~/.kube/config)' },
+  { name: 'cluster-state', kind: 'string', default: null, help: 'offline mode: Services, EndpointSlices, Nodes (and the kube-proxy ConfigMap) from `kubectl get ... -A -o yaml` instead of the API' },
+  { name: 'poll-interval', kind: 'string', default: '10s', help: 'how often IPVS, modules, sysctls and kube-proxy are read' },
+  { name: 'grace', kind: 'string', default: '30s', help: 'how long a difference must persist before it is confirmed drift; 0s confirms at once' },
+  { name: 'scheduler', kind: 'string', default: null, help: 'expected IPVS scheduler (default: kube-proxy /configz, else the kube-proxy ConfigMap, else rr)' },
+  { name: 'kube-proxy-url', kind: 'string', default: 'http://127.0.0.1:10249', help: "kube-proxy's metrics address (/proxyMode, /configz)" },
+  { name: 'proc-root', kind: 'string', default: '/proc', help: 'where /proc is mounted (modules, sysctls, osrelease)' },
+  { name: 'modules-dir', kind: 'string', default: '/lib/modules', help: 'where <release>/modules.builtin is read' },
+  { name: 'output', kind: 'string', default: 'table', help: 'table or json (check, ipvs, modules)' },
+  { name: 'log-level', kind: 'string', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent; logs are JSON lines on stdout' },
+  { name: 'backend-metrics', kind: 'boolean', default: 'true', help: 'per-real-server metric series; false for very large tables' },
+];
+
+export function envName(flag: string): string {
+  return `IPVS_SENTINEL_${flag.toUpperCase().replaceAll('-', '_')}`;
+}
+
+export interface ParsedCommandLine {
+  command: Command | null;
+  help: boolean;
+  version: boolean;
+  options: Options;
+}
+
+function bad(message: string): SentinelError {
+  return new SentinelError('BAD_FLAG', 'parse command line', message);
+}
+
+function parseBoolean(name: string, value: string): boolean {
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw bad(`--${name} takes true or false, not "${value}"`);
+}
+
+function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw bad(`--listen takes host:port (e.g. 0.0.0.0:9742 or [::]:9742), not "${value}"`);
+  return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : (m[2] ?? '0.0.0.0')), port };
+}
+
+function parseDurationFlag(name: string, value: string, allowZero: boolean): number {
+  const ms = parseDuration(value);
+  if (ms === null || ms < 0 || (!allowZero && ms === 0)) {
+    throw bad(`--${name} takes a duration such as 500ms, 10s or 1m30s${allowZero ? '' : ' (greater than 0)'}, not "${value}"`);
+  }
+  return ms;
+}
+
+export function parseCommandLine(argv: readonly string[], env: Record<string, string | undefined>): ParsedCommandLine {
+  const given = new Map<string, string>();
+  let command: Command | null = null;
+  let help = false;
+  let version = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (arg === '--version') {
+      version = true;
+      continue;
+    }
+    if (arg.startsWith('--')) {
+      const eq = arg.indexOf('=');
+      const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
+      const spec = FLAGS.find((f) => f.name === name);
+      if (!spec) throw bad(`unknown flag --${name} (see ipvs-sentinel --help)`);
+      let value: string;
+      if (eq >= 0) value = arg.slice(eq + 1);
+      else if (spec.kind === 'boolean') value = 'true';
+      else {
+        const next = argv[i + 1];
+        if (next === undefined || next.startsWith('--')) throw bad(`--${name} needs a value`);
+        value = next;
+        i++;
+      }
+      if (given.has(name)) throw bad(`--${name} is given more than once`);
+      given.set(name, value);
+      continue;
+    }
+    if (command === null && (COMMANDS as readonly string[]).includes(arg)) {
+      command = arg as Command;
+      continue;
+    }
+    throw bad(command === null ? `unknown command "${arg}" (commands: ${COMMANDS.join(', ')})` : `unexpected argument "${arg}"`);
+  }
+
+  const value = (name: string): string | null => {
+    const spec = FLAGS.find((f) => f.name === name);
+    if (!spec) throw new Error(`no flag ${name}`);
+    const fromFlag = given.get(name);
+    if (fromFlag !== undefined) return fromFlag;
+    for (const key of [envName(name), ...(spec.alsoEnv ?? [])]) {
+      const v = env[key];
+      if (v !== undefined && v !== '') return v;
+    }
+    return spec.default;
+  };
+  const required = (name: string): string => value(name) ?? '';
+
+  const output = required('output');
+  if (output !== 'table' && output !== 'json') throw bad(`--output takes table or json, not "${output}"`);
+  const logLevel = required('log-level');
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+  if (!(levels as readonly string[]).includes(logLevel)) throw bad(`--log-level takes one of ${levels.join(', ')}, not "${logLevel}"`);
+  const kubeProxyUrl = required('kube-proxy-url');
+  if (!/^https?:\/\/[^/\s]+\/?$/.test(kubeProxyUrl)) throw bad(`--kube-proxy-url takes http://host:port, not "${kubeProxyUrl}"`);
+  const scheduler = value('scheduler');
+  if (scheduler !== null && !/^[a-z0-9]{1,15}$/.test(scheduler)) throw bad(`--scheduler takes an IPVS scheduler name such as rr, wrr, lc, sh or mh, not "${scheduler}"`);
+  const nodeName = value('node-name');
+
+  return {
+    command,
+    help,
+    version,
+    options: {
+      listen: parseListen(required('listen')),
+      nodeName: nodeName === null ? null : nodeName.toLowerCase(),
+      kubeconfig: value('kubeconfig'),
+      clusterState: value('cluster-state'),
+      pollIntervalMs: parseDurationFlag('poll-interval', required('poll-interval'), false),
+      graceMs: parseDurationFlag('grace', required('grace'), true),
+      scheduler,
+      kubeProxyUrl: kubeProxyUrl.replace(/\/$/, ''),
+      procRoot: required('proc-root'),
+      modulesDir: required('modules-dir'),
+      output,
+      logLevel: logLevel as Options['logLevel'],
+      backendMetrics: parseBoolean('backend-metrics', required('backend-metrics')),
+    },
+  };
+}
+
+export function usage(): string {
+  const lines = [
+    'ipvs-sentinel — does this node\'s IPVS table match what kube-proxy should have programmed?',
+    '',
+    'Usage: ipvs-sentinel <command> [flags]',
+    '',
+    'Commands:',
+    '  serve     the DaemonSet agent: poll IPVS, watch the cluster, serve /healthz /ipvs /drift /modules /metrics',
+    '  check     one-shot verdict: modules, IPVS table annotated with Services, drift (exit 0 ok, 1 drift, 2 error)',
+    '  ipvs      dump the live IPVS table like `ipvsadm -Ln --stats` (exit 0, or 2 on error)',
+    '  modules   kernel-module check only (exit 0 ok, 1 missing, 2 error)',
+    '',
+    'Flags (each also read from IPVS_SENTINEL_<FLAG_IN_CAPS>; flags win):',
+  ];
+  for (const f of FLAGS) {
+    const def = f.default === null ? '' : ` (default ${f.default})`;
+    lines.push(`  --${f.name.padEnd(16)} ${f.help}${def}`);
+  }
+  lines.push('', 'Durations are written as kubectl writes them: 500ms, 2s, 1m30s, 0s.');
+  return lines.join('\n') + '\n';
+}

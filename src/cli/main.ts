@@ -1,0 +1,54 @@
+/** The `ipvs-sentinel` command line: parse flags, run one command, map errors to exit codes. */
+import { readFileSync } from 'node:fs';
+import { SentinelError } from '../errors/index.js';
+import { createIpvsReader } from '../wiring.js';
+import { parseCommandLine, usage, type ParsedCommandLine } from './flags.js';
+import { processIo, type Io } from './io.js';
+import { runIpvs } from './ipvs.js';
+
+/** Exit code for "could not run" (bad flags, no IPVS access, unreadable input). */
+export const EXIT_ERROR = 2;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let parsed: ParsedCommandLine;
+  try {
+    parsed = parseCommandLine(argv, io.env);
+  } catch (err) {
+    return reportError(err, io);
+  }
+  if (parsed.version) {
+    io.stdout(`ipvs-sentinel ${packageVersion()}\n`);
+    return 0;
+  }
+  if (parsed.help || parsed.command === null) {
+    io.stdout(usage());
+    return parsed.help ? 0 : EXIT_ERROR;
+  }
+  try {
+    switch (parsed.command) {
+      case 'ipvs':
+        return await runIpvs(parsed.options, io, createIpvsReader());
+      case 'modules':
+      case 'check':
+      case 'serve':
+        throw new SentinelError('BAD_FLAG', 'run command', `the ${parsed.command} command is not available in this build`);
+    }
+  } catch (err) {
+    return reportError(err, io);
+  }
+}
+
+function reportError(err: unknown, io: Io): number {
+  if (err instanceof SentinelError) {
+    io.stderr(`ipvs-sentinel: ${err.toLine()}\n`);
+  } else {
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    io.stderr(`ipvs-sentinel: INTERNAL: ${text}\n`);
+  }
+  return EXIT_ERROR;
+}

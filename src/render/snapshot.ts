@@ -1,0 +1,97 @@
+/** The snapshot schema of interface.md (`/ipvs`, `ipvs-sentinel ipvs --output json`). */
+import type { ServicePortRef } from '../drift/types.js';
+import { SVC_FLAG, type IpvsSnapshot, type IpvsStats, type RealServer, type VirtualServer } from '../ipvs/types.js';
+
+/** Names a virtual server's Service, when known (from the desired state). */
+export type ServiceLookup = (virtualServerKey: string) => ServicePortRef | null;
+
+/** Service flags as ipvsadm -b and the contract name them; scheduler flags depend on the scheduler. */
+export function serviceFlagNames(vs: Pick<VirtualServer, 'flagBits' | 'scheduler'>): string[] {
+  const names: string[] = [];
+  const bits = vs.flagBits;
+  if (bits & SVC_FLAG.persistent) names.push('persistent');
+  if (bits & SVC_FLAG.hashed) names.push('hashed');
+  if (bits & SVC_FLAG.onePacket) names.push('one-packet');
+  const prefix = vs.scheduler === 'sh' || vs.scheduler === 'mh' ? vs.scheduler : null;
+  if (bits & SVC_FLAG.sched1) names.push(prefix ? `${prefix}-fallback` : 'flag-1');
+  if (bits & SVC_FLAG.sched2) names.push(prefix ? `${prefix}-port` : 'flag-2');
+  if (bits & SVC_FLAG.sched3) names.push('flag-3');
+  return names;
+}
+
+function statsJson(s: IpvsStats): Record<keyof IpvsStats, bigint> {
+  return {
+    conns: s.conns,
+    inPkts: s.inPkts,
+    outPkts: s.outPkts,
+    inBytes: s.inBytes,
+    outBytes: s.outBytes,
+    cps: s.cps,
+    inPps: s.inPps,
+    outPps: s.outPps,
+    inBps: s.inBps,
+    outBps: s.outBps,
+  };
+}
+
+function destinationJson(rs: RealServer): Record<string, unknown> {
+  return {
+    address: rs.address,
+    port: rs.port,
+    forward: rs.forward,
+    weight: rs.weight,
+    upperThreshold: rs.upperThreshold,
+    lowerThreshold: rs.lowerThreshold,
+    activeConns: rs.activeConns,
+    inactiveConns: rs.inactiveConns,
+    persistentConns: rs.persistentConns,
+    stats: statsJson(rs.stats),
+    addressFamily: rs.addressFamily,
+    tunnel: rs.tunnel,
+  };
+}
+
+export function virtualServerJson(vs: VirtualServer, lookup?: ServiceLookup): Record<string, unknown> {
+  return {
+    key: vs.key,
+    family: vs.family,
+    protocol: vs.protocol,
+    address: vs.address,
+    port: vs.port,
+    fwmark: vs.fwmark,
+    scheduler: vs.scheduler,
+    persistent: vs.persistent,
+    timeout: vs.timeout,
+    netmask: vs.netmask,
+    flags: serviceFlagNames(vs),
+    pe: vs.pe,
+    stats: statsJson(vs.stats),
+    service: lookup?.(vs.key) ?? null,
+    destinations: vs.destinations.map(destinationJson),
+  };
+}
+
+export interface SnapshotJsonOptions {
+  node: string | null;
+  lookup?: ServiceLookup;
+  /** Keep only virtual servers of this Service ("namespace/name"). */
+  service?: string;
+}
+
+/** The snapshot as a JSON-ready object (bigint counters; write it with stringifyJson). */
+export function snapshotJson(snapshot: IpvsSnapshot, options: SnapshotJsonOptions): Record<string, unknown> {
+  const services = snapshot.services.filter((vs) => {
+    if (options.service === undefined) return true;
+    const ref = options.lookup?.(vs.key);
+    return ref !== null && ref !== undefined && `${ref.namespace}/${ref.name}` === options.service;
+  });
+  const out: Record<string, unknown> = {
+    node: options.node,
+    readAt: snapshot.readAt.toISOString(),
+    durationMs: snapshot.durationMs,
+    ipvs: { info: snapshot.info, timeouts: snapshot.timeouts },
+    services: services.map((vs) => virtualServerJson(vs, options.lookup)),
+  };
+  if (snapshot.unknownAttributes.length > 0) out.unknownAttributes = snapshot.unknownAttributes;
+  return out;
+}
