@@ -27,7 +27,7 @@ const FORWARD_WORD: Record<RealServer['forward'], string> = {
 };
 
 const STATS_HEADER = ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'];
-const COL = { left: 44, forward: 8, weight: 7, active: 11, inactive: 10, num: 12 };
+const COL = { left: 44, forward: 16, weight: 7, active: 11, inactive: 10, num: 12 };
 
 function statCells(s: VirtualServer['stats']): string {
   return [s.conns, s.inPkts, s.outPkts, s.inBytes, s.outBytes].map((n) => n.toString().padStart(COL.num)).join('');
