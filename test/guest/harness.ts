@@ -132,6 +132,7 @@ guest_node_network() {
   ip -6 addr add fd00:244::1/64 dev eth0 nodad 2>/dev/null || true
   ip link set eth0 up
 }
+export -f guest_node_network
 `;
 
 export async function runInGuest(options: GuestOptions): Promise<GuestResult> {

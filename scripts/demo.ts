@@ -1,0 +1,13 @@
+/** Boots the real-IPVS guest, runs the demo script in it and streams what it shows. */
+import { runInGuest } from '../test/guest/harness.js';
+
+console.log('Booting a Debian kernel with IPVS under QEMU (software emulation, ~15 s)…');
+const result = await runInGuest({ script: 'bash scripts/demo-guest.sh', timeoutMs: 240_000 });
+process.stdout.write(result.stdout);
+if (result.exitCode !== 0) {
+  process.stderr.write(result.stderr);
+  if (result.exitCode === null) process.stderr.write(result.console.slice(-3000));
+  console.error(`demo failed (exit ${String(result.exitCode)})`);
+  process.exit(1);
+}
+console.log(`\nDemo finished in ${(result.durationMs / 1000).toFixed(1)} s.`);
