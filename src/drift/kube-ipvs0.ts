@@ -1,0 +1,70 @@
+/** kube-ipvs0: the dummy device that holds every Service VIP kube-proxy binds (kube-proxy-ipvs.md §1.3). */
+import type { AddressFamily } from '../ipvs/types.js';
+import { type Cidr, canonicalAddress, cidrContains, parseCidr } from '../util/ip.js';
+import type { Finding } from './types.js';
+
+/** The device as read from the node, or null when it could not be read (no finding then). */
+export interface KubeIpvs0Observed {
+  present: boolean;
+  /** Addresses on the device, with or without "/prefix". */
+  addresses: string[];
+}
+
+const LINK_LOCAL = parseCidr('fe80::/10') as Cidr;
+
+/**
+ * Compare the addresses kube-proxy wants on kube-ipvs0 with the device. Only the given families are
+ * judged (each proxier manages its own), and IPv6 link-local addresses are ignored as kube-proxy does.
+ */
+export function diffKubeIpvs0(expectedAddresses: readonly string[], actual: KubeIpvs0Observed | null, families: readonly AddressFamily[]): Finding[] {
+  if (actual === null) return [];
+  const base = { virtualServer: null, realServer: null, service: null, selfHealing: true } as const;
+  if (!actual.present) {
+    return [
+      {
+        ...base,
+        kind: 'kube-ipvs0-missing',
+        severity: 'critical',
+        expected: { device: 'kube-ipvs0', present: true },
+        actual: { device: 'kube-ipvs0', present: false },
+        message: 'The kube-ipvs0 dummy device is missing, so no Service VIP is local and ClusterIP traffic is not accepted on this node; kube-proxy re-creates it on its next sync (ipvs.syncPeriod) — if it persists, check kube-proxy logs or restart kube-proxy on this node.',
+      },
+    ];
+  }
+  const own = new Set(families);
+  const inScope = (address: string): boolean => {
+    const family: AddressFamily = address.includes(':') ? 'inet6' : 'inet';
+    return own.has(family) && !(family === 'inet6' && cidrContains(LINK_LOCAL, address));
+  };
+  const normalise = (text: string): string => {
+    const bare = text.split('/')[0] ?? text;
+    return canonicalAddress(bare) ?? bare;
+  };
+  const expected = new Set(expectedAddresses.map(normalise).filter(inScope));
+  const present = new Set(actual.addresses.map(normalise).filter(inScope));
+
+  const findings: Finding[] = [];
+  for (const address of expected) {
+    if (present.has(address)) continue;
+    findings.push({
+      ...base,
+      kind: 'kube-ipvs0-address-missing',
+      severity: 'critical',
+      expected: address,
+      actual: null,
+      message: `Service address ${address} is not bound to kube-ipvs0, so traffic to it is not accepted locally on this node; kube-proxy binds it on its next sync (ipvs.syncPeriod) — if it persists, check kube-proxy logs or restart kube-proxy on this node.`,
+    });
+  }
+  for (const address of present) {
+    if (expected.has(address)) continue;
+    findings.push({
+      ...base,
+      kind: 'kube-ipvs0-address-unexpected',
+      severity: 'warning',
+      expected: null,
+      actual: address,
+      message: `Address ${address} on kube-ipvs0 belongs to no Service VIP kube-proxy should bind, and a bound address makes this node answer for it locally; kube-proxy removes it on its next sync (ipvs.syncPeriod) — if it persists, check kube-proxy logs or restart kube-proxy on this node.`,
+    });
+  }
+  return findings;
+}

@@ -1,0 +1,146 @@
+/**
+ * The drift report (interface.md, drift schema): status rule, deterministic order, and the JSON
+ * shape served at /drift and printed by `check --output json`.
+ */
+import { FINDING_KINDS, type DriftReport, type FindingKind, type ServicePortRef, type Severity, type TrackedFinding } from './types.js';
+
+/**
+ * Findings that do not come from comparing the IPVS table with the desired state. They stay in an
+ * `unknown` report (a missing ip_vs module is often *why* IPVS is unreadable); everything else is
+ * left out then, because a comparison against an unsynced cache or an unread table proves nothing.
+ */
+export const PREREQUISITE_KINDS: ReadonlySet<FindingKind> = new Set<FindingKind>(['module-missing', 'proxy-mode-mismatch', 'sysctl-mismatch']);
+
+export interface DriftReportInput {
+  node: string | null;
+  checkedAt: Date;
+  findings: readonly TrackedFinding[];
+  /** Set when there is no trustworthy comparison (cache not synced, IPVS unreadable): status unknown. */
+  unknownReason: string | null;
+}
+
+export function buildDriftReport(input: DriftReportInput): DriftReport {
+  const kept = input.unknownReason === null ? [...input.findings] : input.findings.filter((f) => PREREQUISITE_KINDS.has(f.kind));
+  const findings = kept.sort(compareFindings);
+  if (input.unknownReason !== null) {
+    return { node: input.node, checkedAt: input.checkedAt, status: 'unknown', reason: input.unknownReason, findings };
+  }
+  const drifting = findings.filter((f) => f.confirmed && f.severity !== 'info');
+  return {
+    node: input.node,
+    checkedAt: input.checkedAt,
+    status: drifting.length > 0 ? 'drift' : 'ok',
+    reason: drifting.length > 0 ? summarise(drifting) : null,
+    findings,
+  };
+}
+
+/** "2 confirmed findings: 1 critical (missing-virtual-server), 1 warning (scheduler-mismatch)". */
+function summarise(drifting: readonly TrackedFinding[]): string {
+  const parts: string[] = [];
+  for (const severity of ['critical', 'warning'] as const) {
+    const of = drifting.filter((f) => f.severity === severity);
+    if (of.length === 0) continue;
+    const kinds = [...new Set(of.map((f) => f.kind))].join(', ');
+    parts.push(`${of.length} ${severity} (${kinds})`);
+  }
+  return `${drifting.length} confirmed finding${drifting.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
+}
+
+const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
+
+/** Severity (critical first), kind (FINDING_KINDS order), virtual server, real server, id. */
+export function compareFindings(a: TrackedFinding, b: TrackedFinding): number {
+  return (
+    SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+    FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) ||
+    compareText(a.virtualServer, b.virtualServer) ||
+    compareText(a.realServer, b.realServer) ||
+    compareText(a.id, b.id)
+  );
+}
+
+/** null first, then code-unit order (locale-independent, so every node prints the same bytes). */
+function compareText(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a < b ? -1 : 1;
+}
+
+export interface DriftFindingJson {
+  kind: FindingKind;
+  severity: Severity;
+  virtualServer: string | null;
+  realServer: string | null;
+  service: ServicePortRef | null;
+  expected: JsonValue;
+  actual: JsonValue;
+  firstSeen: string;
+  confirmed: boolean;
+  message: string;
+  /** Extra fields (allowed by the contract): whether kube-proxy repairs it, and the stable id. */
+  selfHealing: boolean;
+  id: string;
+}
+
+export interface DriftReportJson {
+  node: string | null;
+  checkedAt: string;
+  status: DriftReport['status'];
+  reason: string | null;
+  findings: DriftFindingJson[];
+}
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** The drift schema object, keys in the schema's order and RFC 3339 timestamps. */
+export function driftReportToJson(report: DriftReport): DriftReportJson {
+  return {
+    node: report.node,
+    checkedAt: report.checkedAt.toISOString(),
+    status: report.status,
+    reason: report.reason,
+    findings: report.findings.map((f) => ({
+      kind: f.kind,
+      severity: f.severity,
+      virtualServer: f.virtualServer,
+      realServer: f.realServer,
+      service: f.service === null ? null : { namespace: f.service.namespace, name: f.service.name, port: f.service.port },
+      expected: toJsonValue(f.expected),
+      actual: toJsonValue(f.actual),
+      firstSeen: f.firstSeen.toISOString(),
+      confirmed: f.confirmed,
+      message: f.message,
+      selfHealing: f.selfHealing,
+      id: f.id,
+    })),
+  };
+}
+
+/** Pretty JSON text with a final newline, as `check --output json` prints it and golden files hold it. */
+export function formatDriftReportJson(report: DriftReport): string {
+  return `${JSON.stringify(driftReportToJson(report), null, 2)}\n`;
+}
+
+/** Make `expected`/`actual` safe for JSON.stringify: bigint → number (or string when too large), Date → RFC 3339. */
+function toJsonValue(value: unknown): JsonValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'bigint':
+      return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+    case 'object':
+      if (value === null) return null;
+      if (value instanceof Date) return value.toISOString();
+      if (Array.isArray(value)) return value.map(toJsonValue);
+      return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).map(([k, v]) => [k, toJsonValue(v)]));
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return null;
+  }
+}
