@@ -1,0 +1,404 @@
+/**
+ * The Kubernetes edge: client-node 1.4 ListWatch informers for Services, EndpointSlices, this Node and
+ * the kube-proxy ConfigMap, with kube-proxy's selectors (cmd/kube-proxy/app/server.go). Objects are
+ * handed on as JSON (wire shape); converting them to our model happens in convert.ts.
+ *
+ * What client-node 1.4 leaves to us (dist/cache.js, dist/watch.js):
+ * - a list or watch error fires 'error' and the informer stops for good (cache.js doneHandler): we
+ *   restart it with capped exponential backoff; it resumes the watch from its last resourceVersion;
+ * - 410 Gone (ERROR event or HTTP 410) clears the resourceVersion and relists by itself;
+ * - it never asks for bookmarks nor sets timeoutSeconds, and its 30 s client timeout is overwritten
+ *   (watch.js), so a half-open connection would hang forever: we add both, and abort a watch that
+ *   outlives its timeoutSeconds;
+ * - an exception thrown by an event handler is swallowed with the event (watch.js), so onChange is
+ *   guarded here.
+ */
+import type { KubeConfig, KubernetesListObject, KubernetesObject, V1ConfigMap, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, DiscoveryV1Api, ListWatch } from '@kubernetes/client-node';
+import { InstrumentedWatch, trimObject, type WatchHooks } from './instrumented-watch.js';
+import { LABEL_HEADLESS, LABEL_SERVICE_PROXY_NAME } from './model.js';
+
+export { makeKubeConfig } from './kubeconfig.js';
+
+export type ClusterResource = 'service' | 'endpointslice' | 'node' | 'configmap';
+export type ClusterEventType = 'add' | 'update' | 'delete';
+
+/** Objects are in their JSON wire shape (timestamps are strings, whatever the V1* typings say). */
+export type ClusterEvent =
+  | { type: ClusterEventType; resource: 'service'; object: V1Service }
+  | { type: ClusterEventType; resource: 'endpointslice'; object: V1EndpointSlice }
+  | { type: ClusterEventType; resource: 'node'; object: V1Node }
+  | { type: ClusterEventType; resource: 'configmap'; object: V1ConfigMap };
+
+type LogFn = (obj: Record<string, unknown>, msg: string) => void;
+export interface ClusterWatchLogger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+}
+
+export interface BackoffOptions {
+  initialMs?: number;
+  maxMs?: number;
+  factor?: number;
+  /** ± fraction of randomness on each delay, so a fleet of agents does not reconnect in step. */
+  jitter?: number;
+}
+
+export interface ClusterWatchOptions {
+  kubeConfig: KubeConfig;
+  nodeName: string;
+  logger?: ClusterWatchLogger;
+  onChange: (event: ClusterEvent) => void;
+  backoff?: BackoffOptions;
+  /** Server-side lifetime of one watch; default random 300–600 s, as client-go's reflector. */
+  watchTimeoutSeconds?: number;
+  /** How long past its timeoutSeconds a watch may stay open before it is taken for dead. Default 30 s. */
+  watchStallGraceMs?: number;
+  /** limit for chunked lists; default 500 as client-go's pager. */
+  listPageSize?: number;
+  kubeProxyConfigMap?: { namespace: string; name: string };
+  now?: () => Date;
+}
+
+export interface ResourceWatchStatus {
+  /** The first list has been delivered through onChange. */
+  synced: boolean;
+  resourceVersion: string;
+  lastContact: Date | null;
+  lastError: string | null;
+  lastErrorAt: Date | null;
+  /** First failure since the last successful contact; null while healthy. */
+  unreachableSince: Date | null;
+  /** Informer restarts after errors. */
+  restarts: number;
+  /** Full lists done (the first one, and relists after 410 Gone). */
+  lists: number;
+}
+
+export interface ClusterWatchStatus {
+  synced: boolean;
+  perResource: Record<ClusterResource, ResourceWatchStatus>;
+  /** The latest error of a resource that is currently failing; null when all are healthy. */
+  lastError: string | null;
+  /** The earliest unreachableSince among resources; null when all are healthy. */
+  unreachableSince: Date | null;
+}
+
+export interface ClusterWatch {
+  status(): ClusterWatchStatus;
+  /** Resolves once every resource has delivered its first list. */
+  whenSynced(): Promise<void>;
+  /** The informer's cache of one resource. */
+  cached(resource: ClusterResource): readonly KubernetesObject[];
+  stop(): Promise<void>;
+}
+
+/** kube-proxy's informer selector for Services and EndpointSlices (labels.Selector.String() order). */
+export const KUBE_PROXY_LABEL_SELECTOR = `!${LABEL_HEADLESS},!${LABEL_SERVICE_PROXY_NAME}`;
+
+const RESOURCES: readonly ClusterResource[] = ['service', 'endpointslice', 'node', 'configmap'];
+
+interface ResourceSpec<T extends KubernetesObject> {
+  resource: ClusterResource;
+  path: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  listPage: (limit: number | undefined, cont: string | undefined) => Promise<KubernetesListObject<T>>;
+  emit: (type: ClusterEventType, object: T) => void;
+}
+
+interface Shared {
+  kubeConfig: KubeConfig;
+  logger: ClusterWatchLogger | undefined;
+  now: () => Date;
+  backoff: Required<BackoffOptions>;
+  timeoutSeconds: () => number;
+  stallGraceMs: number;
+  pageSize: number;
+  onSynced: () => void;
+}
+
+function isGone(err: unknown): boolean {
+  return err instanceof ApiException && err.code === 410;
+}
+
+/** One line for a person; ApiException's own message carries every header. */
+export function describeError(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body = err.body as { message?: unknown } | string | undefined;
+    const detail = typeof body === 'object' && body !== null && typeof body.message === 'string' ? body.message : typeof body === 'string' ? body : '';
+    return `HTTP ${err.code}${detail ? `: ${detail}` : ''}`;
+  }
+  if (err instanceof Error) {
+    const status = (err as { statusCode?: unknown }).statusCode;
+    return typeof status === 'number' ? `HTTP ${status} ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+class ResourceWatch<T extends KubernetesObject> {
+  private readonly informer: ListWatch<T>;
+  private readonly watch: InstrumentedWatch;
+  private stopped = false;
+  private listApplied = false;
+  private failures = 0;
+  /** The stall guard aborted the watch: the abort error that follows is not news. */
+  private stalled = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  readonly state: ResourceWatchStatus = {
+    synced: false,
+    resourceVersion: '',
+    lastContact: null,
+    lastError: null,
+    lastErrorAt: null,
+    unreachableSince: null,
+    restarts: 0,
+    lists: 0,
+  };
+
+  constructor(
+    private readonly spec: ResourceSpec<T>,
+    private readonly shared: Shared,
+  ) {
+    const hooks: WatchHooks = {
+      starting: () => this.watchStarting(),
+      opened: () => this.contact(),
+      event: (phase, obj) => this.watchEvent(phase, obj),
+      stalled: () => {
+        this.stalled = true;
+        this.record(new Error(`watch still open ${shared.stallGraceMs} ms past its timeoutSeconds; connection taken for dead`));
+      },
+    };
+    this.watch = new InstrumentedWatch(shared.kubeConfig, hooks, shared.timeoutSeconds, shared.stallGraceMs, trimObject);
+    this.informer = new ListWatch<T>(spec.path, this.watch, () => this.list(), false, spec.labelSelector, spec.fieldSelector);
+    this.informer.on('add', (obj) => this.emit('add', obj));
+    this.informer.on('update', (obj) => this.emit('update', obj));
+    this.informer.on('delete', (obj) => this.emit('delete', obj));
+    this.informer.on('error', (err: unknown) => this.failed(err));
+  }
+
+  start(): void {
+    this.informer.start().catch((err: unknown) => this.failed(err));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    await this.informer.stop();
+    this.watch.abortAll();
+  }
+
+  cached(): readonly T[] {
+    return this.informer.list();
+  }
+
+  status(): ResourceWatchStatus {
+    return { ...this.state, resourceVersion: this.informer.latestResourceVersion() };
+  }
+
+  private emit(type: ClusterEventType, obj: T): void {
+    try {
+      this.spec.emit(type, obj);
+    } catch (err) {
+      this.shared.logger?.error({ resource: this.spec.resource, event: type, err: describeError(err) }, 'cluster event handler failed');
+    }
+  }
+
+  /** A full list, in pages; an expired continue token falls back to one unpaged list, as client-go's pager. */
+  private async list(): Promise<KubernetesListObject<T>> {
+    const { pageSize } = this.shared;
+    let page = await this.spec.listPage(pageSize, undefined);
+    const items: T[] = [...page.items];
+    while (page.metadata?._continue) {
+      try {
+        page = await this.spec.listPage(pageSize, page.metadata._continue);
+      } catch (err) {
+        if (!isGone(err)) throw err;
+        this.shared.logger?.info({ resource: this.spec.resource }, 'list continue token expired; listing without pages');
+        page = await this.spec.listPage(undefined, undefined);
+        items.length = 0;
+      }
+      for (const item of page.items) items.push(item);
+    }
+    this.contact();
+    this.state.lists++;
+    this.listApplied = true;
+    // The typed list is deserialized (Date timestamps, unknown fields dropped) but watch events are
+    // raw JSON: bring list items to the wire shape so consumers see one form.
+    const wire = items.map((item) => {
+      const obj = JSON.parse(JSON.stringify(item)) as T;
+      trimObject(obj);
+      return obj;
+    });
+    return { metadata: { resourceVersion: page.metadata?.resourceVersion ?? '' }, items: wire };
+  }
+
+  private watchStarting(): void {
+    this.stalled = false;
+    if (!this.listApplied) return;
+    this.listApplied = false;
+    if (!this.state.synced) {
+      this.state.synced = true;
+      this.shared.logger?.info({ resource: this.spec.resource, objects: this.informer.list().length }, 'cluster cache synced');
+      this.shared.onSynced();
+    }
+  }
+
+  private watchEvent(phase: string, obj: unknown): void {
+    this.contact();
+    if (phase !== 'ERROR') return;
+    const status = obj as { code?: unknown; reason?: unknown; message?: unknown };
+    const text = `watch ERROR ${String(status.code)} ${String(status.reason)}: ${String(status.message)}`;
+    if (status.code === 410) {
+      this.shared.logger?.info({ resource: this.spec.resource, reason: text }, 'resourceVersion expired; relisting');
+    } else {
+      this.state.lastError = text;
+      this.state.lastErrorAt = this.shared.now();
+    }
+  }
+
+  private contact(): void {
+    const now = this.shared.now();
+    this.state.lastContact = now;
+    this.failures = 0;
+    if (this.state.unreachableSince !== null) {
+      const downMs = now.getTime() - this.state.unreachableSince.getTime();
+      this.shared.logger?.info({ resource: this.spec.resource, downMs }, 'cluster watch recovered');
+      this.state.unreachableSince = null;
+    }
+  }
+
+  private record(err: unknown): void {
+    const now = this.shared.now();
+    this.state.lastError = describeError(err);
+    this.state.lastErrorAt = now;
+    if (this.state.unreachableSince === null) {
+      this.state.unreachableSince = now;
+      this.shared.logger?.warn({ resource: this.spec.resource, err: this.state.lastError }, 'cluster watch failing; retrying with backoff');
+    } else {
+      this.shared.logger?.debug({ resource: this.spec.resource, err: this.state.lastError }, 'cluster watch still failing');
+    }
+  }
+
+  /** client-node fired 'error': its informer has stopped and will not come back by itself. */
+  private failed(err: unknown): void {
+    if (this.stopped) return;
+    if (this.stalled) this.stalled = false;
+    else this.record(err);
+    if (this.restartTimer) return;
+    const { initialMs, maxMs, factor, jitter } = this.shared.backoff;
+    const base = Math.min(maxMs, initialMs * factor ** this.failures);
+    const delay = Math.max(0, base * (1 + jitter * (2 * Math.random() - 1)));
+    this.failures++;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopped) return;
+      this.state.restarts++;
+      this.start();
+    }, delay);
+  }
+}
+
+export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
+  const { kubeConfig, nodeName, onChange } = options;
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
+  const cm = options.kubeProxyConfigMap ?? { namespace: 'kube-system', name: 'kube-proxy' };
+  const nodeSelector = `metadata.name=${nodeName}`;
+  const cmSelector = `metadata.name=${cm.name}`;
+  const waiters: (() => void)[] = [];
+  const fixedTimeout = options.watchTimeoutSeconds;
+  const shared: Shared = {
+    kubeConfig,
+    logger: options.logger,
+    now: options.now ?? (() => new Date()),
+    backoff: { initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 0.2, ...options.backoff },
+    timeoutSeconds: () => fixedTimeout ?? 300 + Math.floor(Math.random() * 300),
+    stallGraceMs: options.watchStallGraceMs ?? 30_000,
+    pageSize: options.listPageSize ?? 500,
+    onSynced: () => {
+      if (!watches.every((w) => w.state.synced)) return;
+      for (const resolve of waiters.splice(0)) resolve();
+    },
+  };
+  const page = (limit: number | undefined, cont: string | undefined): { limit?: number; _continue?: string } => ({
+    ...(limit !== undefined ? { limit } : {}),
+    ...(cont !== undefined ? { _continue: cont } : {}),
+  });
+
+  const service = new ResourceWatch<V1Service>(
+    {
+      resource: 'service',
+      path: '/api/v1/services',
+      labelSelector: KUBE_PROXY_LABEL_SELECTOR,
+      listPage: (limit, cont) => core.listServiceForAllNamespaces({ labelSelector: KUBE_PROXY_LABEL_SELECTOR, ...page(limit, cont) }),
+      emit: (type, object) => onChange({ type, resource: 'service', object }),
+    },
+    shared,
+  );
+  const endpointslice = new ResourceWatch<V1EndpointSlice>(
+    {
+      resource: 'endpointslice',
+      path: '/apis/discovery.k8s.io/v1/endpointslices',
+      labelSelector: KUBE_PROXY_LABEL_SELECTOR,
+      listPage: (limit, cont) => discovery.listEndpointSliceForAllNamespaces({ labelSelector: KUBE_PROXY_LABEL_SELECTOR, ...page(limit, cont) }),
+      emit: (type, object) => onChange({ type, resource: 'endpointslice', object }),
+    },
+    shared,
+  );
+  const node = new ResourceWatch<V1Node>(
+    {
+      resource: 'node',
+      path: '/api/v1/nodes',
+      fieldSelector: nodeSelector,
+      listPage: (limit, cont) => core.listNode({ fieldSelector: nodeSelector, ...page(limit, cont) }),
+      emit: (type, object) => onChange({ type, resource: 'node', object }),
+    },
+    shared,
+  );
+  const configmap = new ResourceWatch<V1ConfigMap>(
+    {
+      resource: 'configmap',
+      path: `/api/v1/namespaces/${encodeURIComponent(cm.namespace)}/configmaps`,
+      fieldSelector: cmSelector,
+      listPage: (limit, cont) => core.listNamespacedConfigMap({ namespace: cm.namespace, fieldSelector: cmSelector, ...page(limit, cont) }),
+      emit: (type, object) => onChange({ type, resource: 'configmap', object }),
+    },
+    shared,
+  );
+  const byResource: Record<ClusterResource, ResourceWatch<V1Service> | ResourceWatch<V1EndpointSlice> | ResourceWatch<V1Node> | ResourceWatch<V1ConfigMap>> = {
+    service,
+    endpointslice,
+    node,
+    configmap,
+  };
+  const watches = RESOURCES.map((r) => byResource[r]);
+  for (const w of watches) w.start();
+
+  return {
+    status(): ClusterWatchStatus {
+      const perResource = Object.fromEntries(RESOURCES.map((r) => [r, byResource[r].status()])) as Record<ClusterResource, ResourceWatchStatus>;
+      const failing = RESOURCES.filter((r) => perResource[r].unreachableSince !== null);
+      const since = failing.map((r) => perResource[r].unreachableSince?.getTime() ?? Infinity);
+      const latest = failing.sort((a, b) => (perResource[b].lastErrorAt?.getTime() ?? 0) - (perResource[a].lastErrorAt?.getTime() ?? 0))[0];
+      return {
+        synced: RESOURCES.every((r) => perResource[r].synced),
+        perResource,
+        lastError: latest !== undefined ? `${latest}: ${perResource[latest].lastError ?? 'unknown error'}` : null,
+        unreachableSince: since.length > 0 ? new Date(Math.min(...since)) : null,
+      };
+    },
+    whenSynced(): Promise<void> {
+      if (watches.every((w) => w.state.synced)) return Promise.resolve();
+      return new Promise((resolve) => waiters.push(resolve));
+    },
+    cached(resource: ClusterResource): readonly KubernetesObject[] {
+      return byResource[resource].cached();
+    },
+    async stop(): Promise<void> {
+      await Promise.all(watches.map((w) => w.stop()));
+    },
+  };
+}
