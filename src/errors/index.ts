@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   KUBE_API_ERROR: 'The Kubernetes API could not be reached or answered with an error.',
   PROC_UNREADABLE: 'A /proc or /sys file could not be read.',
   KUBE_PROXY_PROBE_FAILED: 'kube-proxy\'s metrics endpoint (/proxyMode, /configz) could not be queried.',
+  KUBE_PROXY_CONFIG_INVALID: 'kube-proxy\'s configuration (/configz, or config.conf of the kube-system/kube-proxy ConfigMap) is not a KubeProxyConfiguration ipvs-sentinel can read; it fell back to the next source (ConfigMap, then defaults). Check the ConfigMap with `kubectl -n kube-system get cm kube-proxy -o yaml`.',
   INTERNAL: 'An unexpected internal error; please report it with the log line.',
 } as const;
 

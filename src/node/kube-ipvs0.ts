@@ -1,0 +1,99 @@
+/**
+ * Node interfaces over NETLINK_ROUTE (RTM_GETLINK + RTM_GETADDR dumps, what `ip addr` reads) and
+ * the kube-ipvs0 facts derived from them (kube-proxy-ipvs.md §1.2, §1.3). readNodeInterfaces() is
+ * the thin reader; kubeIpvs0Addresses() and checkKubeIpvs0() are pure. The address comparison with
+ * the desired VIP set (kube-ipvs0-address-missing / -unexpected) belongs to the differ.
+ */
+import type { NodeInterface } from '../desired/types.js';
+import type { Finding } from '../drift/types.js';
+import { SentinelError } from '../errors/index.js';
+import { NETLINK_ROUTE, openRawNetlink, type NetlinkSocket } from '../netlink/libnl.js';
+import type { NlMessage } from '../netlink/message.js';
+import { compareAddresses } from '../util/ip.js';
+import { assembleInterfaces, collectDump, decodeAddress, decodeLink, encodeDumpRequest, RTM_GETADDR, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK, type RtAddress } from './rtnetlink.js';
+
+export const KUBE_IPVS0 = 'kube-ipvs0';
+const DUMP_ATTEMPTS = 3;
+/** A dump of a node with thousands of addresses is a few dozen datagrams; this bounds a misbehaving socket. */
+const MAX_DATAGRAMS = 10_000;
+
+function dump(socket: NetlinkSocket, type: typeof RTM_GETLINK | typeof RTM_GETADDR, seq: number): NlMessage[] {
+  const context = type === RTM_GETLINK ? 'RTM_GETLINK dump' : 'RTM_GETADDR dump';
+  for (let attempt = 1; ; attempt++) {
+    const attemptSeq = seq + attempt - 1;
+    socket.send(encodeDumpRequest(type, attemptSeq, socket.localPort));
+    const datagrams: Uint8Array[] = [];
+    let result = collectDump(datagrams, attemptSeq, context);
+    while (!result.done) {
+      if (datagrams.length >= MAX_DATAGRAMS) throw new SentinelError('NETLINK_PROTOCOL', context, `no NLMSG_DONE after ${MAX_DATAGRAMS} datagrams`);
+      datagrams.push(socket.receive());
+      result = collectDump(datagrams, attemptSeq, context);
+    }
+    if (!result.interrupted) return result.messages;
+    if (attempt >= DUMP_ATTEMPTS) throw new SentinelError('NETLINK_PROTOCOL', context, `interfaces kept changing during ${DUMP_ATTEMPTS} dumps (NLM_F_DUMP_INTR)`);
+  }
+}
+
+export interface ReadInterfacesOptions {
+  /** The socket to use (tests pass a replay); default a fresh NETLINK_ROUTE socket, closed afterwards. */
+  socket?: NetlinkSocket;
+  /** First sequence number; default derived from the clock. */
+  seq?: number;
+}
+
+/** Every interface with every IPv4/IPv6 address, as the kernel reports them now. */
+export function readNodeInterfaces(options: ReadInterfacesOptions = {}): NodeInterface[] {
+  const socket = options.socket ?? openRawNetlink(NETLINK_ROUTE);
+  const seq = options.seq ?? (Date.now() & 0x7fffffff);
+  try {
+    const links = dump(socket, RTM_GETLINK, seq)
+      .filter((m) => m.type === RTM_NEWLINK)
+      .map(decodeLink);
+    const addresses = dump(socket, RTM_GETADDR, seq + DUMP_ATTEMPTS)
+      .filter((m) => m.type === RTM_NEWADDR)
+      .map(decodeAddress)
+      .filter((a): a is RtAddress => a !== null);
+    return assembleInterfaces(links, addresses);
+  } finally {
+    if (options.socket === undefined) socket.close();
+  }
+}
+
+function isIPv6LinkLocal(address: string): boolean {
+  return /^fe[89ab][0-9a-f]:/i.test(address);
+}
+
+/**
+ * The addresses bound to kube-ipvs0, canonical and sorted, or null when the device does not exist.
+ * IPv6 link-local addresses are left out, as kube-proxy ignores them.
+ */
+export function kubeIpvs0Addresses(interfaces: readonly NodeInterface[]): string[] | null {
+  const device = interfaces.find((i) => i.name === KUBE_IPVS0);
+  if (device === undefined) return null;
+  return device.addresses
+    .map((a) => a.address)
+    .filter((a) => !isIPv6LinkLocal(a))
+    .sort(compareAddresses);
+}
+
+/**
+ * kube-ipvs0-missing (critical) when kube-proxy runs in IPVS mode and the dummy device is absent:
+ * no ClusterIP is local then, so IPVS never sees Service traffic. kube-proxy recreates the device
+ * at its next sync, so the finding is self-healing. runningMode null (unknown) or another mode: none.
+ */
+export function checkKubeIpvs0(input: { interfaces: readonly NodeInterface[]; runningMode: string | null }): Finding[] {
+  if (input.runningMode !== 'ipvs' || input.interfaces.some((i) => i.name === KUBE_IPVS0)) return [];
+  return [
+    {
+      kind: 'kube-ipvs0-missing',
+      severity: 'critical',
+      virtualServer: null,
+      realServer: null,
+      service: null,
+      expected: { device: KUBE_IPVS0 },
+      actual: { device: null },
+      message: `The ${KUBE_IPVS0} dummy device is missing although kube-proxy runs in IPVS mode, so no Service IP is local and IPVS never sees Service traffic; kube-proxy recreates it at its next sync — if it stays missing, check that nothing (NetworkManager, a cleanup script) deletes it and restart kube-proxy.`,
+      selfHealing: true,
+    },
+  ];
+}
