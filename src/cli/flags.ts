@@ -4,6 +4,7 @@
  */
 import { SentinelError } from '../errors/index.js';
 import { parseDuration } from '../util/duration.js';
+import { parseIPv6 } from '../util/ip.js';
 
 export const COMMANDS = ['serve', 'check', 'ipvs', 'modules'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -64,23 +65,32 @@ function bad(message: string): SentinelError {
   return new SentinelError('BAD_FLAG', 'parse command line', message);
 }
 
-function parseBoolean(name: string, value: string): boolean {
-  if (/^(true|1|yes)$/i.test(value)) return true;
-  if (/^(false|0|no)$/i.test(value)) return false;
-  throw bad(`--${name} takes true or false, not "${value}"`);
+/** A flag's value and where it came from, so an error names the environment variable an operator set. */
+interface Given {
+  value: string;
+  /** "--poll-interval" or "--poll-interval (from IPVS_SENTINEL_POLL_INTERVAL)". */
+  label: string;
 }
 
-function parseListen(value: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
+function parseBoolean(given: Given): boolean {
+  if (/^(true|1|yes)$/i.test(given.value)) return true;
+  if (/^(false|0|no)$/i.test(given.value)) return false;
+  throw bad(`${given.label} takes true or false, not "${given.value}"`);
+}
+
+function parseListen(given: Given): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(given.value);
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw bad(`--listen takes host:port (e.g. 0.0.0.0:9742 or [::]:9742), not "${value}"`);
+  if (!m || port > 65535 || (m[1] !== undefined && parseIPv6(m[1]) === null)) {
+    throw bad(`${given.label} takes host:port (e.g. 0.0.0.0:9742 or [::]:9742), not "${given.value}"`);
+  }
   return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : (m[2] ?? '0.0.0.0')), port };
 }
 
-function parseDurationFlag(name: string, value: string, allowZero: boolean): number {
-  const ms = parseDuration(value);
+function parseDurationFlag(given: Given, allowZero: boolean): number {
+  const ms = parseDuration(given.value);
   if (ms === null || ms < 0 || (!allowZero && ms === 0)) {
-    throw bad(`--${name} takes a duration such as 500ms, 10s or 1m30s${allowZero ? '' : ' (greater than 0)'}, not "${value}"`);
+    throw bad(`${given.label} takes a duration such as 500ms, 10s or 1m30s${allowZero ? '' : ' (greater than 0)'}, not "${given.value}"`);
   }
   return ms;
 }
@@ -107,17 +117,23 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
       if (!spec) throw bad(`unknown flag --${name} (see ipvs-sentinel --help)`);
       let value: string;
       if (eq >= 0) value = arg.slice(eq + 1);
-      else if (spec.kind === 'boolean') value = 'true';
-      else {
+      else if (spec.kind === 'boolean') {
+        value = 'true';
+        // `--backend-metrics false` would otherwise silently mean true plus a stray argument.
+        const next = argv[i + 1];
+        if (next !== undefined && /^(true|false|1|0|yes|no)$/i.test(next)) throw bad(`--${name} takes its value after "=": --${name}=${next}`);
+      } else {
         const next = argv[i + 1];
         if (next === undefined || next.startsWith('--')) throw bad(`--${name} needs a value`);
         value = next;
         i++;
       }
+      if (value === '') throw bad(`--${name} needs a value`);
       if (given.has(name)) throw bad(`--${name} is given more than once`);
       given.set(name, value);
       continue;
     }
+    if (arg.startsWith('-') && arg !== '-') throw bad(`unknown flag ${arg} (flags are written --name; see ipvs-sentinel --help)`);
     if (command === null && (COMMANDS as readonly string[]).includes(arg)) {
       command = arg as Command;
       continue;
@@ -125,28 +141,31 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
     throw bad(command === null ? `unknown command "${arg}" (commands: ${COMMANDS.join(', ')})` : `unexpected argument "${arg}"`);
   }
 
-  const value = (name: string): string | null => {
+  const lookup = (name: string): Given | null => {
     const spec = FLAGS.find((f) => f.name === name);
     if (!spec) throw new Error(`no flag ${name}`);
     const fromFlag = given.get(name);
-    if (fromFlag !== undefined) return fromFlag;
+    if (fromFlag !== undefined) return { value: fromFlag, label: `--${name}` };
     for (const key of [envName(name), ...(spec.alsoEnv ?? [])]) {
       const v = env[key];
-      if (v !== undefined && v !== '') return v;
+      if (v !== undefined && v !== '') return { value: v, label: `--${name} (from ${key})` };
     }
-    return spec.default;
+    return spec.default === null ? null : { value: spec.default, label: `--${name}` };
   };
-  const required = (name: string): string => value(name) ?? '';
+  const value = (name: string): string | null => lookup(name)?.value ?? null;
+  const required = (name: string): Given => lookup(name) ?? { value: '', label: `--${name}` };
 
   const output = required('output');
-  if (output !== 'table' && output !== 'json') throw bad(`--output takes table or json, not "${output}"`);
+  if (output.value !== 'table' && output.value !== 'json') throw bad(`${output.label} takes table or json, not "${output.value}"`);
   const logLevel = required('log-level');
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-  if (!(levels as readonly string[]).includes(logLevel)) throw bad(`--log-level takes one of ${levels.join(', ')}, not "${logLevel}"`);
+  if (!(levels as readonly string[]).includes(logLevel.value)) throw bad(`${logLevel.label} takes one of ${levels.join(', ')}, not "${logLevel.value}"`);
   const kubeProxyUrl = required('kube-proxy-url');
-  if (!/^https?:\/\/[^/\s]+\/?$/.test(kubeProxyUrl)) throw bad(`--kube-proxy-url takes http://host:port, not "${kubeProxyUrl}"`);
-  const scheduler = value('scheduler');
-  if (scheduler !== null && !/^[a-z0-9]{1,15}$/.test(scheduler)) throw bad(`--scheduler takes an IPVS scheduler name such as rr, wrr, lc, sh or mh, not "${scheduler}"`);
+  if (!/^https?:\/\/[^/\s]+\/?$/.test(kubeProxyUrl.value)) throw bad(`${kubeProxyUrl.label} takes http://host:port, not "${kubeProxyUrl.value}"`);
+  const scheduler = lookup('scheduler');
+  if (scheduler !== null && !/^[a-z0-9]{1,15}$/.test(scheduler.value)) {
+    throw bad(`${scheduler.label} takes an IPVS scheduler name such as rr, wrr, lc, sh or mh, not "${scheduler.value}"`);
+  }
   const nodeName = value('node-name');
 
   return {
@@ -158,15 +177,15 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
       nodeName: nodeName === null ? null : nodeName.toLowerCase(),
       kubeconfig: value('kubeconfig'),
       clusterState: value('cluster-state'),
-      pollIntervalMs: parseDurationFlag('poll-interval', required('poll-interval'), false),
-      graceMs: parseDurationFlag('grace', required('grace'), true),
-      scheduler,
-      kubeProxyUrl: kubeProxyUrl.replace(/\/$/, ''),
-      procRoot: required('proc-root'),
-      modulesDir: required('modules-dir'),
-      output,
-      logLevel: logLevel as Options['logLevel'],
-      backendMetrics: parseBoolean('backend-metrics', required('backend-metrics')),
+      pollIntervalMs: parseDurationFlag(required('poll-interval'), false),
+      graceMs: parseDurationFlag(required('grace'), true),
+      scheduler: scheduler?.value ?? null,
+      kubeProxyUrl: kubeProxyUrl.value.replace(/\/$/, ''),
+      procRoot: required('proc-root').value,
+      modulesDir: required('modules-dir').value,
+      output: output.value,
+      logLevel: logLevel.value as Options['logLevel'],
+      backendMetrics: parseBoolean(required('backend-metrics')),
     },
   };
 }

@@ -1,10 +1,11 @@
 /** The `ipvs-sentinel` command line: parse flags, run one command, map errors to exit codes. */
 import { readFileSync } from 'node:fs';
 import { SentinelError } from '../errors/index.js';
-import { createIpvsReader } from '../wiring.js';
+import { createIpvsReader, modulesDeps } from '../wiring.js';
 import { parseCommandLine, usage, type ParsedCommandLine } from './flags.js';
 import { processIo, type Io } from './io.js';
 import { runIpvs } from './ipvs.js';
+import { runModules } from './modules.js';
 
 /** Exit code for "could not run" (bad flags, no IPVS access, unreadable input). */
 export const EXIT_ERROR = 2;
@@ -34,6 +35,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'ipvs':
         return await runIpvs(parsed.options, io, createIpvsReader());
       case 'modules':
+        return await runModules(parsed.options, io, modulesDeps(parsed.options));
       case 'check':
       case 'serve':
         throw new SentinelError('BAD_FLAG', 'run command', `the ${parsed.command} command is not available in this build`);
