@@ -84,15 +84,11 @@ export class IpvsReader {
         }
         lastRetryable = new NetlinkError('IPVS_DUMP_RETRIES_EXHAUSTED', 'dump IPVS table', 'the service list changed while destinations were read', {});
       } catch (err) {
-        if (!(err instanceof NetlinkError)) throw err;
-        if (err.errno === ERRNO.ENOENT) {
-          // The family id went stale: ip_vs was reloaded. Resolve again.
-          this.reset();
-          lastRetryable = err;
-          continue;
-        }
-        if (!err.retryable) throw err;
+        // Start the next attempt (or the next read) from a fresh socket: a failed request can leave
+        // a dump half read on this one (later dumps get EBUSY, §3.7), and ENOENT means the family
+        // id went stale because ip_vs was reloaded, so it must be resolved again.
         this.reset();
+        if (!(err instanceof NetlinkError) || (err.errno !== ERRNO.ENOENT && !err.retryable)) throw err;
         lastRetryable = err;
       }
     }

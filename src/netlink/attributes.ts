@@ -156,8 +156,19 @@ function encodedLength(spec: AttrSpec): number {
   return NLA_HDRLEN + payload;
 }
 
+/** nla_len is a u16 and the type shares its u16 with the flag bits: refuse what cannot be written. */
+function checkEncodable(spec: AttrSpec, len: number): void {
+  if (!Number.isInteger(spec.type) || spec.type < 0 || spec.type > NLA_TYPE_MASK) {
+    throw new SentinelError('INTERNAL', 'encode netlink attribute', `attribute type ${spec.type} is outside 0..${NLA_TYPE_MASK}`);
+  }
+  if (len > 0xffff) {
+    throw new SentinelError('INTERNAL', 'encode netlink attribute', `attribute type ${spec.type} would be ${len} bytes long; nla_len holds at most 65535`);
+  }
+}
+
 function writeAttr(out: Uint8Array, view: DataView, offset: number, spec: AttrSpec, nestedFlag: boolean): number {
   const len = encodedLength(spec);
+  checkEncodable(spec, len);
   let type = spec.type;
   if ('nested' in spec) {
     if (nestedFlag) type |= NLA_F_NESTED;

@@ -27,10 +27,13 @@ const FORWARD_WORD: Record<RealServer['forward'], string> = {
 };
 
 const STATS_HEADER = ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'];
-const COL = { left: 44, forward: 16, weight: 7, active: 11, inactive: 10, num: 12 };
+/** Minimum column widths (those of a typical IPv4 table); columns grow to fit long IPv6 addresses and 20-digit counters. */
+const MIN = { left: 44, forward: 16, weight: 7, active: 11, inactive: 10, num: 12 };
 
-function statCells(s: VirtualServer['stats']): string {
-  return [s.conns, s.inPkts, s.outPkts, s.inBytes, s.outBytes].map((n) => n.toString().padStart(COL.num)).join('');
+type Stats = VirtualServer['stats'];
+
+function statValues(s: Stats): string[] {
+  return [s.conns, s.inPkts, s.outPkts, s.inBytes, s.outBytes].map((n) => n.toString());
 }
 
 function serviceLine(vs: VirtualServer): string {
@@ -48,47 +51,57 @@ function serviceLine(vs: VirtualServer): string {
   return text;
 }
 
-function destinationCells(rs: RealServer): string {
-  const left = `  -> ${hostPort(rs.address, rs.port)}`;
+/** One table row: a virtual server line spanning the real-server columns, or the five real-server cells. */
+type Row =
+  | { kind: 'header' | 'service'; head: string; stats: string[]; note: string | null }
+  | { kind: 'real'; cells: [string, string, string, string, string]; stats: string[]; note: string | null }
+  | { kind: 'missing'; cells: [string, string, string, string, string]; note: string };
+
+function realCells(rs: RealServer): [string, string, string, string, string] {
   const tunnel = rs.tunnel ? ` ${rs.tunnel.type}${rs.tunnel.port ? `:${rs.tunnel.port}` : ''}` : '';
-  return (
-    left.padEnd(COL.left) +
-    (FORWARD_WORD[rs.forward] + tunnel).padEnd(COL.forward) +
-    String(rs.weight).padEnd(COL.weight) +
-    String(rs.activeConns).padEnd(COL.active) +
-    String(rs.inactiveConns).padEnd(COL.inactive)
-  );
+  return [`  -> ${hostPort(rs.address, rs.port)}`, FORWARD_WORD[rs.forward] + tunnel, String(rs.weight), String(rs.activeConns), String(rs.inactiveConns)];
 }
 
 export function renderTable(snapshot: IpvsSnapshot, options: TableOptions = {}): string {
-  const lines: string[] = [];
   const info = snapshot.info;
-  lines.push(info ? `IP Virtual Server version ${info.version} (size=${info.connTableSize})` : 'IP Virtual Server');
-  const statsHeader = STATS_HEADER.map((h) => h.padStart(COL.num)).join('');
-  const rsWidth = COL.left + COL.forward + COL.weight + COL.active + COL.inactive;
-  lines.push('Prot LocalAddress:Port Scheduler Flags'.padEnd(rsWidth) + statsHeader);
-  lines.push(
-    '  -> RemoteAddress:Port'.padEnd(COL.left) +
-      'Forward'.padEnd(COL.forward) +
-      'Weight'.padEnd(COL.weight) +
-      'ActiveConn'.padEnd(COL.active) +
-      'InActConn'.padEnd(COL.inactive),
-  );
+  const title = info ? `IP Virtual Server version ${info.version} (size=${info.connTableSize})` : 'IP Virtual Server';
+  const rows: Row[] = [
+    { kind: 'header', head: 'Prot LocalAddress:Port Scheduler Flags', stats: STATS_HEADER, note: null },
+    { kind: 'missing', cells: ['  -> RemoteAddress:Port', 'Forward', 'Weight', 'ActiveConn', 'InActConn'], note: '' },
+  ];
   for (const vs of snapshot.services) {
     const ref = options.lookup?.(vs.key) ?? null;
     if (options.service !== undefined && (ref === null || `${ref.namespace}/${ref.name}` !== options.service)) continue;
     const note = [ref ? `# ${ref.namespace}/${ref.name}${ref.port ? `:${ref.port}` : ''}` : null, options.mark?.(vs.key, null) ?? null]
       .filter((p): p is string => p !== null)
       .join('  ');
-    const head = serviceLine(vs);
-    lines.push(head.padEnd(rsWidth) + statCells(vs.stats) + (note ? `  ${note}` : ''));
+    rows.push({ kind: 'service', head: serviceLine(vs), stats: statValues(vs.stats), note: note || null });
     for (const rs of vs.destinations) {
-      const mark = options.mark?.(vs.key, hostPort(rs.address, rs.port)) ?? null;
-      lines.push(destinationCells(rs) + statCells(rs.stats) + (mark ? `  ${mark}` : ''));
+      rows.push({ kind: 'real', cells: realCells(rs), stats: statValues(rs.stats), note: options.mark?.(vs.key, hostPort(rs.address, rs.port)) ?? null });
     }
     for (const missing of options.missingRealServers?.(vs.key) ?? []) {
-      lines.push(`  -> ${missing}`.padEnd(COL.left) + '(absent)'.padEnd(rsWidth - COL.left) + ''.padStart(COL.num * STATS_HEADER.length) + '  <- missing real server');
+      rows.push({ kind: 'missing', cells: [`  -> ${missing}`, '(absent)', '', '', ''], note: '<- missing real server' });
     }
+  }
+
+  // Column widths: at least the minimums, wide enough for every cell plus one space.
+  const mins = [MIN.left, MIN.forward, MIN.weight, MIN.active, MIN.inactive];
+  const widths = mins.map((min, i) => Math.max(min, ...rows.map((r) => (r.kind === 'real' || r.kind === 'missing' ? (r.cells[i] ?? '').length + 1 : 0))));
+  const span = Math.max(
+    widths.reduce((a, b) => a + b, 0),
+    ...rows.map((r) => (r.kind === 'service' || r.kind === 'header' ? r.head.length + 1 : 0)),
+  );
+  widths[4] = (widths[4] ?? 0) + span - widths.reduce((a, b) => a + b, 0); // a long service line widens the last column
+  const numWidth = Math.max(MIN.num, ...rows.map((r) => ('stats' in r ? Math.max(...r.stats.map((v) => v.length + 2)) : 0)));
+  const statCells = (values: string[]): string => values.map((v) => v.padStart(numWidth)).join('');
+  const blankStats = ''.padStart(numWidth * STATS_HEADER.length);
+
+  const lines = [title];
+  for (const r of rows) {
+    const note = r.note ? `  ${r.note}` : '';
+    if (r.kind === 'service' || r.kind === 'header') lines.push(r.head.padEnd(span) + statCells(r.stats) + note);
+    else if (r.kind === 'real') lines.push(r.cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('') + statCells(r.stats) + note);
+    else if (r.kind === 'missing') lines.push(r.cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('') + (r.note ? blankStats + note : ''));
   }
   return lines.map((l) => l.trimEnd()).join('\n') + '\n';
 }
