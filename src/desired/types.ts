@@ -45,6 +45,21 @@ export interface DesiredState {
   excludeCIDRs: string[];
   /** Families this node proxies (a family with no node address and no Service is still listed if configured). */
   families: AddressFamily[];
+  /**
+   * Virtual-server keys claimed by more than one Service port (e.g. two Services with the same
+   * externalIP and port). kube-proxy programs them in Go map order, so the kernel flips between
+   * the claimants; the entry in `virtualServers` is the winner's. Sorted by key; optional so
+   * hand-built states may omit it, computeDesiredState always sets it.
+   */
+  conflicts?: VirtualServerConflict[];
+}
+
+export interface VirtualServerConflict {
+  key: string;
+  /** The claimant whose virtual server is listed: first by namespace, name, port name. */
+  winner: ServicePortRef;
+  /** Every distinct Service port claiming the key, sorted by namespace, name, port name. */
+  claimants: ServicePortRef[];
 }
 
 /** Facts about this node that the desired state depends on. */

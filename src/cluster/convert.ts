@@ -1,0 +1,236 @@
+/**
+ * Pure converters from Kubernetes objects to the model (model.ts). They accept plain objects as
+ * `kubectl get -o yaml|json` prints them and @kubernetes/client-node model instances alike: both
+ * use the API's camelCase field names, so the converters only read properties (duck typing) and
+ * never depend on a class.
+ *
+ * A converter returns null for an object kube-proxy never sees or can never use — the label
+ * selector of its informers (§0.1), EndpointSlices without a Service label or of address type
+ * FQDN. An informer edge should treat null like a delete of that object. Filters that depend on
+ * the IP family or on the Service type (headless, ExternalName, family of clusterIPs/endpoints)
+ * are applied by the desired-state computation instead, which sees every sync's whole picture.
+ * Objects that are not Kubernetes objects at all (no metadata.name) throw CLUSTER_STATE_INVALID.
+ */
+import { SentinelError } from '../errors/index.js';
+import type { Protocol } from '../ipvs/types.js';
+import { addressFamilyOf, canonicalAddress } from '../util/ip.js';
+import {
+  DEFAULT_CLIENT_IP_AFFINITY_SECONDS,
+  LABEL_HEADLESS,
+  LABEL_SERVICE_NAME,
+  LABEL_SERVICE_PROXY_NAME,
+  LABEL_TOPOLOGY_ZONE,
+} from './model.js';
+import type {
+  Endpoint,
+  EndpointPort,
+  EndpointSlice,
+  LoadBalancerIngress,
+  Node,
+  NodeAddress,
+  Service,
+  ServicePort,
+  ServiceType,
+  TrafficPolicy,
+} from './model.js';
+
+type Obj = Record<string, unknown>;
+
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+
+function asObj(value: unknown): Obj | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Obj) : null;
+}
+
+function field(value: unknown, name: string): unknown {
+  return asObj(value)?.[name];
+}
+
+function str(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
+}
+
+function num(value: unknown): number | null {
+  return typeof value === 'number' && Number.isInteger(value) ? value : null;
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+function labelsOf(obj: unknown): Obj {
+  return asObj(field(field(obj, 'metadata'), 'labels')) ?? {};
+}
+
+function hasLabel(labels: Obj, name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(labels, name);
+}
+
+/** namespace/name of any namespaced object, or null when it has none (lets an edge delete on null). */
+export function objectName(obj: unknown): { namespace: string; name: string } | null {
+  const meta = field(obj, 'metadata');
+  const name = str(field(meta, 'name'));
+  if (name === null || name === '') return null;
+  return { namespace: str(field(meta, 'namespace')) ?? '', name };
+}
+
+function requireName(obj: unknown, kind: string, namespaced: boolean): { namespace: string; name: string } {
+  const ref = objectName(obj);
+  if (ref === null) throw new SentinelError('CLUSTER_STATE_INVALID', `convert ${kind}`, `${kind} has no metadata.name`);
+  if (namespaced && ref.namespace === '') {
+    throw new SentinelError('CLUSTER_STATE_INVALID', `convert ${kind}`, `${kind} ${ref.name} has no metadata.namespace`);
+  }
+  return ref;
+}
+
+function protocolOf(value: unknown): Protocol | null {
+  // The API server defaults an absent protocol to TCP.
+  if (value === undefined || value === null) return 'TCP';
+  return value === 'TCP' || value === 'UDP' || value === 'SCTP' ? value : null;
+}
+
+function trafficPolicy(value: unknown): TrafficPolicy | null {
+  // "Local" is the only value that changes anything; older clusters wrote "Local"/"Cluster" too.
+  return value === 'Local' ? 'Local' : value === 'Cluster' ? 'Cluster' : null;
+}
+
+function serviceType(value: unknown): ServiceType {
+  return value === 'NodePort' || value === 'LoadBalancer' || value === 'ExternalName' ? value : 'ClusterIP';
+}
+
+function canonicalAll(values: unknown[]): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    const text = str(v);
+    const canonical = text === null ? null : canonicalAddress(text);
+    if (canonical !== null) out.push(canonical);
+  }
+  return out;
+}
+
+/**
+ * A Service, or null when kube-proxy's informer would not deliver it: it carries the label
+ * service.kubernetes.io/service-proxy-name (another proxy owns it) or service.kubernetes.io/headless.
+ */
+export function serviceFromObject(obj: unknown): Service | null {
+  const { namespace, name } = requireName(obj, 'Service', true);
+  const labels = labelsOf(obj);
+  if (hasLabel(labels, LABEL_SERVICE_PROXY_NAME) || hasLabel(labels, LABEL_HEADLESS)) return null;
+  const spec = field(obj, 'spec');
+  const clusterIP = str(field(spec, 'clusterIP')) ?? '';
+  const rawClusterIPs = list(field(spec, 'clusterIPs'));
+  const ports: ServicePort[] = [];
+  for (const p of list(field(spec, 'ports'))) {
+    const protocol = protocolOf(field(p, 'protocol'));
+    const port = num(field(p, 'port'));
+    if (protocol === null || port === null) continue;
+    ports.push({ name: str(field(p, 'name')) ?? '', protocol, port, nodePort: num(field(p, 'nodePort')) ?? 0 });
+  }
+  const ingress: LoadBalancerIngress[] = [];
+  for (const ing of list(field(field(field(obj, 'status'), 'loadBalancer'), 'ingress'))) {
+    const ipText = str(field(ing, 'ip'));
+    const mode = field(ing, 'ipMode');
+    ingress.push({
+      ip: ipText === null || ipText === '' ? null : canonicalAddress(ipText),
+      ipMode: mode === 'VIP' || mode === 'Proxy' ? mode : null,
+    });
+  }
+  const affinity = field(spec, 'sessionAffinity') === 'ClientIP' ? 'ClientIP' : 'None';
+  const timeout = num(field(field(field(spec, 'sessionAffinityConfig'), 'clientIP'), 'timeoutSeconds'));
+  const alloc = field(spec, 'allocateLoadBalancerNodePorts');
+  return {
+    namespace,
+    name,
+    type: serviceType(field(spec, 'type')),
+    clusterIP,
+    clusterIPs: canonicalAll(rawClusterIPs.length > 0 ? rawClusterIPs : [clusterIP]),
+    ports,
+    externalIPs: canonicalAll(list(field(spec, 'externalIPs'))),
+    loadBalancerIngress: ingress,
+    sessionAffinity: affinity,
+    sessionAffinityTimeoutSeconds: timeout ?? DEFAULT_CLIENT_IP_AFFINITY_SECONDS,
+    externalTrafficPolicy: trafficPolicy(field(spec, 'externalTrafficPolicy')),
+    internalTrafficPolicy: trafficPolicy(field(spec, 'internalTrafficPolicy')),
+    allocateLoadBalancerNodePorts: typeof alloc === 'boolean' ? alloc : null,
+  };
+}
+
+function hintNames(hints: unknown, key: string): readonly string[] {
+  const entries = list(field(hints, key));
+  if (entries.length === 0) return NO_STRINGS;
+  const names: string[] = [];
+  for (const e of entries) {
+    const n = str(field(e, 'name'));
+    if (n !== null) names.push(n);
+  }
+  return names.length === 0 ? NO_STRINGS : names;
+}
+
+function endpointFromObject(ep: unknown): Endpoint | null {
+  const first = str(list(field(ep, 'addresses'))[0]);
+  if (first === null) return null;
+  const address = canonicalAddress(first);
+  const family = address === null ? null : addressFamilyOf(address);
+  if (address === null || family === null) return null;
+  const conditions = field(ep, 'conditions');
+  const ready = field(conditions, 'ready');
+  const serving = field(conditions, 'serving');
+  const terminating = field(conditions, 'terminating');
+  const hints = field(ep, 'hints');
+  const nodeName = str(field(ep, 'nodeName'));
+  return {
+    address,
+    family,
+    ready: ready !== false,
+    serving: serving !== false,
+    terminating: terminating === true,
+    nodeName: nodeName === '' ? null : nodeName,
+    zoneHints: hintNames(hints, 'forZones'),
+    nodeHints: hintNames(hints, 'forNodes'),
+  };
+}
+
+/**
+ * An EndpointSlice, or null when kube-proxy ignores it: the proxy-name or headless label (informer
+ * selector), no kubernetes.io/service-name label, or an address type other than IPv4/IPv6.
+ * Ports without a name or with no/zero port and endpoints without addresses are dropped, as
+ * kube-proxy's EndpointSliceCache does; only addresses[0] is kept.
+ */
+export function endpointSliceFromObject(obj: unknown): EndpointSlice | null {
+  const { namespace, name } = requireName(obj, 'EndpointSlice', true);
+  const labels = labelsOf(obj);
+  if (hasLabel(labels, LABEL_SERVICE_PROXY_NAME) || hasLabel(labels, LABEL_HEADLESS)) return null;
+  const serviceName = str(labels[LABEL_SERVICE_NAME]);
+  if (serviceName === null || serviceName === '') return null;
+  const addressType = field(obj, 'addressType');
+  if (addressType !== 'IPv4' && addressType !== 'IPv6') return null;
+  const ports: EndpointPort[] = [];
+  for (const p of list(field(obj, 'ports'))) {
+    const portName = str(field(p, 'name'));
+    const port = num(field(p, 'port'));
+    const protocol = protocolOf(field(p, 'protocol'));
+    if (portName === null || port === null || port === 0 || protocol === null) continue;
+    ports.push({ name: portName, protocol, port });
+  }
+  const endpoints: Endpoint[] = [];
+  for (const ep of list(field(obj, 'endpoints'))) {
+    const converted = endpointFromObject(ep);
+    if (converted !== null) endpoints.push(converted);
+  }
+  return { namespace, name, serviceName, addressType, ports, endpoints };
+}
+
+/** A Node: name, zone label and its InternalIP/ExternalIP addresses (for `nodePortAddresses: [primary]`). */
+export function nodeFromObject(obj: unknown): Node {
+  const { name } = requireName(obj, 'Node', false);
+  const zone = str(labelsOf(obj)[LABEL_TOPOLOGY_ZONE]);
+  const addresses: NodeAddress[] = [];
+  for (const a of list(field(field(obj, 'status'), 'addresses'))) {
+    const type = field(a, 'type');
+    const text = str(field(a, 'address'));
+    if ((type !== 'InternalIP' && type !== 'ExternalIP') || text === null) continue;
+    const address = canonicalAddress(text);
+    if (address !== null) addresses.push({ type, address });
+  }
+  return { name, zone: zone === '' ? null : zone, addresses };
+}
