@@ -1,0 +1,275 @@
+/**
+ * The agent's HTTP edge (interface.md, HTTP): node:http, GET and HEAD only, bodies never read,
+ * timeouts and a connection bound, and no request — however malformed — takes the server down.
+ * Every answer is computed from the AgentView at request time.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { driftReportToJson } from '../drift/report.js';
+import { driftTableMarks } from '../render/drift-marks.js';
+import { stringifyJson } from '../render/json.js';
+import { snapshotJson } from '../render/snapshot.js';
+import { renderTable } from '../render/table.js';
+import { HEALTH_CHECK_NAMES, type AgentView, type HealthCheck } from './view.js';
+
+type LogFn = (obj: object, msg?: string) => void;
+/** The pino methods the server uses (a pino child logger fits). */
+export interface HttpLogger {
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  debug: LogFn;
+}
+
+export interface HttpLimits {
+  /** Concurrent connections; beyond it Node closes new sockets at once. */
+  maxConnections?: number;
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  keepAliveTimeoutMs?: number;
+  /** Request line plus headers, bytes (over it: 431). */
+  maxHeaderSize?: number;
+  maxRequestsPerSocket?: number;
+  /** How long close() lets in-flight responses finish before cutting connections. */
+  closeGraceMs?: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: Required<HttpLimits> = {
+  maxConnections: 256,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxHeaderSize: 16_384,
+  maxRequestsPerSocket: 1_000,
+  closeGraceMs: 2_000,
+};
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  view: AgentView;
+  metrics: { contentType: string; render(): Promise<string> };
+  logger: HttpLogger;
+  limits?: HttpLimits;
+}
+
+export interface HttpServerHandle {
+  address: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+const JSON_TYPE = 'application/json';
+const TEXT_TYPE = 'text/plain; charset=utf-8';
+
+interface Reply {
+  status: number;
+  contentType: string;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+const text = (status: number, body: string): Reply => ({ status, contentType: TEXT_TYPE, body });
+const json = (status: number, value: unknown): Reply => ({ status, contentType: JSON_TYPE, body: `${stringifyJson(value)}\n` });
+const jsonError = (status: number, error: string, reason: string | null = null): Reply => json(status, { error, reason });
+
+/** Kubernetes object names: a DNS-1123 label for the namespace and the Service. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Request target → path and query, without URL's protocol-relative surprises ("//x") and never throwing. */
+function parseTarget(raw: string): { path: string; query: URLSearchParams } | null {
+  let target = raw;
+  if (!target.startsWith('/')) {
+    // absolute-form ("GET http://host/ipvs"): keep its path; anything else (authority, "*") has no route
+    if (!/^https?:\/\//i.test(target)) return null;
+    const afterScheme = target.indexOf('/', target.indexOf('//') + 2);
+    target = afterScheme < 0 ? '/' : target.slice(afterScheme);
+  }
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  return { path, query: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)) };
+}
+
+/** One line per check as kube-apiserver prints them (k8s.io/apiserver/pkg/server/healthz). */
+function healthLines(checks: readonly HealthCheck[]): string {
+  return checks.map((c) => (c.ok ? `[+]${c.name} ok\n` : `[-]${c.name} failed: ${oneLine(c.reason ?? 'failed')}\n`)).join('');
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*[\r\n]+\s*/g, ' ');
+}
+
+function healthz(view: AgentView, query: URLSearchParams): Reply {
+  const checks = view.health();
+  const ok = checks.every((c) => c.ok);
+  const status = ok ? 200 : 503;
+  const format = query.get('format');
+  if (format === 'json') return json(status, { status: ok ? 'ok' : 'failed', checks: checks.map((c) => ({ name: c.name, ok: c.ok, reason: c.reason })) });
+  if (format !== null && format !== 'text') return text(400, `unknown format "${oneLine(format)}": use json or text\n`);
+  // Like kube-apiserver: "ok" when passing and not verbose; a failure always lists the checks.
+  if (ok && !query.has('verbose')) return text(200, 'ok');
+  return text(status, `${healthLines(checks)}healthz check ${ok ? 'passed' : 'failed'}\n`);
+}
+
+/** `/healthz/<check>`, as kube-apiserver serves single checks. */
+function singleCheck(view: AgentView, name: string): Reply | null {
+  if (!(HEALTH_CHECK_NAMES as readonly string[]).includes(name)) return null;
+  const check = view.health().find((c) => c.name === name);
+  if (!check) return text(503, `internal server error: ${name} not evaluated\n`);
+  return check.ok ? text(200, 'ok') : text(503, `internal server error: ${oneLine(check.reason ?? 'failed')}\n`);
+}
+
+function ipvs(view: AgentView, query: URLSearchParams): Reply {
+  const format = query.get('format') ?? 'json';
+  if (format !== 'json' && format !== 'text') return jsonError(400, `unknown format "${oneLine(format)}"`, 'use json or text');
+  const asText = format === 'text';
+  const service = query.get('service') ?? undefined;
+  if (service !== undefined) {
+    const [ns, name, extra] = service.split('/');
+    if (extra !== undefined || !ns || !name || !DNS_LABEL.test(ns) || !DNS_LABEL.test(name)) {
+      const message = `malformed service "${oneLine(service)}": expected NAMESPACE/NAME`;
+      return asText ? text(400, `${message}\n`) : jsonError(400, message);
+    }
+  }
+  const snapshot = view.snapshot();
+  if (snapshot === null) {
+    const reason = view.ready().reason;
+    return asText ? text(503, `no IPVS snapshot yet${reason ? `: ${oneLine(reason)}` : ''}\n`) : jsonError(503, 'no IPVS snapshot yet', reason);
+  }
+  if (!asText) return json(200, snapshotJson(snapshot, { node: view.node, lookup: view.lookup, service }));
+  const marks = driftTableMarks(view.drift());
+  const table = renderTable(snapshot, { lookup: view.lookup, mark: marks.mark, missingRealServers: marks.missingRealServers, service });
+  const footer = marks.footer(new Set(snapshot.services.map((vs) => vs.key)), service);
+  return text(200, footer.length > 0 ? `${table}\nNot in the table:\n${footer.map((l) => `  ${l}`).join('\n')}\n` : table);
+}
+
+function modules(view: AgentView): Reply {
+  const report = view.modules();
+  if (report === null) return jsonError(503, 'kernel modules not read yet', view.ready().reason);
+  return json(200, {
+    release: report.release,
+    modules: report.modules.map((m) => ({ name: m.name, loaded: m.loaded, builtin: m.builtin, required: m.required, reason: m.reason })),
+    ok: report.ok,
+    ipvsFamilyResolves: report.ipvsFamilyResolves,
+    problems: report.problems,
+  });
+}
+
+async function route(options: HttpServerOptions, path: string, query: URLSearchParams): Promise<Reply> {
+  const { view } = options;
+  switch (path) {
+    case '/livez':
+      return view.live() ? text(200, 'ok') : text(503, 'agent loop not alive\n');
+    case '/readyz': {
+      const r = view.ready();
+      return r.ready ? text(200, 'ok') : text(503, `not ready: ${oneLine(r.reason ?? 'starting')}\n`);
+    }
+    case '/healthz':
+      return healthz(view, query);
+    case '/ipvs':
+      return ipvs(view, query);
+    case '/drift':
+      return json(200, driftReportToJson(view.drift()));
+    case '/modules':
+      return modules(view);
+    case '/metrics':
+      return { status: 200, contentType: options.metrics.contentType, body: await options.metrics.render() };
+    default:
+      if (path.startsWith('/healthz/')) return singleCheck(view, path.slice('/healthz/'.length)) ?? text(404, 'not found\n');
+      return text(404, 'not found\n');
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
+  const body = Buffer.from(reply.body, 'utf8');
+  res.statusCode = reply.status;
+  res.setHeader('content-type', reply.contentType);
+  res.setHeader('content-length', body.length);
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('x-content-type-options', 'nosniff');
+  for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+  if (req.method === 'HEAD') res.end();
+  else res.end(body);
+}
+
+async function handle(options: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = process.hrtime.bigint();
+  // The body is never read: answer, then close the connection instead of draining what the client sends.
+  if (hasBody(req)) res.shouldKeepAlive = false;
+  const target = parseTarget(req.url ?? '');
+  let reply: Reply;
+  if (target === null) reply = text(400, 'bad request target\n');
+  else if (req.method !== 'GET' && req.method !== 'HEAD') reply = { ...text(405, 'method not allowed\n'), headers: { allow: 'GET, HEAD' } };
+  else {
+    try {
+      reply = await route(options, target.path, target.query);
+    } catch (err) {
+      options.logger.error({ err, method: req.method, path: target.path }, 'request handler failed');
+      reply = text(500, 'internal server error\n');
+    }
+  }
+  send(req, res, reply);
+  options.logger.debug({ method: req.method, path: target?.path ?? null, status: reply.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+}
+
+/** A parse error, a header timeout, an oversized header: answer like Node would, then drop the socket. */
+function onClientError(logger: HttpLogger, err: Error & { code?: string }, socket: Duplex): void {
+  logger.debug({ code: err.code, err: err.message }, 'bad HTTP request');
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpServerHandle> {
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
+  const server = createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    maxHeaderSize: limits.maxHeaderSize,
+    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+  });
+  server.maxConnections = limits.maxConnections;
+  server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    handle(options, req, res).catch((err: unknown) => {
+      // Only reachable if sending itself failed; the socket is unusable then.
+      options.logger.error({ err }, 'could not answer a request');
+      res.destroy();
+    });
+  });
+  server.on('clientError', (err: Error, socket: Duplex) => onClientError(options.logger, err, socket));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (err) => options.logger.error({ err }, 'HTTP server error'));
+  const addr = server.address() as AddressInfo;
+  options.logger.info({ host: addr.address, port: addr.port }, 'HTTP server listening');
+
+  return {
+    address: { host: addr.address, port: addr.port },
+    close: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.closeAllConnections(), limits.closeGraceMs);
+        force.unref();
+        server.close(() => {
+          clearTimeout(force);
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * `/metrics`: prom-client on its own Registry (default `process_`/`nodejs_` metrics included, under
+ * their standard names) for the agent's own metrics, followed by the IPVS traffic families rendered
+ * by hand (src/render/ipvs-metrics.ts). Everything but the read histogram, the read errors and the
+ * drift-detected counter is computed at scrape time from the AgentView, so a scrape always shows
+ * the latest poll and nothing stale survives a finding, a module or a mode that went away.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ServicePortRef } from '../drift/types.js';
+import type { IpvsSnapshot } from '../ipvs/types.js';
+import { renderIpvsMetrics } from '../render/ipvs-metrics.js';
+import type { AgentView, SourceName } from './view.js';
+
+export const METRIC_PREFIX = 'ipvs_sentinel_';
+
+/** 1 ms (a small netlink dump) to 30 s (a cluster relist on a slow API server). */
+export const READ_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export interface MetricsOptions {
+  /** Per-real-server series (`--backend-metrics`). */
+  backendMetrics: boolean;
+  view: AgentView;
+}
+
+export interface AgentMetrics {
+  /** The agent's and the process's metrics; the IPVS traffic families are added by render(). */
+  readonly registry: Registry;
+  readonly contentType: string;
+  /** The complete exposition text. */
+  render(): Promise<string>;
+  /**
+   * One read of a source. `error.reason` becomes a label: pass a short stable code (an error's
+   * `code`, "timeout"), never a message, or the series count grows without bound.
+   */
+  recordRead(source: SourceName, seconds: number, error?: { reason: string }): void;
+  /** A finding of this kind became confirmed (called by the agent on the transition, not per poll). */
+  recordDriftDetected(kind: string): void;
+}
+
+export function createMetrics(options: MetricsOptions): AgentMetrics {
+  const { view } = options;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const name = (suffix: string): string => METRIC_PREFIX + suffix;
+
+  const readDuration = new Histogram({
+    name: name('read_duration_seconds'),
+    help: 'Duration of one read of a node or cluster source.',
+    labelNames: ['source'],
+    buckets: READ_DURATION_BUCKETS,
+    registers,
+  });
+  const readErrors = new Counter({
+    name: name('read_errors_total'),
+    help: 'Failed reads of a node or cluster source, by reason.',
+    labelNames: ['source', 'reason'],
+    registers,
+  });
+  new Gauge({
+    name: name('virtual_servers'),
+    help: 'IPVS virtual servers in the latest read (0 before the first).',
+    registers,
+    collect() {
+      this.set(view.snapshot()?.services.length ?? 0);
+    },
+  });
+  new Gauge({
+    name: name('real_servers'),
+    help: 'IPVS real servers in the latest read, over all virtual servers (0 before the first).',
+    registers,
+    collect() {
+      this.set((view.snapshot()?.services ?? []).reduce((n, vs) => n + vs.destinations.length, 0));
+    },
+  });
+  new Gauge({
+    name: name('drift_findings'),
+    help: 'Current drift findings; confirmed="false" ones are within the grace period.',
+    labelNames: ['kind', 'severity', 'confirmed'],
+    registers,
+    collect() {
+      this.reset();
+      const counts = new Map<string, { kind: string; severity: string; confirmed: string; n: number }>();
+      for (const f of view.drift().findings) {
+        const key = `${f.kind}|${f.severity}|${f.confirmed}`;
+        const entry = counts.get(key) ?? { kind: f.kind, severity: f.severity, confirmed: String(f.confirmed), n: 0 };
+        entry.n++;
+        counts.set(key, entry);
+      }
+      for (const { n, ...labels } of counts.values()) this.set(labels, n);
+    },
+  });
+  const driftDetected = new Counter({
+    name: name('drift_detected_total'),
+    help: 'Findings that became confirmed drift, by kind.',
+    labelNames: ['kind'],
+    registers,
+  });
+  new Gauge({
+    name: name('kernel_module_loaded'),
+    help: 'Whether a kernel module IPVS mode needs is present: 1 when loaded or built into the kernel.',
+    labelNames: ['module'],
+    registers,
+    collect() {
+      this.reset();
+      for (const m of view.modules()?.modules ?? []) this.set({ module: m.name }, m.loaded || m.builtin === true ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: name('kube_proxy_mode'),
+    help: 'The mode kube-proxy reports at /proxyMode (always 1; mode="unknown" when it cannot be asked).',
+    labelNames: ['mode'],
+    registers,
+    collect() {
+      this.reset();
+      this.set({ mode: view.proxyMode() ?? 'unknown' }, 1);
+    },
+  });
+  new Gauge({
+    name: name('cluster_synced'),
+    help: 'Whether the cluster cache (Services, EndpointSlices, Nodes) is synced: 1 or 0.',
+    registers,
+    collect() {
+      this.set(view.clusterSynced() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: name('last_check_timestamp_seconds'),
+    help: 'Unix time of the last completed check (0 before the first).',
+    registers,
+    collect() {
+      this.set((view.lastCheck()?.getTime() ?? 0) / 1000);
+    },
+  });
+
+  const traffic = trafficRenderer(view, options.backendMetrics);
+  return {
+    registry,
+    contentType: registry.contentType,
+    async render() {
+      const own = await registry.metrics();
+      return `${own}\n${traffic()}`;
+    },
+    recordRead(source, seconds, error) {
+      readDuration.observe({ source }, seconds);
+      if (error) readErrors.inc({ source, reason: error.reason });
+    },
+    recordDriftDetected(kind) {
+      driftDetected.inc({ kind });
+    },
+  };
+}
+
+function sameRef(a: ServicePortRef | null, b: ServicePortRef | null): boolean {
+  return a === b || (a !== null && b !== null && a.namespace === b.namespace && a.name === b.name && a.port === b.port);
+}
+
+/**
+ * The traffic families, re-rendered only when the snapshot object or a Service name changed: a
+ * large table is tens of megabytes of text, and several Prometheus replicas scraping between two
+ * polls then pay for it once. The lookups (one per virtual server) are cheap enough to redo.
+ */
+function trafficRenderer(view: AgentView, backendMetrics: boolean): () => string {
+  let cache: { snapshot: IpvsSnapshot | null; refs: (ServicePortRef | null)[]; text: string } | null = null;
+  return () => {
+    const snapshot = view.snapshot();
+    const refs = (snapshot?.services ?? []).map((vs) => view.lookup(vs.key));
+    if (cache?.snapshot === snapshot && cache.refs.length === refs.length && refs.every((r, i) => sameRef(r, cache?.refs[i] ?? null))) return cache.text;
+    const byKey = new Map((snapshot?.services ?? []).map((vs, i) => [vs.key, refs[i] ?? null]));
+    const text = renderIpvsMetrics(snapshot, { lookup: (key) => byKey.get(key) ?? null, backendMetrics, prefix: METRIC_PREFIX });
+    cache = { snapshot, refs, text };
+    return text;
+  };
+}
