@@ -2,7 +2,21 @@
  * The composition root: the one place that builds the real edges (libnl, procfs, the Kubernetes
  * API, HTTP) and hands them to the core. Everything else receives what it needs as arguments.
  */
+import { hostname } from 'node:os';
+import { pino, type Logger } from 'pino';
+import { Agent, type NodeSources } from './agent/agent.js';
+import { FileClusterSource, WatchClusterSource, type ClusterSource } from './agent/cluster-source.js';
+import { startHttpServer } from './agent/http.js';
+import { createMetrics, type AgentMetrics } from './agent/metrics.js';
+import type { CheckDeps } from './cli/check.js';
+import type { ServeDeps } from './cli/serve.js';
+import { startClusterWatch, type ClusterWatch } from './cluster/informers.js';
+import { makeKubeConfig } from './cluster/kubeconfig.js';
+import { readClusterStateFile } from './cluster/read-state-file.js';
 import { effectiveScheduler } from './cluster/kube-proxy-config.js';
+import { SentinelError } from './errors/index.js';
+import { readNodeInterfaces } from './node/kube-ipvs0.js';
+import { readSysctls } from './node/sysctl.js';
 import type { Options } from './cli/flags.js';
 import type { ModulesDeps } from './cli/modules.js';
 import { IpvsReader } from './ipvs/reader.js';
@@ -44,5 +58,125 @@ export function modulesDeps(options: Options): ModulesDeps {
     readFacts: () => readModuleInputs({ procRoot: options.procRoot, modulesDir: options.modulesDir }),
     ipvsFamilyResolves: (facts) => probeIpvsFamily(options, facts.procNetIpvs),
     scheduler: () => schedulerFromKubeProxy(options),
+  };
+}
+
+// ---- the agent (check and serve) ------------------------------------------------------------------
+
+/** JSON lines on stdout for serve; on stderr for the one-shot commands, whose stdout is the verdict. */
+export function createLogger(options: Options, stream: 'stdout' | 'stderr' = 'stdout'): Logger {
+  // Every edge logs through a child with its own `component`; the root carries none, so no key repeats.
+  return pino(
+    { level: options.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    pino.destination({ fd: stream === 'stdout' ? 1 : 2, sync: true }),
+  );
+}
+
+/** kube-proxy's node name: --node-name / NODE_NAME, else the OS hostname, lower-cased as kube-proxy does. */
+export function nodeNameOf(options: Options): string {
+  return (options.nodeName ?? hostname()).trim().toLowerCase();
+}
+
+function nodeSources(options: Options, reader: IpvsReader): NodeSources {
+  return {
+    readIpvs: () => reader.read(),
+    readModules: () => readModuleInputs({ procRoot: options.procRoot, modulesDir: options.modulesDir }),
+    readSysctls: () => readSysctls({ procRoot: options.procRoot }),
+    probeKubeProxy: () => probeKubeProxy({ url: options.kubeProxyUrl }),
+    readInterfaces: () => Promise.resolve(readNodeInterfaces()),
+  };
+}
+
+/** The cluster from --cluster-state, else from the API (--kubeconfig, in-cluster, ~/.kube/config). */
+export async function createClusterSource(options: Options, nodeName: string, logger: Logger): Promise<{ source: ClusterSource; whenReady(): Promise<void> }> {
+  if (options.clusterState) {
+    const source = new FileClusterSource(await readClusterStateFile(options.clusterState));
+    if (!source.hasNode(nodeName)) {
+      throw new SentinelError(
+        'NODE_NOT_FOUND',
+        `read ${options.clusterState}`,
+        `node "${nodeName}" is not among the Nodes in ${options.clusterState}; pass --node-name with the node's name as kube-proxy knows it`,
+      );
+    }
+    return { source, whenReady: () => Promise.resolve() };
+  }
+  const kubeConfig = makeKubeConfig(options.kubeconfig ? { kubeconfigPath: options.kubeconfig } : {});
+  let watch: ClusterWatch | null = null;
+  const source = new WatchClusterSource((onChange) => {
+    watch = startClusterWatch({ kubeConfig, nodeName, logger: logger.child({ component: 'cluster' }), onChange });
+    return watch;
+  }, () => new Date());
+  return {
+    source,
+    whenReady: async () => {
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new SentinelError('KUBE_API_ERROR', 'sync cluster cache', `the cluster cache did not sync within 60 s: ${source.status().lastError ?? 'no answer'}`)), 60_000).unref(),
+      );
+      await Promise.race([watch?.whenSynced(), timeout]);
+    },
+  };
+}
+
+export interface AgentBundle {
+  agent: Agent;
+  cluster: ClusterSource;
+  whenClusterReady(): Promise<void>;
+  metrics: AgentMetrics;
+  logger: Logger;
+}
+
+export async function createAgent(options: Options, logStream: 'stdout' | 'stderr' = 'stdout'): Promise<AgentBundle> {
+  const logger = createLogger(options, logStream);
+  const nodeName = nodeNameOf(options);
+  const cluster = await createClusterSource(options, nodeName, logger);
+  const reader = createIpvsReader();
+  let metrics: AgentMetrics | null = null;
+  const agent = new Agent({
+    options: { nodeName, pollIntervalMs: options.pollIntervalMs, graceMs: options.graceMs, scheduler: options.scheduler },
+    node: nodeSources(options, reader),
+    cluster: cluster.source,
+    logger: logger.child({ component: 'poller' }),
+    metrics: {
+      recordRead: (source, seconds, error) => metrics?.recordRead(source, seconds, error),
+      recordDriftDetected: (kind) => metrics?.recordDriftDetected(kind),
+    },
+  });
+  metrics = createMetrics({ backendMetrics: options.backendMetrics, view: agent });
+  const stop = agent.stop.bind(agent);
+  agent.stop = async () => {
+    await stop();
+    reader.close();
+  };
+  return { agent, cluster: cluster.source, whenClusterReady: cluster.whenReady, metrics, logger };
+}
+
+export function checkDeps(bundle: AgentBundle): CheckDeps {
+  return {
+    agent: bundle.agent,
+    cluster: bundle.cluster,
+    whenClusterReady: bundle.whenClusterReady,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    monotonicMs: () => performance.now(),
+  };
+}
+
+export function serveDeps(options: Options, bundle: AgentBundle): ServeDeps {
+  const terminated = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  return {
+    agent: bundle.agent,
+    cluster: bundle.cluster,
+    logger: bundle.logger.child({ component: 'agent' }),
+    terminated,
+    startHttp: () =>
+      startHttpServer({
+        host: options.listen.host,
+        port: options.listen.port,
+        view: bundle.agent,
+        metrics: bundle.metrics,
+        logger: bundle.logger.child({ component: 'http' }),
+      }),
   };
 }

@@ -1,7 +1,9 @@
 /** The `ipvs-sentinel` command line: parse flags, run one command, map errors to exit codes. */
 import { readFileSync } from 'node:fs';
 import { SentinelError } from '../errors/index.js';
-import { createIpvsReader, modulesDeps } from '../wiring.js';
+import { checkDeps, createAgent, createIpvsReader, modulesDeps, serveDeps } from '../wiring.js';
+import { runCheck } from './check.js';
+import { runServe } from './serve.js';
 import { parseCommandLine, usage, type ParsedCommandLine } from './flags.js';
 import { processIo, type Io } from './io.js';
 import { runIpvs } from './ipvs.js';
@@ -37,8 +39,9 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'modules':
         return await runModules(parsed.options, io, modulesDeps(parsed.options));
       case 'check':
+        return await runCheck(parsed.options, io, checkDeps(await createAgent({ ...parsed.options, logLevel: parsed.options.logLevel === 'info' ? 'error' : parsed.options.logLevel }, 'stderr')));
       case 'serve':
-        throw new SentinelError('BAD_FLAG', 'run command', `the ${parsed.command} command is not available in this build`);
+        return await runServe(serveDeps(parsed.options, await createAgent(parsed.options)));
     }
   } catch (err) {
     return reportError(err, io);

@@ -22,10 +22,17 @@ export interface DriftReportInput {
 export function buildDriftReport(input: DriftReportInput): DriftReport {
   const kept = input.unknownReason === null ? [...input.findings] : input.findings.filter((f) => PREREQUISITE_KINDS.has(f.kind));
   const findings = kept.sort(compareFindings);
+  const drifting = findings.filter((f) => f.confirmed && f.severity !== 'info');
   if (input.unknownReason !== null) {
+    // A confirmed prerequisite finding (module, sysctl, proxy mode) is drift even when the IPVS
+    // table could not be compared: interface.md's rule is "drift when one confirmed warning or
+    // critical finding exists".
+    if (drifting.length > 0) {
+      const reason = `${summarise(drifting)}; IPVS not compared: ${input.unknownReason}`;
+      return { node: input.node, checkedAt: input.checkedAt, status: 'drift', reason, findings };
+    }
     return { node: input.node, checkedAt: input.checkedAt, status: 'unknown', reason: input.unknownReason, findings };
   }
-  const drifting = findings.filter((f) => f.confirmed && f.severity !== 'info');
   return {
     node: input.node,
     checkedAt: input.checkedAt,

@@ -33,7 +33,8 @@ describe('buildDriftReport status', () => {
     ['only confirmed info', [tracked('terminating-real-server', 'info', true), tracked('netmask-mismatch', 'info', true)], null, 'ok', 2],
     ['a confirmed warning', [tracked('scheduler-mismatch', 'warning', true)], null, 'drift', 1],
     ['a confirmed critical', [tracked('missing-virtual-server', 'critical', true), tracked('netmask-mismatch', 'info', true)], null, 'drift', 2],
-    ['unknown drops IPVS findings but keeps prerequisites', [tracked('missing-virtual-server', 'critical', true), tracked('module-missing', 'critical', true), tracked('kube-ipvs0-missing', 'critical', true)], 'IPVS unreadable', 'unknown', 1],
+    ['unknown drops IPVS findings but keeps prerequisites', [tracked('missing-virtual-server', 'critical', true), tracked('module-missing', 'critical', false), tracked('kube-ipvs0-missing', 'critical', true)], 'IPVS unreadable', 'unknown', 1],
+    ['a confirmed prerequisite is drift even when IPVS was not compared', [tracked('missing-virtual-server', 'critical', true), tracked('module-missing', 'critical', true)], 'IPVS unreadable', 'drift', 1],
     ['unknown with no findings', [], 'cluster cache not synced', 'unknown', 0],
   ])('%s → %s', (_name, findings, unknownReason, status, count) => {
     const report = buildDriftReport({ node: 'node-a', checkedAt: CHECKED_AT, findings, unknownReason });
@@ -185,9 +186,15 @@ describe('drift report golden files', () => {
       selfHealing: false,
     };
     const { findings } = scenario();
-    const current = advance([], [...findings, moduleMissing], CHECKED_AT, { grace: 0 });
+    // First poll with a grace: the module finding is still pending, so the status is unknown.
+    const current = advance([], [...findings, moduleMissing], CHECKED_AT, { grace: 30_000 });
     const report = buildDriftReport({ node: null, checkedAt: CHECKED_AT, findings: current, unknownReason: 'IPVS table unreadable: IPVS_UNAVAILABLE' });
     expect(report.status).toBe('unknown');
+    // Once confirmed it is drift, and the reason says IPVS was not compared.
+    const confirmed = advance([], [...findings, moduleMissing], CHECKED_AT, { grace: 0 });
+    const drift = buildDriftReport({ node: null, checkedAt: CHECKED_AT, findings: confirmed, unknownReason: 'IPVS table unreadable: IPVS_UNAVAILABLE' });
+    expect(drift.status).toBe('drift');
+    expect(drift.reason).toBe('1 confirmed finding: 1 critical (module-missing); IPVS not compared: IPVS table unreadable: IPVS_UNAVAILABLE');
     await expectGolden('test/fixtures/golden/drift/unknown.json', formatDriftReportJson(report));
   });
 });

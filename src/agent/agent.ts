@@ -1,0 +1,285 @@
+/**
+ * The agent loop: every poll reads the node sources (IPVS over netlink, modules, sysctls,
+ * kube-proxy, interface addresses), takes the cluster's desired state, evaluates the findings and
+ * runs them through the grace state machine. One log line per state change (drift confirmed or
+ * cleared, a source failing or recovering), never one per poll. A failing source degrades its own
+ * check; the others keep working.
+ */
+import { effectiveScheduler, type KubeProxyConfig, type KubeProxyConfigSource } from '../cluster/kube-proxy-config.js';
+import { advanceWithTransitions } from '../drift/grace.js';
+import { buildDriftReport } from '../drift/report.js';
+import type { DriftReport, ServicePortRef, TrackedFinding } from '../drift/types.js';
+import type { NodeInterface } from '../desired/types.js';
+import { SentinelError } from '../errors/index.js';
+import type { IpvsSnapshot } from '../ipvs/types.js';
+import { checkModules, type ModuleFacts } from '../kmod/check.js';
+import type { ModuleReport } from '../kmod/types.js';
+import { parseKubeProxyConfigMap, resolveKubeProxyConfig } from '../node/kube-proxy.js';
+import type { KubeProxyProbe } from '../node/kube-proxy-probe.js';
+import type { SysctlValues } from '../node/sysctl.js';
+import type { ClusterSource } from './cluster-source.js';
+import { evaluatePoll, healthChecks, type NodeObservation } from './evaluate.js';
+import type { AgentView, HealthCheck, SourceName } from './view.js';
+
+/** The node-side edges, injected (real readers in production, fakes or the guest in tests). */
+export interface NodeSources {
+  readIpvs(): Promise<IpvsSnapshot>;
+  readModules(): Promise<ModuleFacts>;
+  readSysctls(): Promise<SysctlValues>;
+  probeKubeProxy(): Promise<KubeProxyProbe>;
+  readInterfaces(): Promise<NodeInterface[]>;
+}
+
+export interface AgentLogger {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+  error(obj: Record<string, unknown>, msg: string): void;
+  debug(obj: Record<string, unknown>, msg: string): void;
+}
+
+export interface AgentMetricsHooks {
+  recordRead(source: SourceName, seconds: number, error?: { reason: string }): void;
+  recordDriftDetected(kind: string): void;
+}
+
+export interface AgentOptions {
+  nodeName: string;
+  pollIntervalMs: number;
+  graceMs: number;
+  /** --scheduler: overrides kube-proxy's configured scheduler. */
+  scheduler: string | null;
+}
+
+export interface AgentDeps {
+  options: AgentOptions;
+  node: NodeSources;
+  cluster: ClusterSource;
+  logger: AgentLogger;
+  metrics?: AgentMetricsHooks;
+  now?: () => Date;
+  monotonicMs?: () => number;
+}
+
+interface SourceState {
+  failing: boolean;
+  error: string | null;
+}
+
+export class Agent implements AgentView {
+  readonly node: string;
+  private readonly now: () => Date;
+  private readonly monotonicMs: () => number;
+  private findings = new Map<string, TrackedFinding>();
+  private report: DriftReport;
+  private checks: HealthCheck[];
+  private observation: NodeObservation | null = null;
+  private clusterUnknown: string | null = 'not polled yet';
+  private synced = false;
+  private lastPoll: Date | null = null;
+  private lastTick: number;
+  private polls = 0;
+  private lookupMap = new Map<string, ServicePortRef>();
+  private config: { config: KubeProxyConfig; source: KubeProxyConfigSource } | null = null;
+  private readonly sources = new Map<SourceName, SourceState>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly deps: AgentDeps) {
+    this.node = deps.options.nodeName;
+    this.now = deps.now ?? (() => new Date());
+    this.monotonicMs = deps.monotonicMs ?? (() => performance.now());
+    this.lastTick = this.monotonicMs();
+    this.report = buildDriftReport({ node: this.node, checkedAt: this.now(), findings: [], unknownReason: 'not polled yet' });
+    this.checks = healthChecks(null, this.clusterUnknown, this.report);
+  }
+
+  // ---- AgentView --------------------------------------------------------------------------------
+
+  readonly lookup = (key: string): ServicePortRef | null => this.lookupMap.get(key) ?? null;
+
+  live(): boolean {
+    // Alive while the loop keeps ticking; a poll stuck far beyond its interval means a hung loop.
+    const bound = Math.max(3 * this.deps.options.pollIntervalMs, 60_000);
+    return !this.stopped && this.monotonicMs() - this.lastTick < bound;
+  }
+
+  ready(): { ready: boolean; reason: string | null } {
+    if (this.polls === 0) return { ready: false, reason: 'the first poll has not completed' };
+    if (!this.synced) return { ready: false, reason: this.clusterUnknown ?? 'the cluster cache is not synced' };
+    return { ready: true, reason: null };
+  }
+
+  health(): HealthCheck[] {
+    return this.checks;
+  }
+
+  snapshot(): IpvsSnapshot | null {
+    return this.observation?.snapshot ?? null;
+  }
+
+  drift(): DriftReport {
+    return this.report;
+  }
+
+  modules(): ModuleReport | null {
+    return this.observation?.modules ?? null;
+  }
+
+  proxyMode(): string | null {
+    return this.observation?.runningMode ?? null;
+  }
+
+  clusterSynced(): boolean {
+    return this.synced;
+  }
+
+  lastCheck(): Date | null {
+    return this.lastPoll;
+  }
+
+  /** kube-proxy's effective configuration and where it came from, as of the last poll. */
+  kubeProxyConfig(): { config: KubeProxyConfig; source: KubeProxyConfigSource } | null {
+    return this.config;
+  }
+
+  // ---- the loop ---------------------------------------------------------------------------------
+
+  start(): void {
+    const loop = async (): Promise<void> => {
+      if (this.stopped) return;
+      this.running = this.pollOnce().catch((err: unknown) => {
+        this.deps.logger.error({ err: String(err) }, 'poll failed unexpectedly');
+      });
+      await this.running;
+      this.running = null;
+      if (!this.stopped) this.timer = setTimeout(() => void loop(), this.deps.options.pollIntervalMs);
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  private async timed<T>(source: SourceName, read: () => Promise<T>): Promise<{ value: T | null; error: string | null }> {
+    const started = this.monotonicMs();
+    try {
+      const value = await read();
+      this.deps.metrics?.recordRead(source, (this.monotonicMs() - started) / 1000);
+      this.sourceState(source, null);
+      return { value, error: null };
+    } catch (err) {
+      const error = err instanceof SentinelError ? err.toLine() : String(err);
+      const reason = err instanceof SentinelError ? err.code : 'error';
+      this.deps.metrics?.recordRead(source, (this.monotonicMs() - started) / 1000, { reason });
+      this.sourceState(source, error);
+      return { value: null, error };
+    }
+  }
+
+  private sourceState(source: SourceName, error: string | null): void {
+    const previous = this.sources.get(source) ?? { failing: false, error: null };
+    if (error !== null && !previous.failing) this.deps.logger.warn({ source, error }, `source ${source} is failing`);
+    if (error === null && previous.failing) this.deps.logger.info({ source }, `source ${source} recovered`);
+    this.sources.set(source, { failing: error !== null, error });
+  }
+
+  /** One poll: read everything, evaluate, advance the grace machine. */
+  async pollOnce(): Promise<void> {
+    this.lastTick = this.monotonicMs();
+    const [ipvs, moduleFacts, sysctls, probe, interfaces] = await Promise.all([
+      this.timed('netlink', () => this.deps.node.readIpvs()),
+      this.timed('modules', () => this.deps.node.readModules()),
+      this.timed('sysctl', () => this.deps.node.readSysctls()),
+      this.timed('kube-proxy', () => this.deps.node.probeKubeProxy()),
+      this.timed('interfaces', () => this.deps.node.readInterfaces()),
+    ]);
+
+    const configMapText = this.deps.cluster.kubeProxyConfigMap();
+    const resolved = resolveKubeProxyConfig({ configz: probe.value?.configz ?? null, configMapText });
+    const config = this.deps.options.scheduler ? { ...resolved.config, scheduler: this.deps.options.scheduler } : resolved.config;
+    this.config = { config, source: resolved.source };
+
+    const snapshot = ipvs.value;
+    const ipvsUnavailable = ipvs.error?.startsWith('IPVS_UNAVAILABLE') ?? false;
+    const modules = moduleFacts.value
+      ? checkModules({
+          ...moduleFacts.value,
+          scheduler: effectiveScheduler(config),
+          ipvsFamilyResolves: snapshot ? true : ipvsUnavailable ? false : null,
+          schedulersInUse: snapshot ? [...new Set(snapshot.services.map((s) => s.scheduler))] : null,
+        })
+      : null;
+
+    const clusterStarted = this.monotonicMs();
+    const facts = { name: this.node, zone: null, interfaces: interfaces.value ?? this.observation?.interfaces ?? [] };
+    const cluster = this.deps.cluster.current(facts, config);
+    this.deps.metrics?.recordRead('cluster', (this.monotonicMs() - clusterStarted) / 1000, cluster.unknownReason ? { reason: 'unknown' } : undefined);
+    this.sourceState('cluster', cluster.unknownReason);
+    this.synced = cluster.synced;
+    this.clusterUnknown = cluster.unknownReason;
+    if (cluster.desired) {
+      this.lookupMap = new Map(cluster.desired.virtualServers.map((vs) => [vs.key, vs.service]));
+    }
+
+    const observation: NodeObservation = {
+      snapshot,
+      ipvsError: ipvs.error,
+      modules,
+      modulesError: moduleFacts.error,
+      sysctls: sysctls.value,
+      kernelRelease: moduleFacts.value?.release ?? null,
+      runningMode: probe.value?.runningMode ?? null,
+      interfaces: interfaces.value,
+      interfacesError: interfaces.error,
+    };
+    const verdict = evaluatePoll(observation, {
+      desired: cluster.desired,
+      unknownReason: cluster.unknownReason,
+      configuredMode: configuredMode(configMapText, resolved.source === 'configz' ? config.mode : null),
+      strictARP: config.strictARP,
+    });
+
+    const now = this.now();
+    const { findings, confirmed, cleared } = advanceWithTransitions(this.findings, verdict.findings, now, { grace: this.deps.options.graceMs });
+    this.findings = new Map(findings.map((f) => [f.id, f]));
+    for (const f of confirmed) {
+      this.deps.metrics?.recordDriftDetected(f.kind);
+      const log = f.severity === 'info' ? this.deps.logger.info.bind(this.deps.logger) : this.deps.logger.warn.bind(this.deps.logger);
+      log({ kind: f.kind, severity: f.severity, virtualServer: f.virtualServer, realServer: f.realServer, service: f.service, firstSeen: f.firstSeen.toISOString() }, `drift confirmed: ${f.message}`);
+    }
+    for (const f of cleared) {
+      this.deps.logger.info({ kind: f.kind, virtualServer: f.virtualServer, realServer: f.realServer, service: f.service }, `drift cleared: ${f.kind}`);
+    }
+    const previousStatus = this.report.status;
+    this.report = buildDriftReport({ node: this.node, checkedAt: now, findings, unknownReason: verdict.unknownReason });
+    if (this.report.status !== previousStatus) {
+      this.deps.logger.info({ status: this.report.status, previous: previousStatus, reason: this.report.reason }, `node verdict is now ${this.report.status}`);
+    }
+    this.observation = observation;
+    this.checks = healthChecks(observation, cluster.unknownReason, this.report);
+    this.lastPoll = now;
+    this.polls++;
+    this.lastTick = this.monotonicMs();
+  }
+}
+
+/**
+ * The mode the cluster declares for kube-proxy: the ConfigMap's, which is what a running kube-proxy
+ * is compared against (current kube-proxy echoes its own config at /proxyMode and /configz, so
+ * those two never disagree); else /configz's; null when only defaults are known.
+ */
+function configuredMode(configMapText: string | null, configzMode: string | null): string | null {
+  if (configMapText !== null) {
+    try {
+      return parseKubeProxyConfigMap(configMapText).mode;
+    } catch {
+      // An unparsable ConfigMap is reported by the config resolution; fall back to /configz.
+    }
+  }
+  return configzMode;
+}

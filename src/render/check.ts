@@ -1,0 +1,53 @@
+/**
+ * The readable verdict of `ipvs-sentinel check`: the ipvsadm-like table annotated with Service
+ * names and drift marks, the findings with what to do, and the node checks.
+ */
+import type { HealthCheck } from '../agent/view.js';
+import type { DriftReport, TrackedFinding } from '../drift/types.js';
+import type { IpvsSnapshot } from '../ipvs/types.js';
+import { driftTableMarks } from './drift-marks.js';
+import type { ServiceLookup } from './snapshot.js';
+import { renderTable } from './table.js';
+
+export interface CheckRenderInput {
+  snapshot: IpvsSnapshot | null;
+  lookup: ServiceLookup;
+  report: DriftReport;
+  checks: HealthCheck[];
+  /** Where kube-proxy's configuration came from, e.g. "configz", "configmap", "defaults". */
+  configSource: string | null;
+  scheduler: string | null;
+}
+
+function findingLine(f: TrackedFinding): string[] {
+  const where = [f.virtualServer, f.realServer ? `-> ${f.realServer}` : null].filter((p) => p !== null).join(' ');
+  const service = f.service ? `${f.service.namespace}/${f.service.name}${f.service.port ? `:${f.service.port}` : ''}` : null;
+  const state = f.confirmed ? 'confirmed' : 'pending';
+  return [
+    `  ${f.severity.toUpperCase().padEnd(9)}${f.kind}${where ? `  ${where}` : ''}${service ? `  (${service})` : ''}  [${state}]`,
+    `           ${f.message}`,
+  ];
+}
+
+export function renderCheck(input: CheckRenderInput): string {
+  const out: string[] = [];
+  const marks = driftTableMarks(input.report);
+  if (input.snapshot) {
+    out.push(renderTable(input.snapshot, { lookup: input.lookup, mark: marks.mark, missingRealServers: marks.missingRealServers }).trimEnd());
+    const footer = marks.footer(new Set(input.snapshot.services.map((s) => s.key)));
+    const missingVs = footer.filter((l) => l.includes('missing-virtual-server'));
+    if (missingVs.length > 0) out.push('', 'Not in the kernel table:', ...missingVs.map((l) => `  ${l}`));
+  } else {
+    out.push('IPVS table: not readable');
+  }
+  out.push('');
+  const config = input.configSource ? ` (kube-proxy config from ${input.configSource}${input.scheduler ? `, scheduler ${input.scheduler}` : ''})` : '';
+  out.push(`Verdict: ${input.report.status.toUpperCase()}${input.report.reason ? ` — ${input.report.reason}` : ''}${config}`);
+  if (input.report.findings.length > 0) {
+    out.push('', 'Findings:');
+    for (const f of input.report.findings) out.push(...findingLine(f));
+  }
+  out.push('', 'Checks:');
+  for (const c of input.checks) out.push(c.ok ? `  [+]${c.name} ok` : `  [-]${c.name} failed: ${c.reason ?? 'unknown'}`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,15 @@
+// Runs inside the guest: kube-proxy's metrics endpoint as far as ipvs-sentinel reads it
+// (/proxyMode, /configz); the mode comes from the file named in argv[2], re-read per request.
+import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+
+createServer((req, res) => {
+  const mode = readFileSync(process.argv[2], 'utf8').trim();
+  if (req.url === '/proxyMode') return res.end(mode);
+  if (req.url === '/configz') {
+    res.setHeader('content-type', 'application/json');
+    return res.end(JSON.stringify({ 'kubeproxy.config.k8s.io': { Mode: mode, IPVS: { Scheduler: '', SyncPeriod: '30s', StrictARP: true, ExcludeCIDRs: ['192.168.56.200/29'] }, NodePortAddresses: null } }));
+  }
+  res.statusCode = 404;
+  res.end();
+}).listen(10249, '127.0.0.1');
