@@ -1,0 +1,66 @@
+# ipvs-sentinel: the per-node agent image.
+#
+#   buildah bud -t ipvs-sentinel .      (or: docker build -t ipvs-sentinel .)
+#
+# Two stages: a Node 24 build stage compiles TypeScript and prunes dev dependencies; the runtime
+# stage is the official slim Node 24 image plus the two libnl libraries the agent calls through
+# koffi, and nothing else. scripts/image-build.sh proves this file with a real build against local
+# stand-ins of both base images (passed through the two ARGs below).
+ARG BUILD_IMAGE=node:24-bookworm
+ARG RUNTIME_IMAGE=node:24-bookworm-slim
+
+FROM ${BUILD_IMAGE} AS build
+WORKDIR /src
+ENV npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+# Dependencies first, so a source change does not repeat npm ci.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY tsconfig.json tsconfig.build.json ./
+COPY bin ./bin
+COPY src ./src
+# Compile, drop dev dependencies, and strip what the runtime never loads: source maps and type
+# declarations (about half of @kubernetes/client-node), koffi's C++ sources and its prebuilt
+# binaries for other platforms (glibc Linux on x64 and arm64 stay, for both architectures).
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund --loglevel=error \
+ && find dist node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete \
+ && find node_modules/koffi/build/koffi -mindepth 1 -maxdepth 1 -type d \
+      ! -name linux_x64 ! -name linux_arm64 -exec rm -rf {} + \
+ && rm -rf node_modules/koffi/src node_modules/koffi/vendor node_modules/koffi/doc \
+ && rm -f node_modules/.package-lock.json
+
+FROM ${RUNTIME_IMAGE}
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+# The repository URL; release builds pass --build-arg SOURCE=<url>.
+ARG SOURCE=""
+LABEL org.opencontainers.image.title="ipvs-sentinel" \
+      org.opencontainers.image.description="Per-node checker that kube-proxy's IPVS table matches the Kubernetes API" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
+# libnl is the only native dependency (generic netlink to the kernel's IPVS family). The base
+# image's package managers (npm, npx, corepack, yarn) are removed: the agent installs nothing at
+# run time. The entrypoint symlink is made here, before its target is copied, to save a layer.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libnl-3-200 libnl-genl-3-200 \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
+ && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /opt/yarn-* \
+ && rm -f /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg \
+ && ln -s /opt/ipvs-sentinel/bin/ipvs-sentinel.js /usr/local/bin/ipvs-sentinel
+ENV NODE_ENV=production
+WORKDIR /opt/ipvs-sentinel
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY --from=build /src/bin ./bin
+# Root on purpose: every IPVS netlink command, reads included, needs CAP_NET_ADMIN in the initial
+# user namespace, and a non-root process only gets it from file capabilities or ambient caps,
+# which Kubernetes does not grant. The manifests run it as uid 0 with every other capability
+# dropped, a read-only root filesystem and no privilege escalation (docs/deploy.md).
+USER 0:0
+EXPOSE 9742
+ENTRYPOINT ["ipvs-sentinel"]
+CMD ["serve"]
