@@ -25,5 +25,15 @@ export default tseslint.config(
   {
     files: ['bin/*.js', 'eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { process: 'readonly' } },
+  },
+  {
+    // Plain scripts run inside the IPVS guest or by CI: not part of the TypeScript project.
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false, project: null },
+      globals: { process: 'readonly', console: 'readonly', performance: 'readonly', Buffer: 'readonly', URL: 'readonly' },
+    },
   },
 );

@@ -6,12 +6,10 @@ import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { Agent, type NodeSources } from './agent/agent.js';
 import { FileClusterSource, WatchClusterSource, type ClusterSource } from './agent/cluster-source.js';
-import { startHttpServer } from './agent/http.js';
-import { createMetrics, type AgentMetrics } from './agent/metrics.js';
+import type { AgentMetrics } from './agent/metrics.js';
 import type { CheckDeps } from './cli/check.js';
 import type { ServeDeps } from './cli/serve.js';
-import { startClusterWatch, type ClusterWatch } from './cluster/informers.js';
-import { makeKubeConfig } from './cluster/kubeconfig.js';
+import type { ClusterWatch } from './cluster/informers.js';
 import { readClusterStateFile } from './cluster/read-state-file.js';
 import { effectiveScheduler } from './cluster/kube-proxy-config.js';
 import { SentinelError } from './errors/index.js';
@@ -88,7 +86,7 @@ function nodeSources(options: Options, reader: IpvsReader): NodeSources {
 }
 
 /** The cluster from --cluster-state, else from the API (--kubeconfig, in-cluster, ~/.kube/config). */
-export async function createClusterSource(options: Options, nodeName: string, logger: Logger): Promise<{ source: ClusterSource; whenReady(): Promise<void> }> {
+export async function createClusterSource(options: Options, nodeName: string, logger: Logger): Promise<{ source: ClusterSource; whenReady: () => Promise<void> }> {
   if (options.clusterState) {
     const source = new FileClusterSource(await readClusterStateFile(options.clusterState));
     if (!source.hasNode(nodeName)) {
@@ -100,6 +98,9 @@ export async function createClusterSource(options: Options, nodeName: string, lo
     }
     return { source, whenReady: () => Promise.resolve() };
   }
+  // client-node is heavy to load (most of a second): only the commands that talk to the API pay for it.
+  const { makeKubeConfig } = await import('./cluster/kubeconfig.js');
+  const { startClusterWatch } = await import('./cluster/informers.js');
   const kubeConfig = makeKubeConfig(options.kubeconfig ? { kubeconfigPath: options.kubeconfig } : {});
   let watch: ClusterWatch | null = null;
   const source = new WatchClusterSource((onChange) => {
@@ -120,7 +121,7 @@ export async function createClusterSource(options: Options, nodeName: string, lo
 export interface AgentBundle {
   agent: Agent;
   cluster: ClusterSource;
-  whenClusterReady(): Promise<void>;
+  whenClusterReady: () => Promise<void>;
   metrics: AgentMetrics;
   logger: Logger;
 }
@@ -141,6 +142,7 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
       recordDriftDetected: (kind) => metrics?.recordDriftDetected(kind),
     },
   });
+  const { createMetrics } = await import('./agent/metrics.js');
   metrics = createMetrics({ backendMetrics: options.backendMetrics, view: agent });
   const stop = agent.stop.bind(agent);
   agent.stop = async () => {
@@ -170,13 +172,15 @@ export function serveDeps(options: Options, bundle: AgentBundle): ServeDeps {
     cluster: bundle.cluster,
     logger: bundle.logger.child({ component: 'agent' }),
     terminated,
-    startHttp: () =>
-      startHttpServer({
+    startHttp: async () => {
+      const { startHttpServer } = await import('./agent/http.js');
+      return startHttpServer({
         host: options.listen.host,
         port: options.listen.port,
         view: bundle.agent,
         metrics: bundle.metrics,
         logger: bundle.logger.child({ component: 'http' }),
-      }),
+      });
+    },
   };
 }

@@ -4,8 +4,8 @@
  */
 import type { Endpoint, EndpointSlice } from '../cluster/model.js';
 import type { AddressFamily, Protocol } from '../ipvs/types.js';
-import { addressSortKey, compareSortKeys } from './sort-key.js';
-import type { AddressSortKey } from './sort-key.js';
+import { addressSortKey, compareSortKeys } from '../util/sort-key.js';
+import type { AddressSortKey } from '../util/sort-key.js';
 
 /** One endpoint of a service port: the slice endpoint, the slice port number, whether it is local. */
 export interface ServiceEndpoint {

@@ -12,7 +12,7 @@
  */
 import type { ServicePortRef } from '../drift/types.js';
 import type { AddressFamily } from '../ipvs/types.js';
-import { compareStrings, sortAddresses } from './sort-key.js';
+import { compareStrings, sortAddresses } from '../util/sort-key.js';
 import type { DesiredState, ExpectedVirtualServer, VirtualServerConflict, VirtualServerRole } from './types.js';
 import type { ServiceResult } from './virtual-servers.js';
 

@@ -7,7 +7,7 @@ import type { Node } from '../cluster/model.js';
 import type { AddressFamily } from '../ipvs/types.js';
 import { cidrContains, parseAddress, parseCidr } from '../util/ip.js';
 import type { Cidr } from '../util/ip.js';
-import { sortAddresses } from './sort-key.js';
+import { sortAddresses } from '../util/sort-key.js';
 import type { NodeFacts } from './types.js';
 
 export const KUBE_IPVS0 = 'kube-ipvs0';

@@ -4,6 +4,7 @@
  */
 import {
   indexAttributes,
+  type AttrIndex,
   parseAttributes,
   readBytes,
   readNested,
@@ -106,6 +107,9 @@ const STATS_FIELDS: readonly [number, keyof IpvsStats][] = [
   [IPVS_STATS_ATTR.OUTBPS, 'outBps'],
 ];
 
+const STATS_FIELD_BY_TYPE: (keyof IpvsStats | undefined)[] = [];
+for (const [type, field] of STATS_FIELDS) STATS_FIELD_BY_TYPE[type] = field;
+
 /**
  * STATS64 carries every counter as u64; the older STATS nest has u32 values except the two byte
  * counters, which are u64 there too (ip_vs_genl_fill_stats). PAD attributes are skipped.
@@ -113,18 +117,18 @@ const STATS_FIELDS: readonly [number, keyof IpvsStats][] = [
 function decodeStats(nest: NlAttr, wide: boolean, context: string, sink?: UnknownSink): IpvsStats {
   const attrs = readNested(nest, context);
   noteUnknown(attrs, KNOWN_STATS, wide ? 'stats64' : 'stats', sink);
-  const byType = indexAttributes(attrs);
-  const stats: IpvsStats = { ...ZERO_STATS };
-  for (const [type, field] of STATS_FIELDS) {
-    const attr = byType.get(type);
-    if (!attr) continue;
-    const is64 = wide || type === IPVS_STATS_ATTR.INBYTES || type === IPVS_STATS_ATTR.OUTBYTES;
+  const stats: IpvsStats = { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
+  // Straight from the nest, last one of a type wins (nla_parse): this runs for every real server.
+  for (const attr of attrs) {
+    const field = STATS_FIELD_BY_TYPE[attr.type];
+    if (field === undefined) continue;
+    const is64 = wide || attr.type === IPVS_STATS_ATTR.INBYTES || attr.type === IPVS_STATS_ATTR.OUTBYTES;
     stats[field] = is64 ? readU64(attr, context, `stats ${field}`) : BigInt(readU32(attr, context, `stats ${field}`));
   }
   return stats;
 }
 
-function statsFrom(byType: Map<number, NlAttr>, stats32: number, stats64: number, context: string, sink?: UnknownSink): IpvsStats {
+function statsFrom(byType: AttrIndex, stats32: number, stats64: number, context: string, sink?: UnknownSink): IpvsStats {
   const wide = byType.get(stats64);
   if (wide) return decodeStats(wide, true, `${context} stats64`, sink);
   const narrow = byType.get(stats32);
@@ -229,6 +233,34 @@ export function decodeServiceMessage(attributes: Uint8Array, sink?: UnknownSink)
     destinations: [],
   };
   return { service, identity };
+}
+
+/**
+ * Only the identity key of a NEW_SERVICE message ("TCP/10.96.0.1:443", "FWM/4097/inet"): what the
+ * reader's consistency re-dump needs, without decoding flags and counters again.
+ */
+export function serviceKeyOfMessage(attributes: Uint8Array): string {
+  const top = indexAttributes(parseAttributes(attributes, 'service message'));
+  const nest = top.get(IPVS_CMD_ATTR.SERVICE);
+  if (!nest) throw missing('service message', 'IPVS_CMD_ATTR_SERVICE');
+  const a = indexAttributes(readNested(nest, 'service'));
+  const ctx = 'service';
+  const afAttr = a.get(IPVS_SVC_ATTR.AF);
+  if (!afAttr) throw missing(ctx, 'IPVS_SVC_ATTR_AF');
+  const family = familyOf(readU16(afAttr, ctx, 'AF'), ctx);
+  const fwmarkAttr = a.get(IPVS_SVC_ATTR.FWMARK);
+  if (fwmarkAttr) return virtualServerKey({ family, protocol: null, address: null, port: null, fwmark: readU32(fwmarkAttr, ctx, 'FWMARK') });
+  const protoAttr = a.get(IPVS_SVC_ATTR.PROTOCOL);
+  const addrAttr = a.get(IPVS_SVC_ATTR.ADDR);
+  const portAttr = a.get(IPVS_SVC_ATTR.PORT);
+  if (!protoAttr || !addrAttr || !portAttr) throw missing(ctx, 'IPVS_SVC_ATTR_PROTOCOL/ADDR/PORT');
+  return virtualServerKey({
+    family,
+    protocol: protocolOf(readU16(protoAttr, ctx, 'PROTOCOL'), ctx),
+    address: formatAddress(family, readBytes(addrAttr, family === 'inet' ? 4 : 16, ctx, 'ADDR')),
+    port: readU16Be(portAttr, ctx, 'PORT'),
+    fwmark: null,
+  });
 }
 
 const TUNNEL_TYPES = ['ipip', 'gue', 'gre'] as const;

@@ -24,8 +24,8 @@ import {
   parseMessages,
   type GenlMessage,
 } from '../netlink/message.js';
-import { compareAddresses } from '../util/ip.js';
-import { decodeDestMessage, decodeInfo, decodeServiceMessage, decodeTimeouts, realServerKey, type DecodedService } from './codec.js';
+import { addressSortKey, compareSortKeys } from '../util/sort-key.js';
+import { decodeDestMessage, decodeInfo, decodeServiceMessage, decodeTimeouts, realServerKey, serviceKeyOfMessage, type DecodedService } from './codec.js';
 import { IPVS_CMD, IPVS_CMD_ATTR, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './constants.js';
 import type { IpvsInfo, IpvsSnapshot, IpvsTimeouts, RealServer, VirtualServer } from './types.js';
 
@@ -144,11 +144,15 @@ export class IpvsReader {
         const dest = decodeDestMessage(reply.attributes, service.family, unknown);
         destinations.set(realServerKey(dest), dest);
       }
-      service.destinations = [...destinations.values()].sort(compareRealServers);
+      service.destinations = sortRealServers(destinations.values());
       services.set(service.key, service);
       if (++dumps % this.yieldEvery === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    const again = new Set(this.dumpServices(undefined).map((d) => d.service.key));
+    const again = new Set(
+      this.request(IPVS_CMD.GET_SERVICE, true)
+        .filter((m) => m.cmd === IPVS_CMD.NEW_SERVICE)
+        .map((m) => serviceKeyOfMessage(m.attributes)),
+    );
     if (again.size !== services.size || [...services.keys()].some((k) => !again.has(k))) return null;
     return {
       info,
@@ -158,7 +162,7 @@ export class IpvsReader {
     };
   }
 
-  private dumpServices(unknown: Set<string> | undefined): DecodedService[] {
+  private dumpServices(unknown: Set<string>): DecodedService[] {
     return this.request(IPVS_CMD.GET_SERVICE, true)
       .filter((m) => m.cmd === IPVS_CMD.NEW_SERVICE)
       .map((m) => decodeServiceMessage(m.attributes, unknown));
@@ -234,6 +238,10 @@ function kernelRefusal(op: string, errno: number): NetlinkError {
 
 const ERRNO_NAMES = new Map<number, string>(Object.entries(ERRNO).map(([name, n]) => [n, name]));
 
-function compareRealServers(a: RealServer, b: RealServer): number {
-  return compareAddresses(a.address, b.address) || a.port - b.port;
+/** By address (IPv4 before IPv6, numerically), then port; each address parsed once. */
+function sortRealServers(servers: Iterable<RealServer>): RealServer[] {
+  return [...servers]
+    .map((rs) => ({ rs, key: addressSortKey(rs.address) }))
+    .sort((a, b) => compareSortKeys(a.key, b.key) || a.rs.port - b.rs.port)
+    .map((x) => x.rs);
 }

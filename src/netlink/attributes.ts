@@ -11,13 +11,31 @@ export const NLA_F_NESTED = 0x8000;
 export const NLA_F_NET_BYTEORDER = 0x4000;
 export const NLA_TYPE_MASK = 0x3fff;
 
-export interface NlAttr {
-  /** Type with the NESTED / NET_BYTEORDER bits masked off. */
-  type: number;
-  nested: boolean;
-  netByteOrder: boolean;
-  /** The payload, a view into the datagram (no copy). */
-  data: Uint8Array;
+/**
+ * One attribute: where its payload lies in the datagram. Readers go through the datagram's one
+ * shared DataView by offset, so decoding a message allocates no view or subarray per attribute —
+ * the difference between keeping pace with ipvsadm and being several times slower on a big table.
+ */
+export class NlAttr {
+  constructor(
+    /** Type with the NESTED / NET_BYTEORDER bits masked off. */
+    readonly type: number,
+    readonly nested: boolean,
+    readonly netByteOrder: boolean,
+    /** The whole datagram (or buffer) the attribute lives in. */
+    readonly buffer: Uint8Array,
+    /** A DataView over `buffer`, shared by every attribute parsed from it. */
+    readonly view: DataView,
+    /** Payload offset within `buffer`. */
+    readonly offset: number,
+    /** Payload length in bytes. */
+    readonly length: number,
+  ) {}
+
+  /** The payload bytes (a view, no copy). */
+  get data(): Uint8Array {
+    return this.buffer.subarray(this.offset, this.offset + this.length);
+  }
 }
 
 export const align4 = (n: number): number => (n + 3) & ~3;
@@ -26,91 +44,120 @@ function decodeError(context: string, message: string): SentinelError {
   return new SentinelError('NETLINK_DECODE', `decode ${context}`, message);
 }
 
+function viewOf(buf: Uint8Array): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
 /** Split a run of attributes. `context` names what is being decoded, for error messages. */
 export function parseAttributes(buf: Uint8Array, context: string): NlAttr[] {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  return parseAttributesIn(buf, viewOf(buf), 0, buf.byteLength, context);
+}
+
+/** Split the attributes lying in [start, end) of `buffer`, reading through its shared `view`. */
+export function parseAttributesIn(buffer: Uint8Array, view: DataView, start: number, end: number, context: string): NlAttr[] {
   const attrs: NlAttr[] = [];
-  let offset = 0;
-  while (offset + NLA_HDRLEN <= buf.byteLength) {
+  let offset = start;
+  while (offset + NLA_HDRLEN <= end) {
     const len = view.getUint16(offset, true);
     const rawType = view.getUint16(offset + 2, true);
     if (len < NLA_HDRLEN) {
-      throw decodeError(context, `attribute at offset ${offset} has length ${len} (< ${NLA_HDRLEN})`);
+      throw decodeError(context, `attribute at offset ${offset - start} has length ${len} (< ${NLA_HDRLEN})`);
     }
-    if (offset + len > buf.byteLength) {
+    if (offset + len > end) {
       throw decodeError(
         context,
-        `attribute type ${rawType & NLA_TYPE_MASK} at offset ${offset} is truncated: length ${len}, ${buf.byteLength - offset} bytes left`,
+        `attribute type ${rawType & NLA_TYPE_MASK} at offset ${offset - start} is truncated: length ${len}, ${end - offset} bytes left`,
       );
     }
-    attrs.push({
-      type: rawType & NLA_TYPE_MASK,
-      nested: (rawType & NLA_F_NESTED) !== 0,
-      netByteOrder: (rawType & NLA_F_NET_BYTEORDER) !== 0,
-      data: buf.subarray(offset + NLA_HDRLEN, offset + len),
-    });
+    attrs.push(
+      new NlAttr(rawType & NLA_TYPE_MASK, (rawType & NLA_F_NESTED) !== 0, (rawType & NLA_F_NET_BYTEORDER) !== 0, buffer, view, offset + NLA_HDRLEN, len - NLA_HDRLEN),
+    );
     offset += align4(len);
   }
   // Fewer than 4 stray bytes at the end can only be padding; anything else is a truncated header.
-  if (offset < buf.byteLength && buf.subarray(offset).some((b) => b !== 0)) {
-    throw decodeError(context, `${buf.byteLength - offset} trailing bytes do not form an attribute header`);
+  for (let i = offset; i < end; i++) {
+    if (buffer[i] !== 0) throw decodeError(context, `${end - offset} trailing bytes do not form an attribute header`);
   }
   return attrs;
 }
 
-/** Index attributes by type; the last one of a type wins, as the kernel's nla_parse does. */
-export function indexAttributes(attrs: readonly NlAttr[]): Map<number, NlAttr> {
-  const byType = new Map<number, NlAttr>();
-  for (const attr of attrs) byType.set(attr.type, attr);
-  return byType;
+/** Attributes by type; the last one of a type wins, as the kernel's nla_parse does. */
+export class AttrIndex {
+  private readonly slots: (NlAttr | undefined)[] = [];
+
+  constructor(attrs: readonly NlAttr[]) {
+    for (const attr of attrs) this.slots[attr.type] = attr;
+  }
+
+  get(type: number): NlAttr | undefined {
+    return this.slots[type];
+  }
+
+  has(type: number): boolean {
+    return this.slots[type] !== undefined;
+  }
 }
 
-function checkWidth(attr: NlAttr, width: number, context: string, name: string): DataView {
-  if (attr.data.byteLength < width) {
-    throw decodeError(context, `${name} (type ${attr.type}) has ${attr.data.byteLength} bytes, needs ${width}`);
+export function indexAttributes(attrs: readonly NlAttr[]): AttrIndex {
+  return new AttrIndex(attrs);
+}
+
+function checkWidth(attr: NlAttr, width: number, context: string, name: string): void {
+  if (attr.length < width) {
+    throw decodeError(context, `${name} (type ${attr.type}) has ${attr.length} bytes, needs ${width}`);
   }
-  return new DataView(attr.data.buffer, attr.data.byteOffset, attr.data.byteLength);
 }
 
 export function readU8(attr: NlAttr, context: string, name: string): number {
-  return checkWidth(attr, 1, context, name).getUint8(0);
+  checkWidth(attr, 1, context, name);
+  return attr.view.getUint8(attr.offset);
 }
 
 export function readU16(attr: NlAttr, context: string, name: string): number {
-  return checkWidth(attr, 2, context, name).getUint16(0, true);
+  checkWidth(attr, 2, context, name);
+  return attr.view.getUint16(attr.offset, true);
 }
 
 export function readU16Be(attr: NlAttr, context: string, name: string): number {
-  return checkWidth(attr, 2, context, name).getUint16(0, false);
+  checkWidth(attr, 2, context, name);
+  return attr.view.getUint16(attr.offset, false);
 }
 
 export function readU32(attr: NlAttr, context: string, name: string): number {
-  return checkWidth(attr, 4, context, name).getUint32(0, true);
+  checkWidth(attr, 4, context, name);
+  return attr.view.getUint32(attr.offset, true);
 }
 
 export function readS32(attr: NlAttr, context: string, name: string): number {
-  return checkWidth(attr, 4, context, name).getInt32(0, true);
+  checkWidth(attr, 4, context, name);
+  return attr.view.getInt32(attr.offset, true);
 }
 
 export function readU64(attr: NlAttr, context: string, name: string): bigint {
-  return checkWidth(attr, 8, context, name).getBigUint64(0, true);
+  checkWidth(attr, 8, context, name);
+  return attr.view.getBigUint64(attr.offset, true);
 }
 
 /** A NUL-terminated string; a missing NUL is accepted, trailing NULs are stripped. */
 export function readString(attr: NlAttr): string {
-  let end = attr.data.byteLength;
-  const nul = attr.data.indexOf(0);
-  if (nul >= 0) end = nul;
-  return new TextDecoder().decode(attr.data.subarray(0, end));
+  let text = '';
+  const end = attr.offset + attr.length;
+  for (let i = attr.offset; i < end; i++) {
+    const c = attr.buffer[i] ?? 0;
+    if (c === 0) break;
+    if (c >= 0x80) return new TextDecoder().decode(attr.data.subarray(0, attr.data.indexOf(0) >= 0 ? attr.data.indexOf(0) : attr.length));
+    text += String.fromCharCode(c);
+  }
+  return text;
 }
 
 export function readBytes(attr: NlAttr, width: number, context: string, name: string): Uint8Array {
   checkWidth(attr, width, context, name);
-  return attr.data.subarray(0, width);
+  return attr.buffer.subarray(attr.offset, attr.offset + width);
 }
 
 export function readNested(attr: NlAttr, context: string): NlAttr[] {
-  return parseAttributes(attr.data, context);
+  return parseAttributesIn(attr.buffer, attr.view, attr.offset, attr.offset + attr.length, context);
 }
 
 // ---- encoding ---------------------------------------------------------------------------------

@@ -1,18 +1,26 @@
 /**
  * The one module that owns koffi and libnl (libnl-3.so.200, libnl-genl-3.so.200).
  * It only opens sockets, resolves generic-netlink families, and moves raw datagrams: every
- * message is built and decoded in TypeScript, so each datagram costs a handful of FFI crossings
- * instead of dozens per attribute (shared/spec/ipvs-genetlink.md §0, §4.3). Native code is loaded
+ * message is built and decoded in TypeScript. A request is one nl_sendto, a datagram of up to
+ * ~100 messages one libc recv into a reused buffer — a single FFI crossing each, instead of
+ * dozens per attribute (shared/spec/ipvs-genetlink.md §0, §4.3). Native code is loaded
  * on first use; a host without libnl gets a typed LIBNL_UNAVAILABLE error, never an import crash.
  */
 import { createRequire } from 'node:module';
+import type KoffiModule from 'koffi';
 import { SentinelError } from '../errors/index.js';
-import { NetlinkError, NLE } from './errors.js';
+import { ERRNO, NetlinkError, NLE } from './errors.js';
 
 export const NETLINK_ROUTE = 0;
 export const NETLINK_GENERIC = 16;
 /** Big enough for any kernel dump batch (≈32 KiB) in one receive (§3.8). */
 const MSG_BUF_SIZE = 65536;
+const MSG_TRUNC = 0x20;
+const ERRNO_TEXT = new Map<number, string>([
+  [ERRNO.EAGAIN, 'EAGAIN (no reply)'],
+  [ERRNO.ENOBUFS, 'ENOBUFS (the socket dropped a message)'],
+  [ERRNO.EPERM, 'EPERM'],
+]);
 
 /** A connected netlink socket that moves whole datagrams. Used from the JS thread only. */
 export interface NetlinkSocket {
@@ -38,14 +46,13 @@ interface Libnl {
   genl_connect: (sk: Pointer) => number;
   genl_ctrl_resolve: (sk: Pointer, name: string) => number;
   nl_socket_get_local_port: (sk: Pointer) => number;
-  nl_socket_set_msg_buf_size: (sk: Pointer, size: number) => number;
-  nl_socket_disable_msg_peek: (sk: Pointer) => void;
   nl_socket_set_nonblocking: (sk: Pointer) => number;
   nl_sendto: (sk: Pointer, buf: Uint8Array, size: number) => number;
-  nl_recv: (sk: Pointer, nla: Uint8Array, buf: (Pointer | null)[], creds: null) => number;
+  nl_socket_get_fd: (sk: Pointer) => number;
+  /** libc recv(2): one crossing per datagram straight into our buffer (no malloc/free per datagram). */
+  recv: (fd: number, buf: Uint8Array, len: number, flags: number) => number;
+  errno: () => number;
   nl_geterror: (code: number) => string;
-  free: (ptr: Pointer) => void;
-  view: (ptr: Pointer, len: number) => ArrayBuffer;
 }
 
 let loaded: Libnl | null = null;
@@ -53,9 +60,9 @@ let loaded: Libnl | null = null;
 function loadLibnl(): Libnl {
   if (loaded) return loaded;
   const require = createRequire(import.meta.url);
-  let koffi: typeof import('koffi');
+  let koffi: typeof KoffiModule;
   try {
-    koffi = require('koffi') as typeof import('koffi');
+    koffi = require('koffi') as typeof KoffiModule;
   } catch (cause) {
     throw new SentinelError('LIBNL_UNAVAILABLE', 'load koffi', `the koffi FFI module could not be loaded: ${String(cause)}`, { cause });
   }
@@ -81,14 +88,12 @@ function loadLibnl(): Libnl {
     genl_connect: genl.func('int genl_connect(void *sk)') as Libnl['genl_connect'],
     genl_ctrl_resolve: genl.func('int genl_ctrl_resolve(void *sk, const char *name)') as Libnl['genl_ctrl_resolve'],
     nl_socket_get_local_port: nl.func('uint32_t nl_socket_get_local_port(void *sk)') as Libnl['nl_socket_get_local_port'],
-    nl_socket_set_msg_buf_size: nl.func('int nl_socket_set_msg_buf_size(void *sk, size_t bufsize)') as Libnl['nl_socket_set_msg_buf_size'],
-    nl_socket_disable_msg_peek: nl.func('void nl_socket_disable_msg_peek(void *sk)') as Libnl['nl_socket_disable_msg_peek'],
     nl_socket_set_nonblocking: nl.func('int nl_socket_set_nonblocking(void *sk)') as Libnl['nl_socket_set_nonblocking'],
     nl_sendto: nl.func('int nl_sendto(void *sk, void *buf, size_t size)') as Libnl['nl_sendto'],
-    nl_recv: nl.func('int nl_recv(void *sk, void *nla, _Out_ void **buf, void *creds)') as Libnl['nl_recv'],
+    nl_socket_get_fd: nl.func('int nl_socket_get_fd(void *sk)') as Libnl['nl_socket_get_fd'],
     nl_geterror: nl.func('const char *nl_geterror(int error)') as Libnl['nl_geterror'],
-    free: libc.func('void free(void *ptr)') as Libnl['free'],
-    view: (ptr, len) => koffi.view(ptr, len),
+    recv: libc.func('long recv(int fd, void *buf, size_t len, int flags)') as Libnl['recv'],
+    errno: () => koffi.errno(),
   };
   return loaded;
 }
@@ -100,8 +105,10 @@ function libnlError(lib: Libnl, op: string, code: number): NetlinkError {
 class LibnlSocket implements GenericNetlinkSocket {
   readonly localPort: number;
   private sk: Pointer | null;
-  private readonly sender = new Uint8Array(12); // struct sockaddr_nl, filled by nl_recv
-  private readonly out: (Pointer | null)[] = [null];
+  /** Reused for every datagram; receive() hands out a copy of the bytes received. */
+  private readonly buffer = new Uint8Array(MSG_BUF_SIZE);
+  /** The socket's fd, owned by libnl (never closed here); looked up once. */
+  private fd = -1;
 
   constructor(private readonly lib: Libnl, protocol: number) {
     const sk = lib.nl_socket_alloc();
@@ -111,8 +118,6 @@ class LibnlSocket implements GenericNetlinkSocket {
       lib.nl_socket_free(sk);
       throw libnlError(lib, 'connect netlink socket', rc);
     }
-    lib.nl_socket_set_msg_buf_size(sk, MSG_BUF_SIZE);
-    lib.nl_socket_disable_msg_peek(sk);
     this.sk = sk;
     this.localPort = lib.nl_socket_get_local_port(sk);
   }
@@ -144,25 +149,27 @@ class LibnlSocket implements GenericNetlinkSocket {
 
   receive(): Uint8Array {
     const sk = this.socket('receive netlink reply');
-    this.out[0] = null;
-    const n = this.lib.nl_recv(sk, this.sender, this.out, null);
-    if (n <= 0) {
-      // Replies are queued synchronously during send (§3.8): "nothing to read" means no reply.
+    for (;;) {
+      // MSG_TRUNC makes recv return the datagram's real length, so a datagram larger than the
+      // buffer is detected instead of silently cut.
+      if (this.fd < 0) this.fd = this.lib.nl_socket_get_fd(sk);
+      const n = this.lib.recv(this.fd, this.buffer, this.buffer.byteLength, MSG_TRUNC);
+      if (n > this.buffer.byteLength) {
+        throw new NetlinkError('NETLINK_IO', 'receive netlink reply', `a ${n}-byte datagram did not fit the ${this.buffer.byteLength}-byte buffer`, { libnlCode: -NLE.MSG_TRUNC });
+      }
+      if (n > 0) return this.buffer.slice(0, n);
       if (n === 0) throw new NetlinkError('NETLINK_IO', 'receive netlink reply', 'the kernel closed the netlink socket', {});
-      throw libnlError(this.lib, 'receive netlink reply', n);
-    }
-    const ptr = this.out[0];
-    if (!ptr) throw new NetlinkError('NETLINK_IO', 'receive netlink reply', 'nl_recv returned no buffer', {});
-    try {
-      return new Uint8Array(this.lib.view(ptr, n)).slice();
-    } finally {
-      this.lib.free(ptr);
+      const errno = this.lib.errno();
+      if (errno === ERRNO.EINTR) continue;
+      // Replies are queued synchronously during send (§3.8): EAGAIN means no reply is coming.
+      throw new NetlinkError('NETLINK_IO', 'receive netlink reply', `recv failed: ${ERRNO_TEXT.get(errno) ?? `errno ${errno}`}`, { errno });
     }
   }
 
   close(): void {
     if (this.sk) this.lib.nl_socket_free(this.sk);
     this.sk = null;
+    this.fd = -1;
   }
 }
 

@@ -89,8 +89,11 @@ export function parseSave(text: string): Map<string, IpvsadmService> {
   return services;
 }
 
-/** Fold `ipvsadm -Ln --exact` (Forward/Weight/ActiveConn/InActConn) and `--stats --exact` counters in. */
-export function mergeListings(services: Map<string, IpvsadmService>, list: string, stats: string): void {
+/**
+ * Fold in `ipvsadm -Ln --exact` (Forward/Weight/ActiveConn/InActConn), `--stats --exact` counters
+ * and `--thresholds` (Uthreshold/Lthreshold) — ipvsadm 1.31's save format omits thresholds.
+ */
+export function mergeListings(services: Map<string, IpvsadmService>, list: string, stats: string, thresholds: string): void {
   const walk = (text: string, onService: (svc: IpvsadmService, f: string[]) => void, onDest: (d: IpvsadmDest, f: string[]) => void): void => {
     let current: IpvsadmService | undefined;
     for (const line of text.split('\n')) {
@@ -114,6 +117,14 @@ export function mergeListings(services: Map<string, IpvsadmService>, list: strin
     (d, f) => {
       d.activeConns = Number(f[4]);
       d.inactiveConns = Number(f[5]);
+    },
+  );
+  walk(
+    thresholds,
+    () => undefined,
+    (d, f) => {
+      d.upperThreshold = Number(f[2]);
+      d.lowerThreshold = Number(f[3]);
     },
   );
   walk(

@@ -64,6 +64,7 @@ ipvsadm -Sn > "$OUT/save.txt"
 ipvsadm -Ln --exact > "$OUT/list.txt"
 ipvsadm -Ln --stats --exact > "$OUT/stats.txt"
 ipvsadm -Ln --persistent-conn > "$OUT/persistent.txt"
+ipvsadm -Ln --thresholds > "$OUT/thresholds.txt"
 # 3. Without CAP_NET_ADMIN every IPVS command, reads included, is refused.
 setpriv --bounding-set=-net_admin --inh-caps=-net_admin "$NODE" ${CLI} ipvs > "$OUT/noperm.stdout" 2> "$OUT/noperm.stderr"; echo $? > "$OUT/noperm.code"
 # 4. Mutate the table while reading it.
@@ -99,7 +100,7 @@ describe('reading the real kernel IPVS table', () => {
     expect(out('snapshot.stderr')).toBe('');
     const snapshot = JSON.parse(out('snapshot.json')) as SnapshotJson;
     const expected = parseSave(out('save.txt'));
-    mergeListings(expected, out('list.txt'), out('stats.txt'));
+    mergeListings(expected, out('list.txt'), out('stats.txt'), out('thresholds.txt'));
 
     expect(snapshot.services.map((s) => s.key).sort()).toEqual([...expected.keys()].sort());
     expect(snapshot.services.length).toBe(16);

@@ -3,7 +3,7 @@
  * address once instead of once per comparison. The order equals util/ip.ts compareAddresses():
  * IPv4 before IPv6, then numerically.
  */
-import { parseIPv6 } from '../util/ip.js';
+import { parseIPv6 } from './ip.js';
 
 /** IPv4 → its 32-bit value (a number); IPv6 → "6" + 32 hex digits; anything else → "7" + text. */
 export type AddressSortKey = number | string;
