@@ -1,40 +1,51 @@
 #!/usr/bin/env bash
-# Inside the guest: program the table kube-proxy would program for a small sample cluster, then
-# show what ipvs-sentinel reads from the real kernel.
+# Inside the real-IPVS guest: a node of a sample kubeadm cluster (worker-1), its IPVS table as
+# kube-proxy programs it, and ipvs-sentinel serving — then one injected drift, the verdict, the
+# repair, and the verdict clearing.
 set -euo pipefail
-sentinel() { "$NODE" bin/ipvs-sentinel.js "$@"; }
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+CLUSTER=test/fixtures/cluster/kubeadm-ipv4.yaml   # `kubectl get services,endpointslices,nodes,cm -A -o yaml` of a kubeadm cluster
+say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+run() { printf '\033[2m$ %s\033[0m\n' "$*"; eval "$@"; }
+wait_for() { for _ in $(seq 1 120); do if eval "$1"; then return 0; fi; sleep 0.5; done; echo "timed out waiting for: $1" >&2; return 1; }
 
-guest_node_network 10.0.0.10/24
+# The node: its interfaces, the modules and sysctls kube-proxy needs, kube-proxy's metrics port.
+modprobe dummy; ip link set lo up
+for dev in enp0s8 docker0 cni0 kube-ipvs0; do ip link add $dev type dummy; done
+ip addr add 192.168.56.11/24 dev enp0s8; ip addr add 172.17.0.1/16 dev docker0; ip addr add 10.244.1.1/24 dev cni0
+for dev in enp0s8 docker0 cni0; do ip link set $dev up; done
+ip route add 10.244.0.0/16 dev cni0 2>/dev/null || true
 modprobe -a ip_vs ip_vs_rr nf_conntrack
-ip link add kube-ipvs0 type dummy
-for vip in 10.96.0.1 10.96.0.10 10.96.120.7; do ip addr add $vip/32 dev kube-ipvs0; done
-# kube-proxy's table for: default/kubernetes, kube-system/kube-dns (dns, dns-tcp, metrics), shop/web (NodePort 30080).
-ipvsadm -R <<'TABLE'
--A -t 10.96.0.1:443 -s rr
--a -t 10.96.0.1:443 -r 10.0.0.10:6443 -m -w 1
--A -u 10.96.0.10:53 -s rr
--a -u 10.96.0.10:53 -r 10.244.0.2:53 -m -w 1
--a -u 10.96.0.10:53 -r 10.244.0.3:53 -m -w 1
--A -t 10.96.0.10:53 -s rr
--a -t 10.96.0.10:53 -r 10.244.0.2:53 -m -w 1
--a -t 10.96.0.10:53 -r 10.244.0.3:53 -m -w 1
--A -t 10.96.0.10:9153 -s rr
--a -t 10.96.0.10:9153 -r 10.244.0.2:9153 -m -w 1
--a -t 10.96.0.10:9153 -r 10.244.0.3:9153 -m -w 1
--A -t 10.96.120.7:80 -s rr
--a -t 10.96.120.7:80 -r 10.244.0.1:8080 -m -w 1
--a -t 10.96.120.7:80 -r 10.244.1.9:8080 -m -w 1
--A -t 10.0.0.10:30080 -s rr
--a -t 10.0.0.10:30080 -r 10.244.0.1:8080 -m -w 1
--a -t 10.0.0.10:30080 -r 10.244.1.9:8080 -m -w 1
-TABLE
-"$NODE" -e "require('net').createServer((s) => s.end('hello\n')).listen(8080, '10.244.0.1')" &
-sleep 1
-for i in 1 2 3 4; do curl -s --max-time 3 http://10.96.120.7/ > /dev/null || true; done
-sleep 3
+sysctl -qw net.ipv4.vs.conntrack=1 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.expire_quiescent_template=1 \
+  net.ipv4.ip_forward=1 net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+echo ipvs > /run/kube-proxy-mode
+"$NODE" test/guest/fake-kube-proxy.mjs /run/kube-proxy-mode &
+# The table kube-proxy programs on worker-1 for that cluster.
+"$NODE" test/guest/program-desired.mjs test/fixtures/golden/desired/kubeadm-ipv4.json /dev/null
 
-say ipvs-sentinel ipvs
-sentinel ipvs
-say 'ipvs-sentinel ipvs --output json   (first virtual server)'
-sentinel ipvs --output json | "$NODE" -e "let t='';process.stdin.on('data',d=>t+=d).on('end',()=>{const s=JSON.parse(t);console.log(JSON.stringify({...s,services:s.services.slice(0,1)},null,2))})"
+say "1. The agent, as the DaemonSet runs it (cluster from a file here; the API in a cluster)"
+run "\"$NODE\" bin/ipvs-sentinel.js serve --cluster-state $CLUSTER --node-name worker-1 --listen 127.0.0.1:9742 --poll-interval 2s --grace 6s > /tmp/agent.log &"
+AGENT=$!
+wait_for 'curl -sf -o /dev/null localhost:9742/readyz'
+run "curl -s 'localhost:9742/healthz?verbose'"
+echo
+run "curl -s 'localhost:9742/ipvs?format=text&service=kube-system/kube-dns'"
+
+say "2. Drift: a kube-proxy restart left the API server backend at weight 0 (kubernetes#108319)"
+run "ipvsadm -e -t 10.96.0.1:443 -r 192.168.56.10:6443 -m -w 0"
+wait_for '[ "$(curl -s -o /dev/null -w %{http_code} localhost:9742/healthz)" = 503 ]'
+run "curl -s 'localhost:9742/healthz?verbose'; echo"
+run "curl -s localhost:9742/drift"
+run "curl -s localhost:9742/metrics | grep -E '^ipvs_sentinel_(drift_findings|drift_detected_total|virtual_servers|real_servers|cluster_synced|kernel_module_loaded\\{module=\"ip_vs\"\\})'"
+
+say "3. Repair (kube-proxy would only fix this at its next restart) — the verdict clears"
+run "ipvsadm -e -t 10.96.0.1:443 -r 192.168.56.10:6443 -m -w 1"
+wait_for '[ "$(curl -s -o /dev/null -w %{http_code} localhost:9742/healthz)" = 200 ]'
+run "curl -s 'localhost:9742/healthz?verbose'; echo"
+say "The agent's log: one line per state change, not per poll"
+grep -E 'drift confirmed|drift cleared|verdict is now' /tmp/agent.log | "$NODE" -e "
+  let t = ''; process.stdin.on('data', (d) => (t += d)).on('end', () => {
+    for (const l of t.trim().split('\n')) { const j = JSON.parse(l); console.log(j.time, j.component, j.msg); }
+  });"
+
+say "4. SIGTERM: the agent stops cleanly"
+kill -TERM $AGENT; wait $AGENT && echo "agent exited 0"
