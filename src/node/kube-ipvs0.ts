@@ -1,11 +1,10 @@
 /**
  * Node interfaces over NETLINK_ROUTE (RTM_GETLINK + RTM_GETADDR dumps, what `ip addr` reads) and
  * the kube-ipvs0 facts derived from them (kube-proxy-ipvs.md §1.2, §1.3). readNodeInterfaces() is
- * the thin reader; kubeIpvs0Addresses() and checkKubeIpvs0() are pure. The address comparison with
+ * the thin reader; kubeIpvs0Addresses() is pure. The address comparison with
  * the desired VIP set (kube-ipvs0-address-missing / -unexpected) belongs to the differ.
  */
 import type { NodeInterface } from '../desired/types.js';
-import type { Finding } from '../drift/types.js';
 import { SentinelError } from '../errors/index.js';
 import { NETLINK_ROUTE, openRawNetlink, type NetlinkSocket } from '../netlink/libnl.js';
 import type { NlMessage } from '../netlink/message.js';
@@ -74,26 +73,4 @@ export function kubeIpvs0Addresses(interfaces: readonly NodeInterface[]): string
     .map((a) => a.address)
     .filter((a) => !isIPv6LinkLocal(a))
     .sort(compareAddresses);
-}
-
-/**
- * kube-ipvs0-missing (critical) when kube-proxy runs in IPVS mode and the dummy device is absent:
- * no ClusterIP is local then, so IPVS never sees Service traffic. kube-proxy recreates the device
- * at its next sync, so the finding is self-healing. runningMode null (unknown) or another mode: none.
- */
-export function checkKubeIpvs0(input: { interfaces: readonly NodeInterface[]; runningMode: string | null }): Finding[] {
-  if (input.runningMode !== 'ipvs' || input.interfaces.some((i) => i.name === KUBE_IPVS0)) return [];
-  return [
-    {
-      kind: 'kube-ipvs0-missing',
-      severity: 'critical',
-      virtualServer: null,
-      realServer: null,
-      service: null,
-      expected: { device: KUBE_IPVS0 },
-      actual: { device: null },
-      message: `The ${KUBE_IPVS0} dummy device is missing although kube-proxy runs in IPVS mode, so no Service IP is local and IPVS never sees Service traffic; kube-proxy recreates it at its next sync — if it stays missing, check that nothing (NetworkManager, a cleanup script) deletes it and restart kube-proxy.`,
-      selfHealing: true,
-    },
-  ];
 }

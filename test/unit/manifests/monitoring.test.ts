@@ -79,7 +79,7 @@ const panelQueries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) =
 
 /** GitHub's heading anchors: lower case, spaces to dashes, punctuation dropped. */
 const anchors = new Set(
-  readFileSync(join(REPO_ROOT, 'docs', 'deploy.md'), 'utf8')
+  readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
     .split('\n')
     .filter((l) => /^#{1,6} /.test(l))
     .map((l) => l.replace(/^#+ /, '').trim().toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-')),
@@ -116,7 +116,7 @@ describe('PrometheusRule', () => {
     const url = rule.annotations.runbook_url ?? '';
     const anchor = url.split('#')[1] ?? '';
     expect(anchor).toBe(`runbook-${rule.alert.toLowerCase()}`);
-    expect(anchors.has(anchor), `docs/deploy.md has no heading for #${anchor}`).toBe(true);
+    expect(anchors.has(anchor), `README.md has no heading for #${anchor}`).toBe(true);
   });
 
   it('alerts on confirmed warning or critical drift only, never on findings still within grace', () => {

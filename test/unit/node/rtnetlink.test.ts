@@ -7,7 +7,7 @@ import { isSentinelError } from '../../../src/errors/index.js';
 import type { NetlinkSocket } from '../../../src/netlink/libnl.js';
 import { NLM_F_DUMP_INTR, NLM_F_MULTI, parseMessages } from '../../../src/netlink/message.js';
 import { ReplaySocket, type NetlinkRecording } from '../../../src/netlink/recording.js';
-import { checkKubeIpvs0, kubeIpvs0Addresses, readNodeInterfaces } from '../../../src/node/kube-ipvs0.js';
+import { kubeIpvs0Addresses, readNodeInterfaces } from '../../../src/node/kube-ipvs0.js';
 import {
   assembleInterfaces,
   collectDump,
@@ -264,17 +264,5 @@ describe('kube-ipvs0', () => {
 
   it('an existing device with no address is an empty list, not null', () => {
     expect(kubeIpvs0Addresses([{ name: 'kube-ipvs0', loopback: false, addresses: [] }])).toEqual([]);
-  });
-
-  it.each([
-    ['ipvs', false, true],
-    ['ipvs', true, false],
-    ['iptables', false, false],
-    [null, false, false],
-  ])('running %s, device present %s → kube-ipvs0-missing %s', (runningMode, present, finding) => {
-    const interfaces = present ? NODE : NODE.filter((i) => i.name !== 'kube-ipvs0');
-    const findings = checkKubeIpvs0({ interfaces, runningMode });
-    expect(findings.length > 0).toBe(finding);
-    if (finding) expect(findings[0]).toMatchObject({ kind: 'kube-ipvs0-missing', severity: 'critical', selfHealing: true });
   });
 });
