@@ -87,10 +87,14 @@ function parseListen(given: Given): { host: string; port: number } {
   return { host: m[1] ?? (m[2] === '' ? '0.0.0.0' : (m[2] ?? '0.0.0.0')), port };
 }
 
-function parseDurationFlag(given: Given, allowZero: boolean): number {
+/** The shortest poll interval: anything below would keep the node's CPU busy reading IPVS. */
+export const MIN_POLL_INTERVAL_MS = 100;
+
+function parseDurationFlag(given: Given, minimumMs: number): number {
   const ms = parseDuration(given.value);
-  if (ms === null || ms < 0 || (!allowZero && ms === 0)) {
-    throw bad(`${given.label} takes a duration such as 500ms, 10s or 1m30s${allowZero ? '' : ' (greater than 0)'}, not "${given.value}"`);
+  if (ms === null || ms < minimumMs) {
+    const floor = minimumMs > 0 ? ` (at least ${minimumMs} ms)` : '';
+    throw bad(`${given.label} takes a duration such as 500ms, 10s or 1m30s${floor}, not "${given.value}"`);
   }
   return ms;
 }
@@ -177,8 +181,8 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
       nodeName: nodeName === null ? null : nodeName.toLowerCase(),
       kubeconfig: value('kubeconfig'),
       clusterState: value('cluster-state'),
-      pollIntervalMs: parseDurationFlag(required('poll-interval'), false),
-      graceMs: parseDurationFlag(required('grace'), true),
+      pollIntervalMs: parseDurationFlag(required('poll-interval'), MIN_POLL_INTERVAL_MS),
+      graceMs: parseDurationFlag(required('grace'), 0),
       scheduler: scheduler?.value ?? null,
       kubeProxyUrl: kubeProxyUrl.value.replace(/\/$/, ''),
       procRoot: required('proc-root').value,
