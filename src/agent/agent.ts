@@ -253,7 +253,10 @@ export class Agent implements AgentView {
       log({ kind: f.kind, severity: f.severity, virtualServer: f.virtualServer, realServer: f.realServer, service: f.service, firstSeen: f.firstSeen.toISOString() }, `drift confirmed: ${f.message}`);
     }
     for (const f of cleared) {
-      this.deps.logger.info({ kind: f.kind, virtualServer: f.virtualServer, realServer: f.realServer, service: f.service }, `drift cleared: ${f.kind}`);
+      const fields = { kind: f.kind, virtualServer: f.virtualServer, realServer: f.realServer, service: f.service };
+      // A difference gone within the grace (kube-proxy catching up) was never drift: not a state change.
+      if (f.confirmed) this.deps.logger.info(fields, `drift cleared: ${f.kind}`);
+      else this.deps.logger.debug(fields, `pending difference resolved within the grace: ${f.kind}`);
     }
     const previousStatus = this.report.status;
     this.report = buildDriftReport({ node: this.node, checkedAt: now, findings, unknownReason: verdict.unknownReason });

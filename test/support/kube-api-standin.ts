@@ -9,12 +9,12 @@
  * moving in/out of a selector turning into ADDED/DELETED, BOOKMARK events only with
  * `allowWatchBookmarks=true`, `timeoutSeconds`, and a history window: a watch from a version older
  * than the window gets one ERROR event (Status 410 Expired, HTTP 200) and the stream ends.
- * Test controls are methods, not HTTP.
+ * Test controls are methods, not HTTP. It does not load client-node (slow to load in the guest):
+ * standinKubeConfig() (./standin-kubeconfig.ts) gives the KubeConfig that points at it.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
 
 export type StandinKind = 'Service' | 'EndpointSlice' | 'Node' | 'ConfigMap';
 
@@ -37,6 +37,8 @@ export interface KubeApiStandinOptions {
   bookmarkIntervalMs?: number;
   /** Events kept for watch replay; older versions get 410 Expired. Default 1000. */
   historyLimit?: number;
+  /** Port on 127.0.0.1; default an ephemeral one. */
+  port?: number;
 }
 
 interface ResourceInfo {
@@ -225,9 +227,10 @@ export class KubeApiStandin {
   private constructor(options: KubeApiStandinOptions) {
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 1000;
     this.historyLimit = options.historyLimit ?? 1000;
+    this.boundPort = options.port ?? 0;
   }
 
-  /** Listen on 127.0.0.1 with an ephemeral port. */
+  /** Listen on 127.0.0.1, on `options.port` or an ephemeral port. */
   static async start(options: KubeApiStandinOptions = {}): Promise<KubeApiStandin> {
     const standin = new KubeApiStandin(options);
     await standin.start();
@@ -240,18 +243,6 @@ export class KubeApiStandin {
 
   get url(): string {
     return `http://127.0.0.1:${this.boundPort}`;
-  }
-
-  /** A KubeConfig pointing at the stand-in (client-node only allows plain http with skipTLSVerify). */
-  kubeConfig(): KubeConfig {
-    const kc = new KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: 'standin', server: this.url, skipTLSVerify: true }],
-      users: [{ name: 'standin' }],
-      contexts: [{ name: 'standin', cluster: 'standin', user: 'standin' }],
-      currentContext: 'standin',
-    });
-    return kc;
   }
 
   /** (Re)start listening on the same port, keeping all state, so clients can reconnect. */

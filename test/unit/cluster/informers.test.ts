@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startClusterWatch, type ClusterEvent, type ClusterWatch, type ClusterWatchOptions } from '../../../src/cluster/informers.js';
 import { KubeApiStandin, type StandinKind, type WireObject } from '../../support/kube-api-standin.js';
+import { standinKubeConfig } from '../../support/standin-kubeconfig.js';
 import { sleep, waitFor } from '../../support/wait.js';
 
 const NODE = 'node-1';
@@ -99,7 +100,7 @@ let log: EventLog;
 
 function start(overrides: Partial<ClusterWatchOptions> = {}): ClusterWatch {
   watch = startClusterWatch({
-    kubeConfig: api.kubeConfig(),
+    kubeConfig: standinKubeConfig(api.url),
     nodeName: NODE,
     onChange: log.onChange,
     backoff: { initialMs: 20, maxMs: 100, jitter: 0 },

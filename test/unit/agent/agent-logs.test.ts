@@ -1,0 +1,87 @@
+/**
+ * The agent's state-change log lines (issue 5: one line per state change, not per poll): a
+ * difference kube-proxy repairs within the grace was never drift, so its disappearance is not
+ * logged as "drift cleared"; a confirmed one is, once.
+ */
+import { describe, expect, it } from 'vitest';
+import { Agent, type AgentLogger } from '../../../src/agent/agent.js';
+import type { ClusterSource } from '../../../src/agent/cluster-source.js';
+import type { IpvsSnapshot } from '../../../src/ipvs/types.js';
+import { desired, expectedVs, rs, snapshot, vs } from '../../support/builders.js';
+
+interface Line {
+  level: 'info' | 'warn' | 'error' | 'debug';
+  msg: string;
+}
+
+function harness(): { agent: Agent; lines: Line[]; setTable(table: IpvsSnapshot): void; advance(ms: number): void } {
+  const lines: Line[] = [];
+  const logger: AgentLogger = {
+    info: (_o, msg) => lines.push({ level: 'info', msg }),
+    warn: (_o, msg) => lines.push({ level: 'warn', msg }),
+    error: (_o, msg) => lines.push({ level: 'error', msg }),
+    debug: (_o, msg) => lines.push({ level: 'debug', msg }),
+  };
+  let table = snapshot([]);
+  let clock = Date.parse('2025-03-01T12:00:00Z');
+  const want = desired([expectedVs('TCP/10.96.0.10:53', ['10.244.1.4:53'])], { families: ['inet'] });
+  const cluster: ClusterSource = {
+    current: () => ({ desired: want, unknownReason: null, synced: true, kubeProxyConfigMap: null }),
+    kubeProxyConfigMap: () => null,
+    hasNode: () => true,
+    stop: () => Promise.resolve(),
+  };
+  const unavailable = (): Promise<never> => Promise.reject(new Error('not read in this test'));
+  const agent = new Agent({
+    options: { nodeName: 'worker-1', pollIntervalMs: 2000, graceMs: 10_000, scheduler: null },
+    node: {
+      readIpvs: () => Promise.resolve(table),
+      readModules: unavailable,
+      readSysctls: unavailable,
+      probeKubeProxy: () => Promise.resolve({ runningMode: 'ipvs', configz: null, problems: [] }),
+      readInterfaces: unavailable,
+    },
+    cluster,
+    logger,
+    now: () => new Date(clock),
+    monotonicMs: () => clock,
+  });
+  return { agent, lines, setTable: (t) => (table = t), advance: (ms) => (clock += ms) };
+}
+
+const missing = snapshot([vs('TCP/10.96.0.10:53')]);
+const complete = snapshot([vs('TCP/10.96.0.10:53', [rs('10.244.1.4:53')])]);
+const driftLines = (lines: Line[]): Line[] => lines.filter((l) => l.level !== 'debug' && /drift|verdict/.test(l.msg));
+
+describe('agent state-change logs', () => {
+  it('does not log "drift cleared" for a difference repaired within the grace', async () => {
+    const h = harness();
+    h.setTable(missing);
+    await h.agent.pollOnce();
+    expect(h.agent.drift().findings.map((f) => [f.kind, f.confirmed])).toEqual([['missing-real-server', false]]);
+    h.advance(2000);
+    h.setTable(complete);
+    await h.agent.pollOnce();
+    expect(h.agent.drift().findings).toEqual([]);
+    expect(driftLines(h.lines).filter((l) => l.msg.startsWith('drift'))).toEqual([]);
+    expect(h.lines.some((l) => l.level === 'debug' && l.msg.includes('resolved within the grace'))).toBe(true);
+  });
+
+  it('logs "drift confirmed" once after the grace and "drift cleared" once on repair', async () => {
+    const h = harness();
+    h.setTable(missing);
+    for (let t = 0; t <= 12_000; t += 2000) {
+      await h.agent.pollOnce();
+      h.advance(2000);
+    }
+    h.setTable(complete);
+    await h.agent.pollOnce();
+    expect(driftLines(h.lines).map((l) => [l.level, l.msg.replace(/:.*/, '')])).toEqual([
+      ['info', 'node verdict is now ok'],
+      ['warn', 'drift confirmed'],
+      ['info', 'node verdict is now drift'],
+      ['info', 'drift cleared'],
+      ['info', 'node verdict is now ok'],
+    ]);
+  });
+});
