@@ -116,11 +116,7 @@ export class IpvsReader {
       const id = this.socket.resolveFamily(IPVS_GENL_NAME);
       if (id === null) {
         this.reset();
-        throw new SentinelError(
-          'IPVS_UNAVAILABLE',
-          'resolve IPVS family',
-          'the kernel has no IPVS generic-netlink family: the ip_vs module is not loaded. Run `modprobe ip_vs` and add it to /etc/modules-load.d/ipvs.conf',
-        );
+        throw ipvsUnavailable();
       }
       this.familyId = id;
     }
@@ -222,6 +218,15 @@ export class IpvsReader {
     }
     throw new NetlinkError('NETLINK_PROTOCOL', op, `no end of reply after ${MAX_DATAGRAMS_PER_REQUEST} datagrams`, {});
   }
+}
+
+/** ip_vs is not loaded: the same error whether netlink or /proc/net/ip_vs said so. */
+export function ipvsUnavailable(): SentinelError {
+  return new SentinelError(
+    'IPVS_UNAVAILABLE',
+    'resolve IPVS family',
+    'the kernel has no IPVS generic-netlink family: the ip_vs module is not loaded. Run `modprobe ip_vs` and add it to /etc/modules-load.d/ipvs.conf',
+  );
 }
 
 function kernelRefusal(op: string, errno: number): NetlinkError {
