@@ -198,7 +198,9 @@ phase lag
 event lag-change
 ops lag-ops.json
 pending() { drift | jq -e '[.findings[] | select(.realServer == "10.244.1.5:53" and .confirmed == false)] | length > 0' >/dev/null; }
-until_ 8 pending && event lag-pending-seen
+# Wait as long as it takes the agent to notice (a loaded machine is slow): the grace clock starts at
+# firstSeen, so the wait does not eat into the lag kube-proxy is allowed.
+until_ 60 pending && event lag-pending-seen
 sleep 1
 for rs in ${LAG_IPVSADM.map((a) => `'${a}'`).join(' ')}; do ipvsadm -a $rs -m -w 1; done
 event lag-reprogrammed
