@@ -400,7 +400,9 @@ describe('serve on the real kernel: routes', () => {
 describe('serve on the real kernel: the grace period', () => {
   it('shows only pending findings while kube-proxy lags an EndpointSlice change, and /healthz stays 200', () => {
     const lag = samples('lag');
-    expect(lag.length).toBeGreaterThan(3);
+    // How many samples fit in the phase depends on the machine's speed; the assertions below need one
+    // (and the pending set can only match if a sample caught the lag).
+    expect(lag.length).toBeGreaterThan(0);
     expect(lag.every((s) => s.healthz === 200)).toBe(true);
     expect(lag.flatMap(confirmedOf)).toEqual([]);
     // The agent did see the change before kube-proxy (the script) caught up: three pending additions.
