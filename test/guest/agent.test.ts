@@ -473,9 +473,11 @@ describe('serve on the real kernel: the API server away', () => {
 
   it('never confirms drift while the API is away, though the table changed under a stale cache', () => {
     const outage = [...samples('outage'), ...samples('recovery')];
-    expect(outage.length).toBeGreaterThan(20);
     expect(outage.flatMap(confirmedOf)).toEqual([]);
-    expect(outage.filter((s) => s.t > eventAt('unknown-seen') && s.t < eventAt('api-started')).every((s) => s.drift?.status === 'unknown')).toBe(true);
+    // Samples taken while the API was away (their number depends on the machine's speed; there must be some).
+    const away = outage.filter((s) => s.t > eventAt('unknown-seen') && s.t < eventAt('api-started'));
+    expect(away.length).toBeGreaterThan(0);
+    expect(away.every((s) => s.drift?.status === 'unknown')).toBe(true);
   });
 
   it('recovers when the API returns, without restarting the agent, with the change made while it was away', () => {
