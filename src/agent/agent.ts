@@ -18,7 +18,7 @@ import { parseKubeProxyConfigMap, resolveKubeProxyConfig } from '../node/kube-pr
 import type { KubeProxyProbe } from '../node/kube-proxy-probe.js';
 import type { SysctlValues } from '../node/sysctl.js';
 import type { ClusterSource } from './cluster-source.js';
-import { evaluatePoll, healthChecks, type NodeObservation } from './evaluate.js';
+import { evaluatePoll, healthChecks, schedulersInUse, type NodeObservation } from './evaluate.js';
 import type { AgentView, HealthCheck, SourceName } from './view.js';
 
 /** The node-side edges, injected (real readers in production, fakes or the guest in tests). */
@@ -165,19 +165,19 @@ export class Agent implements AgentView {
     await this.running;
   }
 
-  private async timed<T>(source: SourceName, read: () => Promise<T>): Promise<{ value: T | null; error: string | null }> {
+  private async timed<T>(source: SourceName, read: () => Promise<T>): Promise<{ value: T | null; error: string | null; code: string | null }> {
     const started = this.monotonicMs();
     try {
       const value = await read();
       this.deps.metrics?.recordRead(source, (this.monotonicMs() - started) / 1000);
       this.sourceState(source, null);
-      return { value, error: null };
+      return { value, error: null, code: null };
     } catch (err) {
       const error = err instanceof SentinelError ? err.toLine() : String(err);
       const reason = err instanceof SentinelError ? err.code : 'error';
       this.deps.metrics?.recordRead(source, (this.monotonicMs() - started) / 1000, { reason });
       this.sourceState(source, error);
-      return { value: null, error };
+      return { value: null, error, code: reason };
     }
   }
 
@@ -205,13 +205,13 @@ export class Agent implements AgentView {
     this.config = { config, source: resolved.source };
 
     const snapshot = ipvs.value;
-    const ipvsUnavailable = ipvs.error?.startsWith('IPVS_UNAVAILABLE') ?? false;
+    const inUse = schedulersInUse(snapshot);
     const modules = moduleFacts.value
       ? checkModules({
           ...moduleFacts.value,
           scheduler: effectiveScheduler(config),
-          ipvsFamilyResolves: snapshot ? true : ipvsUnavailable ? false : null,
-          schedulersInUse: snapshot ? [...new Set(snapshot.services.map((s) => s.scheduler))] : null,
+          ipvsFamilyResolves: snapshot ? true : ipvs.code === 'IPVS_UNAVAILABLE' ? false : null,
+          schedulersInUse: inUse,
         })
       : null;
 

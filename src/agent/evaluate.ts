@@ -46,11 +46,15 @@ export interface PollVerdict {
   unknownReason: string | null;
 }
 
+/** Schedulers of the live virtual servers: a live one proves its module. null when IPVS was not read. */
+export function schedulersInUse(snapshot: IpvsSnapshot | null): string[] | null {
+  return snapshot ? [...new Set(snapshot.services.map((s) => s.scheduler))] : null;
+}
+
 export function evaluatePoll(node: NodeObservation, cluster: ClusterView): PollVerdict {
   const findings: Finding[] = [];
   if (node.modules) {
-    const schedulersInUse = node.snapshot ? [...new Set(node.snapshot.services.map((s) => s.scheduler))] : null;
-    findings.push(...moduleFindings(node.modules, { schedulersInUse }));
+    findings.push(...moduleFindings(node.modules, { schedulersInUse: schedulersInUse(node.snapshot) }));
   }
   if (node.sysctls) findings.push(...checkSysctls(node.sysctls, { kernelRelease: node.kernelRelease, strictARP: cluster.strictARP }));
   findings.push(...checkProxyMode({ runningMode: node.runningMode, configuredMode: cluster.configuredMode }));

@@ -81,34 +81,25 @@ function protocolOf(proto: number, context: string): Protocol {
 
 const FORWARD: readonly ForwardMethod[] = ['masq', 'local', 'tunnel', 'route', 'bypass'];
 
-export const ZERO_STATS: Readonly<IpvsStats> = Object.freeze({
-  conns: 0n,
-  inPkts: 0n,
-  outPkts: 0n,
-  inBytes: 0n,
-  outBytes: 0n,
-  cps: 0n,
-  inPps: 0n,
-  outPps: 0n,
-  inBps: 0n,
-  outBps: 0n,
-});
+/** All-zero counters: what a service or destination without any stats nest reports. */
+export const ZERO_STATS: Readonly<IpvsStats> = Object.freeze(zeroStats());
 
-const STATS_FIELDS: readonly [number, keyof IpvsStats][] = [
-  [IPVS_STATS_ATTR.CONNS, 'conns'],
-  [IPVS_STATS_ATTR.INPKTS, 'inPkts'],
-  [IPVS_STATS_ATTR.OUTPKTS, 'outPkts'],
-  [IPVS_STATS_ATTR.INBYTES, 'inBytes'],
-  [IPVS_STATS_ATTR.OUTBYTES, 'outBytes'],
-  [IPVS_STATS_ATTR.CPS, 'cps'],
-  [IPVS_STATS_ATTR.INPPS, 'inPps'],
-  [IPVS_STATS_ATTR.OUTPPS, 'outPps'],
-  [IPVS_STATS_ATTR.INBPS, 'inBps'],
-  [IPVS_STATS_ATTR.OUTBPS, 'outBps'],
-];
+function zeroStats(): IpvsStats {
+  return { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
+}
 
+/** IPVS_STATS_ATTR_* type → snapshot field, indexed by attribute type. */
 const STATS_FIELD_BY_TYPE: (keyof IpvsStats | undefined)[] = [];
-for (const [type, field] of STATS_FIELDS) STATS_FIELD_BY_TYPE[type] = field;
+STATS_FIELD_BY_TYPE[IPVS_STATS_ATTR.CONNS] = 'conns';
+STATS_FIELD_BY_TYPE[IPVS_STATS_ATTR.INPKTS] = 'inPkts';
+STATS_FIELD_BY_TYPE[IPVS_STATS_ATTR.OUTPKTS] = 'outPkts';
+STATS_FIELD_BY_TYPE[IPVS_STATS_ATTR.INBYTES] = 'inBytes';
+STATS_FIELD_BY_TYPE[IPVS_STATS_ATTR.OUTBYTES] = 'outBytes';
+STATS_FIELD_BY_TYPE[IPVS_STATS_ATTR.CPS] = 'cps';
+STATS_FIELD_BY_TYPE[IPVS_STATS_ATTR.INPPS] = 'inPps';
+STATS_FIELD_BY_TYPE[IPVS_STATS_ATTR.OUTPPS] = 'outPps';
+STATS_FIELD_BY_TYPE[IPVS_STATS_ATTR.INBPS] = 'inBps';
+STATS_FIELD_BY_TYPE[IPVS_STATS_ATTR.OUTBPS] = 'outBps';
 
 /**
  * STATS64 carries every counter as u64; the older STATS nest has u32 values except the two byte
@@ -117,7 +108,7 @@ for (const [type, field] of STATS_FIELDS) STATS_FIELD_BY_TYPE[type] = field;
 function decodeStats(nest: NlAttr, wide: boolean, context: string, sink?: UnknownSink): IpvsStats {
   const attrs = readNested(nest, context);
   noteUnknown(attrs, KNOWN_STATS, wide ? 'stats64' : 'stats', sink);
-  const stats: IpvsStats = { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
+  const stats = zeroStats();
   // Straight from the nest, last one of a type wins (nla_parse): this runs for every real server.
   for (const attr of attrs) {
     const field = STATS_FIELD_BY_TYPE[attr.type];
@@ -133,7 +124,7 @@ function statsFrom(byType: AttrIndex, stats32: number, stats64: number, context:
   if (wide) return decodeStats(wide, true, `${context} stats64`, sink);
   const narrow = byType.get(stats32);
   if (narrow) return decodeStats(narrow, false, `${context} stats`, sink);
-  return { ...ZERO_STATS };
+  return zeroStats();
 }
 
 /** Leading one bits of a network-order IPv4 mask (ff ff ff 00 → 24). */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { WireObject } from '../support/kube-api-standin.js';
-import { REPO_ROOT, runInGuest, type GuestResult } from './harness.js';
+import { REPO_ROOT, runInGuest, type GuestResult, requireOutput } from './harness.js';
 
 const GRACE_S = 10;
 const POLL_S = 2;
@@ -282,11 +282,7 @@ true
 `;
 
 let guest: GuestResult;
-const out = (name: string): string => {
-  const text = guest.output(name);
-  if (text === null) throw new Error(`the guest wrote no ${name}\n${guest.stderr}`);
-  return text;
-};
+const out = (name: string): string => requireOutput(guest, name);
 const code = (name: string): number => Number(out(`${name}.code`).trim());
 const json = <T>(name: string): T => JSON.parse(out(name)) as T;
 const jsonl = <T>(name: string): T[] =>

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runInGuest, type GuestResult } from './harness.js';
+import { REPO_ROOT, runInGuest, type GuestResult, requireOutput } from './harness.js';
 
 interface DriftJson {
   status: string;
@@ -99,11 +99,7 @@ true
   if (guest.exitCode !== 0) throw new Error(`guest failed (${guest.exitCode}):\n${guest.stderr}\n${guest.console.slice(-4000)}`);
 });
 
-const out = (name: string): string => {
-  const text = guest.output(name);
-  if (text === null) throw new Error(`the guest wrote no ${name}\n${guest.stderr}`);
-  return text;
-};
+const out = (name: string): string => requireOutput(guest, name);
 
 describe('check on the real kernel', () => {
   it('says ok, exit 0, for the table kube-proxy would program', () => {

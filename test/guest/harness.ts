@@ -57,6 +57,13 @@ export interface GuestResult {
   outputs(): string[];
 }
 
+/** A file the guest must have written to $OUT; its absence fails the test with the guest's stderr. */
+export function requireOutput(result: GuestResult, name: string): string {
+  const text = result.output(name);
+  if (text === null) throw new Error(`the guest wrote no ${name}\n${result.stderr}`);
+  return text;
+}
+
 export interface GuestKernel {
   release: string;
   vmlinuz: string;

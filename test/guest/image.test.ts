@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runInGuest, type GuestResult } from './harness.js';
+import { REPO_ROOT, runInGuest, type GuestResult, requireOutput } from './harness.js';
 
 const run = promisify(execFile);
 const enabled = process.env.IPVS_SENTINEL_IMAGE_TEST !== '0';
@@ -104,11 +104,7 @@ afterAll(() => {
   if (container) execFileSync('buildah', ['rm', container], { stdio: 'ignore' });
 });
 
-const out = (name: string): string => {
-  const text = guest.output(name);
-  if (text === null) throw new Error(`the guest wrote no ${name}\n${guest.stderr}`);
-  return text;
-};
+const out = (name: string): string => requireOutput(guest, name);
 
 describe.skipIf(!enabled)('the container image on a real IPVS kernel', () => {
   it('was built from the Dockerfile and runs its own Node 24 through the ipvs-sentinel entrypoint', () => {
