@@ -1,7 +1,13 @@
 /**
  * The Kubernetes edge: client-node 1.4 ListWatch informers for Services, EndpointSlices, this Node and
  * the kube-proxy ConfigMap, with kube-proxy's selectors (cmd/kube-proxy/app/server.go). Objects are
- * handed on as JSON (wire shape); converting them to our model happens in convert.ts.
+ * handed on as JSON (wire shape), projected to the fields the model reads (project.ts) before the
+ * informer caches them; converting them to our model happens in convert.ts.
+ *
+ * Lists are ListWatch's listFn, ours to supply: one plain GET per page with client-node's own
+ * request options (KubeConfig.applyToFetchOptions and node-fetch, exactly as its Watch does), each
+ * page projected as it is parsed. client-node's generated list APIs would deserialize every object
+ * into model classes first (and load the whole generated API — see client-node.ts).
  *
  * What client-node 1.4 leaves to us (dist/cache.js, dist/watch.js):
  * - a list or watch error fires 'error' and the informer stops for good (cache.js doneHandler): we
@@ -14,9 +20,12 @@
  *   guarded here.
  */
 import type { KubeConfig, KubernetesListObject, KubernetesObject, V1ConfigMap, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
-import { ApiException, CoreV1Api, DiscoveryV1Api, ListWatch } from '@kubernetes/client-node';
-import { InstrumentedWatch, trimObject, type WatchHooks } from './instrumented-watch.js';
+import fetch from 'node-fetch';
+import { STATUS_CODES } from 'node:http';
+import { ListWatch } from './client-node.js';
+import { InstrumentedWatch, type WatchHooks } from './instrumented-watch.js';
 import { LABEL_HEADLESS, LABEL_SERVICE_PROXY_NAME } from './model.js';
+import { projectObject } from './project.js';
 
 export { makeKubeConfig } from './kubeconfig.js';
 
@@ -100,12 +109,26 @@ export const KUBE_PROXY_LABEL_SELECTOR = `!${LABEL_HEADLESS},!${LABEL_SERVICE_PR
 
 const RESOURCES: readonly ClusterResource[] = ['service', 'endpointslice', 'node', 'configmap'];
 
+/** One list page; client-go's list has no client timeout, but a half-open connection must not hang the informer. */
+const LIST_TIMEOUT_MS = 60_000;
+
+/** The message of a Kubernetes Status body, else the body text (first line, bounded), else the reason phrase. */
+function statusDetail(status: number, body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown };
+    if (typeof parsed.message === 'string' && parsed.message !== '') return parsed.message;
+  } catch {
+    // not JSON: fall through to the text
+  }
+  const line = body.split('\n', 1)[0]?.trim().slice(0, 200) ?? '';
+  return line !== '' ? line : (STATUS_CODES[status] ?? '');
+}
+
 interface ResourceSpec<T extends KubernetesObject> {
   resource: ClusterResource;
   path: string;
   labelSelector?: string;
   fieldSelector?: string;
-  listPage: (limit: number | undefined, cont: string | undefined) => Promise<KubernetesListObject<T>>;
   emit: (type: ClusterEventType, object: T) => void;
 }
 
@@ -120,17 +143,24 @@ interface Shared {
   onSynced: () => void;
 }
 
-function isGone(err: unknown): boolean {
-  return err instanceof ApiException && err.code === 410;
+/** A list request the API server answered with an error status; `detail` is its Status message or body text. */
+export class ApiStatusError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly detail: string,
+  ) {
+    super(`HTTP ${statusCode}${detail ? `: ${detail}` : ''}`);
+    this.name = 'ApiStatusError';
+  }
 }
 
-/** One line for a person; ApiException's own message carries every header. */
+function isGone(err: unknown): boolean {
+  return err instanceof ApiStatusError && err.statusCode === 410;
+}
+
+/** One line for a person. */
 export function describeError(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body = err.body as { message?: unknown } | string | undefined;
-    const detail = typeof body === 'object' && body !== null && typeof body.message === 'string' ? body.message : typeof body === 'string' ? body : '';
-    return `HTTP ${err.code}${detail ? `: ${detail}` : ''}`;
-  }
+  if (err instanceof ApiStatusError) return err.message;
   if (err instanceof Error) {
     const status = (err as { statusCode?: unknown }).statusCode;
     return typeof status === 'number' ? `HTTP ${status} ${err.message}` : err.message;
@@ -171,7 +201,7 @@ class ResourceWatch<T extends KubernetesObject> {
         this.record(new Error(`watch still open ${shared.stallGraceMs} ms past its timeoutSeconds; connection taken for dead`));
       },
     };
-    this.watch = new InstrumentedWatch(shared.kubeConfig, hooks, shared.timeoutSeconds, shared.stallGraceMs, trimObject);
+    this.watch = new InstrumentedWatch(shared.kubeConfig, hooks, shared.timeoutSeconds, shared.stallGraceMs, (obj) => projectObject(spec.resource, obj));
     this.informer = new ListWatch<T>(spec.path, this.watch, () => this.list(), false, spec.labelSelector, spec.fieldSelector);
     this.informer.on('add', (obj) => this.emit('add', obj));
     this.informer.on('update', (obj) => this.emit('update', obj));
@@ -209,15 +239,15 @@ class ResourceWatch<T extends KubernetesObject> {
   /** A full list, in pages; an expired continue token falls back to one unpaged list, as client-go's pager. */
   private async list(): Promise<KubernetesListObject<T>> {
     const { pageSize } = this.shared;
-    let page = await this.spec.listPage(pageSize, undefined);
-    const items: T[] = [...page.items];
-    while (page.metadata?._continue) {
+    let page = await this.listPage(pageSize, undefined);
+    const items: T[] = page.items;
+    while (page.continueToken) {
       try {
-        page = await this.spec.listPage(pageSize, page.metadata._continue);
+        page = await this.listPage(pageSize, page.continueToken);
       } catch (err) {
         if (!isGone(err)) throw err;
         this.shared.logger?.info({ resource: this.spec.resource }, 'list continue token expired; listing without pages');
-        page = await this.spec.listPage(undefined, undefined);
+        page = await this.listPage(undefined, undefined);
         items.length = 0;
       }
       for (const item of page.items) items.push(item);
@@ -225,14 +255,43 @@ class ResourceWatch<T extends KubernetesObject> {
     this.contact();
     this.state.lists++;
     this.listApplied = true;
-    // The typed list is deserialized (Date timestamps, unknown fields dropped) but watch events are
-    // raw JSON: bring list items to the wire shape so consumers see one form.
-    const wire = items.map((item) => {
-      const obj = JSON.parse(JSON.stringify(item)) as T;
-      trimObject(obj);
-      return obj;
-    });
-    return { metadata: { resourceVersion: page.metadata?.resourceVersion ?? '' }, items: wire };
+    return { metadata: { resourceVersion: page.resourceVersion }, items };
+  }
+
+  /** One page of the list: GET path?labelSelector&fieldSelector&limit&continue, items projected. */
+  private async listPage(limit: number | undefined, continueToken: string | undefined): Promise<{ items: T[]; resourceVersion: string; continueToken: string }> {
+    const { kubeConfig } = this.shared;
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('no current cluster in the kubeconfig');
+    const url = new URL(cluster.server + this.spec.path);
+    const query: Record<string, string | number | undefined> = {
+      labelSelector: this.spec.labelSelector,
+      fieldSelector: this.spec.fieldSelector,
+      limit,
+      continue: continueToken,
+    };
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
+    const init = await kubeConfig.applyToFetchOptions({ method: 'GET' });
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), LIST_TIMEOUT_MS);
+    try {
+      const response = await fetch(url, { ...init, method: 'GET', signal: controller.signal });
+      const text = await response.text();
+      if (response.status !== 200) throw new ApiStatusError(response.status, statusDetail(response.status, text));
+      const list = JSON.parse(text) as { items?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown } };
+      const items = Array.isArray(list.items) ? list.items.map((item) => projectObject(this.spec.resource, item) as T) : [];
+      const meta = list.metadata ?? {};
+      return {
+        items,
+        resourceVersion: typeof meta.resourceVersion === 'string' ? meta.resourceVersion : '',
+        continueToken: typeof meta.continue === 'string' ? meta.continue : '',
+      };
+    } catch (err) {
+      if (controller.signal.aborted) throw new Error(`list ${this.spec.path} timed out after ${LIST_TIMEOUT_MS / 1000} s`, { cause: err });
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private watchStarting(): void {
@@ -303,8 +362,6 @@ class ResourceWatch<T extends KubernetesObject> {
 
 export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
   const { kubeConfig, nodeName, onChange } = options;
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
   const cm = options.kubeProxyConfigMap ?? { namespace: 'kube-system', name: 'kube-proxy' };
   const nodeSelector = `metadata.name=${nodeName}`;
   const cmSelector = `metadata.name=${cm.name}`;
@@ -323,17 +380,11 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
       for (const resolve of waiters.splice(0)) resolve();
     },
   };
-  const page = (limit: number | undefined, cont: string | undefined): { limit?: number; _continue?: string } => ({
-    ...(limit !== undefined ? { limit } : {}),
-    ...(cont !== undefined ? { _continue: cont } : {}),
-  });
-
   const service = new ResourceWatch<V1Service>(
     {
       resource: 'service',
       path: '/api/v1/services',
       labelSelector: KUBE_PROXY_LABEL_SELECTOR,
-      listPage: (limit, cont) => core.listServiceForAllNamespaces({ labelSelector: KUBE_PROXY_LABEL_SELECTOR, ...page(limit, cont) }),
       emit: (type, object) => onChange({ type, resource: 'service', object }),
     },
     shared,
@@ -343,7 +394,6 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
       resource: 'endpointslice',
       path: '/apis/discovery.k8s.io/v1/endpointslices',
       labelSelector: KUBE_PROXY_LABEL_SELECTOR,
-      listPage: (limit, cont) => discovery.listEndpointSliceForAllNamespaces({ labelSelector: KUBE_PROXY_LABEL_SELECTOR, ...page(limit, cont) }),
       emit: (type, object) => onChange({ type, resource: 'endpointslice', object }),
     },
     shared,
@@ -353,7 +403,6 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
       resource: 'node',
       path: '/api/v1/nodes',
       fieldSelector: nodeSelector,
-      listPage: (limit, cont) => core.listNode({ fieldSelector: nodeSelector, ...page(limit, cont) }),
       emit: (type, object) => onChange({ type, resource: 'node', object }),
     },
     shared,
@@ -363,7 +412,6 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
       resource: 'configmap',
       path: `/api/v1/namespaces/${encodeURIComponent(cm.namespace)}/configmaps`,
       fieldSelector: cmSelector,
-      listPage: (limit, cont) => core.listNamespacedConfigMap({ namespace: cm.namespace, fieldSelector: cmSelector, ...page(limit, cont) }),
       emit: (type, object) => onChange({ type, resource: 'configmap', object }),
     },
     shared,

@@ -2,11 +2,12 @@
  * client-node's Watch with what its 1.4 version leaves out (dist/watch.js): bookmarks
  * (allowWatchBookmarks), a server-side timeoutSeconds, a guard against a watch that outlives it (its
  * own 30 s timeout signal is overwritten at watch.js:29-30, so a half-open connection would hang),
- * hooks for contact tracking, and rejections turned into `done(err)` (ListWatch does not catch them).
+ * hooks for contact tracking, each object handed through `project` (src/cluster/project.ts) before
+ * ListWatch caches it, and rejections turned into `done(err)` (ListWatch does not catch them).
  * The watch protocol itself stays client-node's.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Watch } from '@kubernetes/client-node';
+import { Watch } from './client-node.js';
 
 export interface WatchHooks {
   /** ListWatch is opening a watch: any list it did has been applied to its cache. */
@@ -25,7 +26,7 @@ export class InstrumentedWatch extends Watch {
     private readonly hooks: WatchHooks,
     private readonly timeoutSeconds: () => number,
     private readonly stallGraceMs: number,
-    private readonly trim: (obj: unknown) => void,
+    private readonly project: (obj: unknown) => unknown,
   ) {
     super(config);
   }
@@ -50,8 +51,8 @@ export class InstrumentedWatch extends Watch {
     };
     const onEvent = (phase: string, obj: unknown, watchObj?: unknown): void => {
       this.hooks.event(phase, obj);
-      if (phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED') this.trim(obj);
-      callback(phase, obj, watchObj);
+      // BOOKMARK and ERROR objects are not cached; ListWatch reads them as they are.
+      callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? this.project(obj) : obj, watchObj);
     };
     try {
       controller = await super.watch(path, { ...queryParams, allowWatchBookmarks: true, timeoutSeconds }, onEvent, onDone);
@@ -79,11 +80,4 @@ export class InstrumentedWatch extends Watch {
     for (const controller of this.live) controller.abort();
     this.live.clear();
   }
-}
-
-/** Drop what no consumer reads but costs memory on every object (client-go's informer transform idiom). */
-export function trimObject(obj: unknown): void {
-  const o = obj as { metadata?: { managedFields?: unknown }; kind?: string; status?: { images?: unknown } };
-  if (o.metadata) delete o.metadata.managedFields;
-  if (o.status && 'images' in o.status) delete o.status.images;
 }

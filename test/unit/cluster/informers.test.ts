@@ -153,19 +153,21 @@ describe('startClusterWatch', () => {
     expect(byPath('/api/v1/namespaces/kube-system/configmaps', false)[0]?.query).toMatchObject({ fieldSelector: 'metadata.name=kube-proxy' });
   });
 
-  it('hands objects on in their wire shape, without managedFields or node images', async () => {
+  it('hands objects on in their wire shape, projected to what the model reads, listed or watched', async () => {
     const w = start();
     await w.whenSynced();
     const isNode = (e: ClusterEvent): e is Extract<ClusterEvent, { resource: 'node' }> => e.resource === 'node';
+    const projected = (ip: string): unknown => ({
+      metadata: { name: NODE, uid: expect.any(String) as unknown, resourceVersion: expect.any(String) as unknown },
+      status: { addresses: [{ type: 'InternalIP', address: ip }] },
+    });
     const listed = log.events.find(isNode);
-    expect(listed?.object.metadata?.creationTimestamp).toEqual(expect.any(String));
-    expect(listed?.object.metadata).not.toHaveProperty('managedFields');
-    expect(listed?.object.status).not.toHaveProperty('images');
+    expect(listed?.object).toEqual(projected('192.168.1.10'));
     api.update('Node', node(NODE, '192.168.1.20'));
     const watched = await waitFor(() => log.events.filter(isNode).find((e) => e.type === 'update'));
-    expect(watched.object.metadata?.creationTimestamp).toEqual(expect.any(String));
-    expect(watched.object.metadata).not.toHaveProperty('managedFields');
-    expect(watched.object.status).not.toHaveProperty('images');
+    expect(watched.object).toEqual(projected('192.168.1.20'));
+    // The informer's cache holds the projections too.
+    expect(w.cached('node')).toEqual([projected('192.168.1.20')]);
   });
 
   it('delivers add, update and delete events as they happen', async () => {
@@ -281,7 +283,16 @@ describe('startClusterWatch', () => {
     await w.whenSynced();
     const nodeStatus = w.status().perResource.node;
     expect(nodeStatus).toMatchObject({ synced: true, restarts: 3, unreachableSince: null });
-    expect(nodeStatus.lastError).toMatch(/^HTTP 500/);
+    expect(nodeStatus.lastError).toBe('HTTP 500: injected error from the test');
+  });
+
+  it('names a refused list by the status and the message of the API server', async () => {
+    api.injectErrors(100, { status: 403, match: (r) => r.path === '/apis/discovery.k8s.io/v1/endpointslices' && !r.watch });
+    const w = start();
+    const status = await waitFor(() => (w.status().perResource.endpointslice.lastError !== null ? w.status() : undefined));
+    expect(status.synced).toBe(false);
+    expect(status.perResource.endpointslice.lastError).toBe('HTTP 403: injected error from the test');
+    expect(status.lastError).toBe('endpointslice: HTTP 403: injected error from the test');
   });
 
   it('falls back to one unpaged list when a continue token has expired', async () => {
