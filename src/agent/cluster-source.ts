@@ -98,12 +98,11 @@ export class WatchClusterSource implements ClusterSource {
 
   private apply(event: ClusterEvent): void {
     if (event.resource === 'configmap') {
-      const data = (event.object as { data?: Record<string, string> }).data;
-      this.configMap = event.type === 'delete' ? null : (data?.['config.conf'] ?? null);
+      this.configMap = event.type === 'delete' ? null : event.object.converted;
       return;
     }
     if (event.resource === 'node') {
-      const name = (event.object as { metadata?: { name?: string } }).metadata?.name;
+      const { name } = event.object.metadata;
       if (name) {
         if (event.type === 'delete') this.nodeNames.delete(name);
         else this.nodeNames.add(name);
@@ -156,21 +155,28 @@ export class WatchClusterSource implements ClusterSource {
   }
 }
 
+/** An object's converted form upserts it; a delete, or an object kube-proxy would not use (null), removes it. */
 function applyEvent(model: DesiredStateModel, event: ClusterEvent): void {
-  const meta = (event.object as { metadata?: { namespace?: string; name?: string } }).metadata ?? {};
+  const { namespace = '', name } = event.object.metadata;
   switch (event.resource) {
-    case 'service':
-      if (event.type === 'delete') model.deleteService(meta.namespace ?? '', meta.name ?? '');
-      else model.applyServiceObject(event.object);
+    case 'service': {
+      const svc = event.type === 'delete' ? null : event.object.converted;
+      if (svc) model.upsertService(svc);
+      else model.deleteService(namespace, name);
       return;
-    case 'endpointslice':
-      if (event.type === 'delete') model.deleteEndpointSlice(meta.namespace ?? '', meta.name ?? '');
-      else model.applyEndpointSliceObject(event.object);
+    }
+    case 'endpointslice': {
+      const slice = event.type === 'delete' ? null : event.object.converted;
+      if (slice) model.upsertEndpointSlice(slice);
+      else model.deleteEndpointSlice(namespace, name);
       return;
-    case 'node':
-      if (event.type === 'delete') model.deleteNode(meta.name ?? '');
-      else model.applyNodeObject(event.object);
+    }
+    case 'node': {
+      const node = event.type === 'delete' ? null : event.object.converted;
+      if (node) model.upsertNode(node);
+      else model.deleteNode(name);
       return;
+    }
     case 'configmap':
       return;
   }

@@ -1,12 +1,12 @@
 /**
  * The Kubernetes edge: client-node 1.4 ListWatch informers for Services, EndpointSlices, this Node and
- * the kube-proxy ConfigMap, with kube-proxy's selectors (cmd/kube-proxy/app/server.go). Objects are
- * handed on as JSON (wire shape), projected to the fields the model reads (project.ts) before the
- * informer caches them; converting them to our model happens in convert.ts.
+ * the kube-proxy ConfigMap, with kube-proxy's selectors (cmd/kube-proxy/app/server.go). Every object
+ * is converted to the model as it arrives (cached.ts): the informer caches, and the events hand on,
+ * its identity and its converted form only.
  *
  * Lists are ListWatch's listFn, ours to supply: one plain GET per page with client-node's own
  * request options (KubeConfig.applyToFetchOptions and node-fetch, exactly as its Watch does), each
- * page projected as it is parsed. client-node's generated list APIs would deserialize every object
+ * page converted as it is parsed. client-node's generated list APIs would deserialize every object
  * into model classes first (and load the whole generated API — see client-node.ts).
  *
  * What client-node 1.4 leaves to us (dist/cache.js, dist/watch.js):
@@ -19,25 +19,23 @@
  * - an exception thrown by an event handler is swallowed with the event (watch.js), so onChange is
  *   guarded here.
  */
-import type { KubeConfig, KubernetesListObject, KubernetesObject, V1ConfigMap, V1EndpointSlice, V1Node, V1Service } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesListObject } from '@kubernetes/client-node';
 import fetch from 'node-fetch';
 import { STATUS_CODES } from 'node:http';
 import { ListWatch } from './client-node.js';
 import { InstrumentedWatch, type WatchHooks } from './instrumented-watch.js';
 import { LABEL_HEADLESS, LABEL_SERVICE_PROXY_NAME } from './model.js';
-import { projectObject } from './project.js';
+import { toCached, type CachedObject, type ClusterResource, type ConvertedByResource } from './cached.js';
 
 export { makeKubeConfig } from './kubeconfig.js';
 
-export type ClusterResource = 'service' | 'endpointslice' | 'node' | 'configmap';
+export type { CachedObject, ClusterResource } from './cached.js';
 export type ClusterEventType = 'add' | 'update' | 'delete';
 
-/** Objects are in their JSON wire shape (timestamps are strings, whatever the V1* typings say). */
-export type ClusterEvent =
-  | { type: ClusterEventType; resource: 'service'; object: V1Service }
-  | { type: ClusterEventType; resource: 'endpointslice'; object: V1EndpointSlice }
-  | { type: ClusterEventType; resource: 'node'; object: V1Node }
-  | { type: ClusterEventType; resource: 'configmap'; object: V1ConfigMap };
+/** An object as the informer caches it; on delete, the last version it cached. */
+export type ClusterEvent = {
+  [R in ClusterResource]: { type: ClusterEventType; resource: R; object: CachedObject<ConvertedByResource[R]> };
+}[ClusterResource];
 
 type LogFn = (obj: Record<string, unknown>, msg: string) => void;
 export interface ClusterWatchLogger {
@@ -100,7 +98,7 @@ export interface ClusterWatch {
   /** Resolves once every resource has delivered its first list. */
   whenSynced(): Promise<void>;
   /** The informer's cache of one resource. */
-  cached(resource: ClusterResource): readonly KubernetesObject[];
+  cached(resource: ClusterResource): readonly CachedObject<unknown>[];
   stop(): Promise<void>;
 }
 
@@ -124,12 +122,12 @@ function statusDetail(status: number, body: string): string {
   return line !== '' ? line : (STATUS_CODES[status] ?? '');
 }
 
-interface ResourceSpec<T extends KubernetesObject> {
-  resource: ClusterResource;
+interface ResourceSpec<R extends ClusterResource> {
+  resource: R;
   path: string;
   labelSelector?: string;
   fieldSelector?: string;
-  emit: (type: ClusterEventType, object: T) => void;
+  emit: (type: ClusterEventType, object: CachedObject<ConvertedByResource[R]>) => void;
 }
 
 interface Shared {
@@ -168,7 +166,7 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
-class ResourceWatch<T extends KubernetesObject> {
+class ResourceWatch<R extends ClusterResource, T extends CachedObject<ConvertedByResource[R]> = CachedObject<ConvertedByResource[R]>> {
   private readonly informer: ListWatch<T>;
   private readonly watch: InstrumentedWatch;
   private stopped = false;
@@ -189,7 +187,7 @@ class ResourceWatch<T extends KubernetesObject> {
   };
 
   constructor(
-    private readonly spec: ResourceSpec<T>,
+    private readonly spec: ResourceSpec<R>,
     private readonly shared: Shared,
   ) {
     const hooks: WatchHooks = {
@@ -201,7 +199,7 @@ class ResourceWatch<T extends KubernetesObject> {
         this.record(new Error(`watch still open ${shared.stallGraceMs} ms past its timeoutSeconds; connection taken for dead`));
       },
     };
-    this.watch = new InstrumentedWatch(shared.kubeConfig, hooks, shared.timeoutSeconds, shared.stallGraceMs, (obj) => projectObject(spec.resource, obj));
+    this.watch = new InstrumentedWatch(shared.kubeConfig, hooks, shared.timeoutSeconds, shared.stallGraceMs, (obj) => toCached(spec.resource, obj));
     this.informer = new ListWatch<T>(spec.path, this.watch, () => this.list(), false, spec.labelSelector, spec.fieldSelector);
     this.informer.on('add', (obj) => this.emit('add', obj));
     this.informer.on('update', (obj) => this.emit('update', obj));
@@ -229,6 +227,10 @@ class ResourceWatch<T extends KubernetesObject> {
   }
 
   private emit(type: ClusterEventType, obj: T): void {
+    if (obj.problem !== null && type !== 'delete') {
+      const { namespace, name } = obj.metadata;
+      this.shared.logger?.warn({ resource: this.spec.resource, namespace, name, err: obj.problem }, 'cluster object not understood; the model ignores it');
+    }
     try {
       this.spec.emit(type, obj);
     } catch (err) {
@@ -279,7 +281,7 @@ class ResourceWatch<T extends KubernetesObject> {
       const text = await response.text();
       if (response.status !== 200) throw new ApiStatusError(response.status, statusDetail(response.status, text));
       const list = JSON.parse(text) as { items?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown } };
-      const items = Array.isArray(list.items) ? list.items.map((item) => projectObject(this.spec.resource, item) as T) : [];
+      const items = Array.isArray(list.items) ? list.items.map((item) => toCached(this.spec.resource, item) as T) : [];
       const meta = list.metadata ?? {};
       return {
         items,
@@ -380,7 +382,7 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
       for (const resolve of waiters.splice(0)) resolve();
     },
   };
-  const service = new ResourceWatch<V1Service>(
+  const service = new ResourceWatch(
     {
       resource: 'service',
       path: '/api/v1/services',
@@ -389,7 +391,7 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
     },
     shared,
   );
-  const endpointslice = new ResourceWatch<V1EndpointSlice>(
+  const endpointslice = new ResourceWatch(
     {
       resource: 'endpointslice',
       path: '/apis/discovery.k8s.io/v1/endpointslices',
@@ -398,7 +400,7 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
     },
     shared,
   );
-  const node = new ResourceWatch<V1Node>(
+  const node = new ResourceWatch(
     {
       resource: 'node',
       path: '/api/v1/nodes',
@@ -407,7 +409,7 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
     },
     shared,
   );
-  const configmap = new ResourceWatch<V1ConfigMap>(
+  const configmap = new ResourceWatch(
     {
       resource: 'configmap',
       path: `/api/v1/namespaces/${encodeURIComponent(cm.namespace)}/configmaps`,
@@ -416,7 +418,7 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
     },
     shared,
   );
-  const byResource: Record<ClusterResource, ResourceWatch<V1Service> | ResourceWatch<V1EndpointSlice> | ResourceWatch<V1Node> | ResourceWatch<V1ConfigMap>> = {
+  const byResource: { [R in ClusterResource]: ResourceWatch<R> } = {
     service,
     endpointslice,
     node,
@@ -442,7 +444,7 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
       if (watches.every((w) => w.state.synced)) return Promise.resolve();
       return new Promise((resolve) => waiters.push(resolve));
     },
-    cached(resource: ClusterResource): readonly KubernetesObject[] {
+    cached(resource: ClusterResource): readonly CachedObject<unknown>[] {
       return byResource[resource].cached();
     },
     async stop(): Promise<void> {

@@ -2,8 +2,8 @@
  * client-node's Watch with what its 1.4 version leaves out (dist/watch.js): bookmarks
  * (allowWatchBookmarks), a server-side timeoutSeconds, a guard against a watch that outlives it (its
  * own 30 s timeout signal is overwritten at watch.js:29-30, so a half-open connection would hang),
- * hooks for contact tracking, each object handed through `project` (src/cluster/project.ts) before
- * ListWatch caches it, and rejections turned into `done(err)` (ListWatch does not catch them).
+ * hooks for contact tracking, each object replaced by `toCached` (cached.ts) before ListWatch
+ * caches it, and rejections turned into `done(err)` (ListWatch does not catch them).
  * The watch protocol itself stays client-node's.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -26,7 +26,7 @@ export class InstrumentedWatch extends Watch {
     private readonly hooks: WatchHooks,
     private readonly timeoutSeconds: () => number,
     private readonly stallGraceMs: number,
-    private readonly project: (obj: unknown) => unknown,
+    private readonly toCached: (obj: unknown) => unknown,
   ) {
     super(config);
   }
@@ -52,7 +52,7 @@ export class InstrumentedWatch extends Watch {
     const onEvent = (phase: string, obj: unknown, watchObj?: unknown): void => {
       this.hooks.event(phase, obj);
       // BOOKMARK and ERROR objects are not cached; ListWatch reads them as they are.
-      callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? this.project(obj) : obj, watchObj);
+      callback(phase, phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED' ? this.toCached(obj) : obj, watchObj);
     };
     try {
       controller = await super.watch(path, { ...queryParams, allowWatchBookmarks: true, timeoutSeconds }, onEvent, onDone);

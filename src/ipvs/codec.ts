@@ -13,6 +13,7 @@ import {
   readU16Be,
   readU32,
   readU64,
+  sharedBigint,
   readU8,
   type AttrSpec,
   type NlAttr,
@@ -114,7 +115,7 @@ function decodeStats(nest: NlAttr, wide: boolean, context: string, sink?: Unknow
     const field = STATS_FIELD_BY_TYPE[attr.type];
     if (field === undefined) continue;
     const is64 = wide || attr.type === IPVS_STATS_ATTR.INBYTES || attr.type === IPVS_STATS_ATTR.OUTBYTES;
-    stats[field] = is64 ? readU64(attr, context, `stats ${field}`) : BigInt(readU32(attr, context, `stats ${field}`));
+    stats[field] = is64 ? readU64(attr, context, `stats ${field}`) : sharedBigint(BigInt(readU32(attr, context, `stats ${field}`)));
   }
   return stats;
 }

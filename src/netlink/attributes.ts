@@ -133,9 +133,21 @@ export function readS32(attr: NlAttr, context: string, name: string): number {
   return attr.view.getInt32(attr.offset, true);
 }
 
+/**
+ * Every bigint is a heap object of its own (16–24 bytes), and a table snapshot holds ten counters
+ * per virtual and real server, most of them 0 or small on an idle backend (rates, DR's outgoing
+ * counters): small values share one instance each, so only the large counters cost memory.
+ */
+const SMALL_BIGINTS: readonly bigint[] = Array.from({ length: 1024 }, (_, i) => BigInt(i));
+
+/** `value` itself, or the shared instance of the same small value. */
+export function sharedBigint(value: bigint): bigint {
+  return value < 1024n ? (SMALL_BIGINTS[Number(value)] ?? value) : value;
+}
+
 export function readU64(attr: NlAttr, context: string, name: string): bigint {
   checkWidth(attr, 8, context, name);
-  return attr.view.getBigUint64(attr.offset, true);
+  return sharedBigint(attr.view.getBigUint64(attr.offset, true));
 }
 
 /** A NUL-terminated string; a missing NUL is accepted, trailing NULs are stripped. */

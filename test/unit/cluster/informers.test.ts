@@ -153,21 +153,24 @@ describe('startClusterWatch', () => {
     expect(byPath('/api/v1/namespaces/kube-system/configmaps', false)[0]?.query).toMatchObject({ fieldSelector: 'metadata.name=kube-proxy' });
   });
 
-  it('hands objects on in their wire shape, projected to what the model reads, listed or watched', async () => {
+  it('hands objects on converted to the model, with the identity the informer caches them by, listed or watched', async () => {
     const w = start();
     await w.whenSynced();
     const isNode = (e: ClusterEvent): e is Extract<ClusterEvent, { resource: 'node' }> => e.resource === 'node';
-    const projected = (ip: string): unknown => ({
+    const cached = (ip: string): unknown => ({
       metadata: { name: NODE, uid: expect.any(String) as unknown, resourceVersion: expect.any(String) as unknown },
-      status: { addresses: [{ type: 'InternalIP', address: ip }] },
+      converted: { name: NODE, zone: null, addresses: [{ type: 'InternalIP', address: ip }] },
+      problem: null,
     });
     const listed = log.events.find(isNode);
-    expect(listed?.object).toEqual(projected('192.168.1.10'));
+    expect(listed?.object).toEqual(cached('192.168.1.10'));
     api.update('Node', node(NODE, '192.168.1.20'));
     const watched = await waitFor(() => log.events.filter(isNode).find((e) => e.type === 'update'));
-    expect(watched.object).toEqual(projected('192.168.1.20'));
-    // The informer's cache holds the projections too.
-    expect(w.cached('node')).toEqual([projected('192.168.1.20')]);
+    expect(watched.object).toEqual(cached('192.168.1.20'));
+    // Nothing of the wire object (managedFields, images, timestamps) is left in the informer's cache.
+    expect(w.cached('node')).toEqual([cached('192.168.1.20')]);
+    const configMap = log.events.find((e) => e.resource === 'configmap');
+    expect(configMap?.object.converted).toBe('mode: ipvs\n');
   });
 
   it('delivers add, update and delete events as they happen', async () => {

@@ -14,6 +14,7 @@ import {
   readU16Be,
   readU32,
   readU64,
+  sharedBigint,
   readU8,
   stringAttr,
   u16Attr,
@@ -81,6 +82,15 @@ describe('integer readers check the width before reading', () => {
   it('readU64 keeps values above 2^53 exact', () => {
     const a = attr(4, [0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00]);
     expect(readU64(a, 'c', 'x')).toBe(2n ** 53n + 1n);
+  });
+
+  it('sharedBigint keeps every value, small ones as one shared instance each', () => {
+    for (const v of [0n, 1n, 1023n, 1024n, 2n ** 64n - 1n]) expect(sharedBigint(v)).toBe(v);
+    // Values of a netlink read, at the edges of the shared range: equal whichever instance they are.
+    for (const v of [0, 1, 1023, 1024, 4096]) {
+      const bytes = [v & 0xff, (v >> 8) & 0xff, 0, 0, 0, 0, 0, 0];
+      expect(readU64(attr(4, bytes), 'c', 'x')).toBe(BigInt(v));
+    }
   });
 });
 
