@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { driftReportToJson } from '../drift/report.js';
 import { driftTableMarks } from '../render/drift-marks.js';
 import { stringifyJson } from '../render/json.js';
-import { snapshotJson } from '../render/snapshot.js';
+import { snapshotJsonPieces } from '../render/snapshot-json.js';
 import { renderTable } from '../render/table.js';
 import { HEALTH_CHECK_NAMES, type AgentView, type HealthCheck } from './view.js';
 
@@ -33,6 +33,8 @@ export interface HttpLimits {
   maxRequestsPerSocket?: number;
   /** How long close() lets in-flight responses finish before cutting connections. */
   closeGraceMs?: number;
+  /** How long a streamed body (`/ipvs`, `/metrics`) waits for a client that takes no more bytes before cutting it. */
+  sendStallMs?: number;
 }
 
 export const DEFAULT_HTTP_LIMITS: Required<HttpLimits> = {
@@ -43,13 +45,14 @@ export const DEFAULT_HTTP_LIMITS: Required<HttpLimits> = {
   maxHeaderSize: 16_384,
   maxRequestsPerSocket: 1_000,
   closeGraceMs: 2_000,
+  sendStallMs: 30_000,
 };
 
 export interface HttpServerOptions {
   host: string;
   port: number;
   view: AgentView;
-  metrics: { contentType: string; render(): Promise<string> };
+  metrics: { contentType: string; exposition(): Promise<Iterable<Uint8Array>> };
   logger: HttpLogger;
   limits?: HttpLimits;
 }
@@ -65,7 +68,11 @@ const TEXT_TYPE = 'text/plain; charset=utf-8';
 interface Reply {
   status: number;
   contentType: string;
-  body: string;
+  /**
+   * Text, or pieces rendered as they are iterated: written one by one as the socket drains
+   * (chunked, no content-length), so a body of tens of megabytes is never held whole.
+   */
+  body: string | Iterable<Uint8Array>;
   headers?: Record<string, string>;
 }
 
@@ -119,10 +126,21 @@ function singleCheck(view: AgentView, name: string): Reply | null {
   return check.ok ? text(200, 'ok') : text(503, `internal server error: ${oneLine(check.reason ?? 'failed')}\n`);
 }
 
+/** `?pretty`, `?pretty=true`, `?pretty=false` as kube-apiserver reads them (Go's strconv.ParseBool); undefined when malformed. */
+function prettyParam(query: URLSearchParams): boolean | undefined {
+  const value = query.get('pretty');
+  if (value === null) return false;
+  if (['', '1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
+  return undefined;
+}
+
 function ipvs(view: AgentView, query: URLSearchParams): Reply {
   const format = query.get('format') ?? 'json';
   if (format !== 'json' && format !== 'text') return jsonError(400, `unknown format "${oneLine(format)}"`, 'use json or text');
   const asText = format === 'text';
+  const pretty = prettyParam(query);
+  if (pretty === undefined) return jsonError(400, `malformed pretty "${oneLine(query.get('pretty') ?? '')}"`, 'use pretty, pretty=true or pretty=false');
   const service = query.get('service') ?? undefined;
   if (service !== undefined) {
     const [ns, name, extra] = service.split('/');
@@ -136,7 +154,7 @@ function ipvs(view: AgentView, query: URLSearchParams): Reply {
     const reason = view.ready().reason;
     return asText ? text(503, `no IPVS snapshot yet${reason ? `: ${oneLine(reason)}` : ''}\n`) : jsonError(503, 'no IPVS snapshot yet', reason);
   }
-  if (!asText) return json(200, snapshotJson(snapshot, { node: view.node, lookup: view.lookup, service }));
+  if (!asText) return { status: 200, contentType: JSON_TYPE, body: snapshotJsonPieces(snapshot, { node: view.node, lookup: view.lookup, service, pretty }) };
   const marks = driftTableMarks(view.drift());
   const table = renderTable(snapshot, { lookup: view.lookup, mark: marks.mark, missingRealServers: marks.missingRealServers, service });
   const footer = marks.footer(new Set(snapshot.services.map((vs) => vs.key)), service);
@@ -173,7 +191,7 @@ async function route(options: HttpServerOptions, path: string, query: URLSearchP
     case '/modules':
       return modules(view);
     case '/metrics':
-      return { status: 200, contentType: options.metrics.contentType, body: await options.metrics.render() };
+      return { status: 200, contentType: options.metrics.contentType, body: await options.metrics.exposition() };
     default:
       if (path.startsWith('/healthz/')) return singleCheck(view, path.slice('/healthz/'.length)) ?? text(404, 'not found\n');
       return text(404, 'not found\n');
@@ -185,19 +203,53 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-function send(req: IncomingMessage, res: ServerResponse, reply: Reply): void {
-  const body = Buffer.from(reply.body, 'utf8');
+async function send(req: IncomingMessage, res: ServerResponse, reply: Reply, stallMs: number): Promise<void> {
   res.statusCode = reply.status;
   res.setHeader('content-type', reply.contentType);
-  res.setHeader('content-length', body.length);
   res.setHeader('cache-control', 'no-store');
   res.setHeader('x-content-type-options', 'nosniff');
   for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
-  if (req.method === 'HEAD') res.end();
-  else res.end(body);
+  if (typeof reply.body === 'string') {
+    const body = Buffer.from(reply.body, 'utf8');
+    res.setHeader('content-length', body.length);
+    if (req.method === 'HEAD') res.end();
+    else res.end(body);
+  } else if (req.method === 'HEAD') res.end(); // the pieces are never rendered
+  else await writePieces(res, reply.body, stallMs);
 }
 
-async function handle(options: HttpServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * Writes pieces as the socket takes them: rendering waits for the client, so only a few pieces are
+ * in memory at once. A client that takes nothing for `stallMs` is cut off rather than left holding
+ * the snapshot it is being sent.
+ */
+async function writePieces(res: ServerResponse, pieces: Iterable<Uint8Array>, stallMs: number): Promise<void> {
+  for (const piece of pieces) {
+    if (res.destroyed) return; // the client went away (or stalled): stop rendering
+    if (!res.write(piece)) await drained(res, stallMs);
+  }
+  if (!res.destroyed) res.end();
+}
+
+function drained(res: ServerResponse, stallMs: number): Promise<void> {
+  if (res.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const stalled = setTimeout(() => {
+      res.destroy();
+      done();
+    }, stallMs);
+    function done(): void {
+      clearTimeout(stalled);
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    }
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+async function handle(options: HttpServerOptions, limits: Required<HttpLimits>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = process.hrtime.bigint();
   // The body is never read: answer, then close the connection instead of draining what the client sends.
   if (hasBody(req)) res.shouldKeepAlive = false;
@@ -213,7 +265,16 @@ async function handle(options: HttpServerOptions, req: IncomingMessage, res: Ser
       reply = text(500, 'internal server error\n');
     }
   }
-  send(req, res, reply);
+  try {
+    await send(req, res, reply, limits.sendStallMs);
+  } catch (err) {
+    // A body rendered while it is sent failed part way: a 500 if nothing went out yet, else the
+    // only honest signal left is a cut connection (the client sees an incomplete chunked body).
+    options.logger.error({ err, method: req.method, path: target?.path ?? null }, 'response failed');
+    if (res.headersSent) res.destroy();
+    else send(req, res, text(500, 'internal server error\n'), limits.sendStallMs).catch(() => res.destroy());
+    return;
+  }
   options.logger.debug({ method: req.method, path: target?.path ?? null, status: reply.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
 }
 
@@ -240,7 +301,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   server.maxConnections = limits.maxConnections;
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    handle(options, req, res).catch((err: unknown) => {
+    handle(options, limits, req, res).catch((err: unknown) => {
       // Only reachable if sending itself failed; the socket is unusable then.
       options.logger.error({ err }, 'could not answer a request');
       res.destroy();

@@ -6,9 +6,7 @@
  * the latest poll and nothing stale survives a finding, a module or a mode that went away.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ServicePortRef } from '../drift/types.js';
-import type { IpvsSnapshot } from '../ipvs/types.js';
-import { renderIpvsMetrics } from '../render/ipvs-metrics.js';
+import { ipvsMetricsPieces } from '../render/ipvs-metrics.js';
 import type { AgentView, SourceName } from './view.js';
 
 export const METRIC_PREFIX = 'ipvs_sentinel_';
@@ -23,10 +21,16 @@ export interface MetricsOptions {
 }
 
 export interface AgentMetrics {
-  /** The agent's and the process's metrics; the IPVS traffic families are added by render(). */
+  /** The agent's and the process's metrics; the IPVS traffic families are added by exposition(). */
   readonly registry: Registry;
   readonly contentType: string;
-  /** The complete exposition text. */
+  /**
+   * The exposition as UTF-8 pieces, in order: prom-client's families (collected now, so a failing
+   * collector rejects here), then the IPVS traffic families, rendered piece by piece as the caller
+   * iterates — a large table is tens of megabytes, never held whole.
+   */
+  exposition(): Promise<Iterable<Buffer>>;
+  /** The complete exposition text (tests, tools). */
   render(): Promise<string>;
   /**
    * One read of a source. `error.reason` becomes a label: pass a short stable code (an error's
@@ -133,13 +137,21 @@ export function createMetrics(options: MetricsOptions): AgentMetrics {
     },
   });
 
-  const traffic = trafficRenderer(view, options.backendMetrics);
+  // The traffic families are rendered afresh per scrape, never cached: for a large table the text
+  // is tens of megabytes, and rendering it again costs less than keeping it between scrapes.
+  async function exposition(): Promise<Iterable<Buffer>> {
+    const own = Buffer.from(`${await registry.metrics()}\n`, 'utf8');
+    return (function* () {
+      yield own;
+      yield* ipvsMetricsPieces(view.snapshot(), { lookup: view.lookup, backendMetrics: options.backendMetrics, prefix: METRIC_PREFIX });
+    })();
+  }
   return {
     registry,
     contentType: registry.contentType,
+    exposition,
     async render() {
-      const own = await registry.metrics();
-      return `${own}\n${traffic()}`;
+      return Buffer.concat([...(await exposition())]).toString('utf8');
     },
     recordRead(source, seconds, error) {
       readDuration.observe({ source }, seconds);
@@ -148,27 +160,5 @@ export function createMetrics(options: MetricsOptions): AgentMetrics {
     recordDriftDetected(kind) {
       driftDetected.inc({ kind });
     },
-  };
-}
-
-function sameRef(a: ServicePortRef | null, b: ServicePortRef | null): boolean {
-  return a === b || (a !== null && b !== null && a.namespace === b.namespace && a.name === b.name && a.port === b.port);
-}
-
-/**
- * The traffic families, re-rendered only when the snapshot object or a Service name changed: a
- * large table is tens of megabytes of text, and several Prometheus replicas scraping between two
- * polls then pay for it once. The lookups (one per virtual server) are cheap enough to redo.
- */
-function trafficRenderer(view: AgentView, backendMetrics: boolean): () => string {
-  let cache: { snapshot: IpvsSnapshot | null; refs: (ServicePortRef | null)[]; text: string } | null = null;
-  return () => {
-    const snapshot = view.snapshot();
-    const refs = (snapshot?.services ?? []).map((vs) => view.lookup(vs.key));
-    if (cache?.snapshot === snapshot && cache.refs.length === refs.length && refs.every((r, i) => sameRef(r, cache?.refs[i] ?? null))) return cache.text;
-    const byKey = new Map((snapshot?.services ?? []).map((vs, i) => [vs.key, refs[i] ?? null]));
-    const text = renderIpvsMetrics(snapshot, { lookup: (key) => byKey.get(key) ?? null, backendMetrics, prefix: METRIC_PREFIX });
-    cache = { snapshot, refs, text };
-    return text;
   };
 }

@@ -3,9 +3,10 @@
  * ipvs collector (collector/ipvs_linux.go) so dashboards carry over, plus the Service the virtual
  * server belongs to. Rendered by hand into the text exposition format (0.0.4): at 10,000 virtual
  * servers × 10 real servers that is ~350,000 series, far beyond what prom-client's per-label
- * bookkeeping renders within a scrape budget. Pure: snapshot + lookup in, text out.
+ * bookkeeping renders within a scrape budget. Pure: snapshot + lookup in, text out, in pieces.
  */
 import type { IpvsSnapshot, RealServer, VirtualServer } from '../ipvs/types.js';
+import { ascii, PieceWriter, type Ascii } from './pieces.js';
 import type { ServiceLookup } from './snapshot.js';
 
 export interface IpvsMetricsOptions {
@@ -14,16 +15,18 @@ export interface IpvsMetricsOptions {
   backendMetrics: boolean;
   /** Metric name prefix, `ipvs_sentinel_`. */
   prefix: string;
+  /** Bytes per piece, about (ipvsMetricsPieces). */
+  pieceBytes?: number;
 }
 
-interface Family {
+export interface Family {
   suffix: string;
   type: 'counter' | 'gauge';
   help: string;
 }
 
 /** Per virtual server: the kernel's absolute counters (STATS64) — counters, monotonic until the service is recreated. */
-const VS_FAMILIES: readonly Family[] = [
+export const VS_FAMILIES: readonly Family[] = [
   { suffix: 'connections_total', type: 'counter', help: 'Connections scheduled by the IPVS virtual server (kernel counter).' },
   { suffix: 'incoming_packets_total', type: 'counter', help: 'Packets received by the IPVS virtual server (kernel counter).' },
   { suffix: 'outgoing_packets_total', type: 'counter', help: 'Packets sent by the IPVS virtual server (kernel counter; 0 for direct routing and tunnels).' },
@@ -31,7 +34,7 @@ const VS_FAMILIES: readonly Family[] = [
   { suffix: 'outgoing_bytes_total', type: 'counter', help: 'Bytes sent by the IPVS virtual server (kernel counter; 0 for direct routing and tunnels).' },
 ];
 
-const BACKEND_FAMILIES: readonly Family[] = [
+export const BACKEND_FAMILIES: readonly Family[] = [
   { suffix: 'backend_connections_active', type: 'gauge', help: 'Active connections of the IPVS real server (ActiveConn).' },
   { suffix: 'backend_connections_inactive', type: 'gauge', help: 'Inactive connections of the IPVS real server (InActConn).' },
   { suffix: 'backend_weight', type: 'gauge', help: 'Weight of the IPVS real server.' },
@@ -60,72 +63,126 @@ function virtualServerLabels(vs: VirtualServer, lookup: ServiceLookup | undefine
   return { local, service };
 }
 
-function backendLabels(vsLabels: { local: string; service: string }, rs: RealServer): string {
-  return `${vsLabels.local},remote_address="${rs.address}",remote_port="${rs.port}",${vsLabels.service}} `;
+/** A pre-encoded label text (fixed for one render), written as raw bytes per series. */
+const encode = (text: string): Uint8Array => Buffer.from(text, 'utf8');
+
+/** A series whose label set may coincide with another's: its values are summed, as node_exporter does. */
+interface MergedRow {
+  labels: Uint8Array;
+  values: number[];
 }
 
 /**
- * The rows of one group of families sharing a label set: labels end with "} " so a series line is
- * name + labels + value; values are flat, `width` per row. Label sets that may coincide (fwmark
- * services of two families with one mark) are summed, as node_exporter does.
+ * The real servers of one virtual server: written straight from the snapshot, the label text
+ * around remote_address/remote_port encoded once per virtual server — or, for fwmark services
+ * (whose label sets may coincide), rows merged beforehand.
  */
-class Rows {
-  readonly labels: string[] = [];
-  readonly values: number[] = [];
-  private readonly mergeable = new Map<string, number>();
+type BackendBlock = { head: Uint8Array; tail: Uint8Array; destinations: readonly RealServer[] } | { rows: MergedRow[] };
 
-  constructor(readonly width: number) {}
-
-  add(labels: string, values: readonly number[], mayCoincide: boolean): void {
-    const at = mayCoincide ? this.mergeable.get(labels) : undefined;
-    if (at !== undefined) {
-      for (let i = 0; i < this.width; i++) this.values[at * this.width + i] = (this.values[at * this.width + i] ?? 0) + (values[i] ?? 0);
+/** Everything a render writes, computed in one pass before the first family: label texts, merges, values. */
+function collectRows(snapshot: IpvsSnapshot | null, options: IpvsMetricsOptions): { vsRows: MergedRow[]; blocks: BackendBlock[] } {
+  const vsRows: MergedRow[] = [];
+  const blocks: BackendBlock[] = [];
+  const vsMergeable = new Map<string, MergedRow>();
+  const rsMergeable = new Map<string, MergedRow>();
+  const add = (rows: MergedRow[], mergeable: Map<string, MergedRow>, labels: string, values: number[], mayCoincide: boolean): void => {
+    const earlier = mayCoincide ? mergeable.get(labels) : undefined;
+    if (earlier !== undefined) {
+      for (let i = 0; i < values.length; i++) earlier.values[i] = (earlier.values[i] ?? 0) + (values[i] ?? 0);
       return;
     }
-    if (mayCoincide) this.mergeable.set(labels, this.labels.length);
-    this.labels.push(labels);
-    for (let i = 0; i < this.width; i++) this.values.push(values[i] ?? 0);
+    const row = { labels: encode(labels), values };
+    if (mayCoincide) mergeable.set(labels, row);
+    rows.push(row);
+  };
+  for (const vs of snapshot?.services ?? []) {
+    const { local, service } = virtualServerLabels(vs, options.lookup);
+    const fwmark = vs.fwmark !== null;
+    const s = vs.stats;
+    add(vsRows, vsMergeable, `${local},${service}} `, [Number(s.conns), Number(s.inPkts), Number(s.outPkts), Number(s.inBytes), Number(s.outBytes)], fwmark);
+    if (!options.backendMetrics) continue;
+    if (!fwmark) {
+      blocks.push({ head: encode(`${local},remote_address="`), tail: encode(`",${service}} `), destinations: vs.destinations });
+      continue;
+    }
+    const rows: MergedRow[] = [];
+    for (const rs of vs.destinations) add(rows, rsMergeable, `${local},remote_address="${rs.address}",remote_port="${rs.port}",${service}} `, BACKEND_FAMILIES.map((_, column) => backendValue(rs, column)), true);
+    blocks.push({ rows });
+  }
+  return { vsRows, blocks };
+}
+
+/** The value of BACKEND_FAMILIES[column] for one real server. */
+function backendValue(rs: RealServer, column: number): number {
+  return column === 0 ? rs.activeConns : column === 1 ? rs.inactiveConns : rs.weight;
+}
+
+/** One family's series of rows whose label text is encoded whole. */
+function writeRows(w: PieceWriter, start: Ascii, rows: readonly MergedRow[], column: number): void {
+  for (const row of rows) {
+    w.ascii(start);
+    w.raw(row.labels);
+    writeValue(w, row.values[column] ?? 0);
+    w.ascii(NEWLINE);
   }
 }
 
-function formatValue(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  return String(v);
+/** A sample value as the text format writes it: integers digit by digit, the rest like prom-client. */
+function writeValue(w: PieceWriter, v: number): void {
+  if (v >= 0 && v <= Number.MAX_SAFE_INTEGER && Math.floor(v) === v) w.uint(v);
+  else w.text(Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v));
 }
 
-/** Appends the families to `out` as pieces (joined once at the end: far cheaper than concatenating). */
-function pushFamilies(out: string[], prefix: string, families: readonly Family[], rows: Rows): void {
-  families.forEach((f, column) => {
-    const name = prefix + f.suffix;
-    if (out.length > 0) out.push('\n');
-    out.push(`# HELP ${name} ${f.help}\n# TYPE ${name} ${f.type}\n`);
-    const start = `${name}{`;
-    for (let i = 0; i < rows.labels.length; i++) {
-      out.push(start, rows.labels[i] ?? '', formatValue(rows.values[i * rows.width + column] ?? 0), '\n');
-    }
-  });
-}
+const NEWLINE = ascii('\n');
+const REMOTE_PORT = ascii('",remote_port="');
 
 /**
- * The traffic families as exposition text (HELP and TYPE once per family, even with no series),
- * families separated by a blank line like prom-client's own output, ending with one line feed.
- * Counters are converted from the kernel's bigint to float here, the one edge that needs numbers.
+ * The traffic families as exposition text in UTF-8 pieces of about `pieceBytes` (HELP and TYPE once
+ * per family, even with no series), families separated by a blank line like prom-client's own
+ * output, ending with one line feed. Lazy: a piece is rendered when asked for. Counters are
+ * converted from the kernel's bigint to float here, the one edge that needs numbers.
  */
-export function renderIpvsMetrics(snapshot: IpvsSnapshot | null, options: IpvsMetricsOptions): string {
-  const vsRows = new Rows(VS_FAMILIES.length);
-  const rsRows = new Rows(BACKEND_FAMILIES.length);
-  for (const vs of snapshot?.services ?? []) {
-    const labels = virtualServerLabels(vs, options.lookup);
-    const s = vs.stats;
-    const fwmark = vs.fwmark !== null;
-    vsRows.add(`${labels.local},${labels.service}} `, [Number(s.conns), Number(s.inPkts), Number(s.outPkts), Number(s.inBytes), Number(s.outBytes)], fwmark);
-    if (!options.backendMetrics) continue;
-    for (const rs of vs.destinations) rsRows.add(backendLabels(labels, rs), [rs.activeConns, rs.inactiveConns, rs.weight], fwmark);
+export function* ipvsMetricsPieces(snapshot: IpvsSnapshot | null, options: IpvsMetricsOptions): Generator<Buffer, void, undefined> {
+  const w = new PieceWriter(options.pieceBytes);
+  const { vsRows, blocks } = collectRows(snapshot, options);
+  const header = (f: Family, first: boolean): Ascii => {
+    const name = options.prefix + f.suffix;
+    return ascii(`${first ? '' : '\n'}# HELP ${name} ${f.help}\n# TYPE ${name} ${f.type}\n`);
+  };
+  for (const [column, f] of VS_FAMILIES.entries()) {
+    w.ascii(header(f, column === 0));
+    const start = ascii(`${options.prefix}${f.suffix}{`);
+    for (let i = 0; i < vsRows.length; i += 256) {
+      writeRows(w, start, vsRows.slice(i, i + 256), column);
+      if (w.ready) yield* w.take();
+    }
   }
-  const out: string[] = [];
-  pushFamilies(out, options.prefix, VS_FAMILIES, vsRows);
-  if (options.backendMetrics) pushFamilies(out, options.prefix, BACKEND_FAMILIES, rsRows);
-  return out.join('');
+  if (options.backendMetrics) {
+    for (const [column, f] of BACKEND_FAMILIES.entries()) {
+      w.ascii(header(f, false));
+      const start = ascii(`${options.prefix}${f.suffix}{`);
+      for (const block of blocks) {
+        if ('rows' in block) writeRows(w, start, block.rows, column);
+        else {
+          for (const rs of block.destinations) {
+            w.ascii(start);
+            w.raw(block.head);
+            w.text(rs.address);
+            w.ascii(REMOTE_PORT);
+            w.number(rs.port);
+            w.raw(block.tail);
+            writeValue(w, backendValue(rs, column));
+            w.ascii(NEWLINE);
+          }
+        }
+        if (w.ready) yield* w.take();
+      }
+    }
+  }
+  yield* w.finish();
+}
+
+/** The traffic families as one string (tests, small tables). */
+export function renderIpvsMetrics(snapshot: IpvsSnapshot | null, options: IpvsMetricsOptions): string {
+  return Buffer.concat([...ipvsMetricsPieces(snapshot, options)]).toString('utf8');
 }

@@ -1,4 +1,8 @@
-/** The snapshot schema of interface.md (`/ipvs`, `ipvs-sentinel ipvs --output json`). */
+/**
+ * The snapshot schema of interface.md (`/ipvs`, `ipvs-sentinel ipvs --output json`) as a JSON-ready
+ * object. The text the agent and the CLI send is written by snapshot-json.ts, byte for byte what
+ * stringifyJson makes of this object.
+ */
 import type { ServicePortRef } from '../drift/types.js';
 import { SVC_FLAG, type IpvsSnapshot, type IpvsStats, type RealServer, type VirtualServer } from '../ipvs/types.js';
 
@@ -78,13 +82,19 @@ export interface SnapshotJsonOptions {
   service?: string;
 }
 
+/** The virtual servers the document lists, each with its Service (looked up once, so one answer is consistent). */
+export function selectServices(snapshot: IpvsSnapshot, options: SnapshotJsonOptions): { vs: VirtualServer; ref: ServicePortRef | null }[] {
+  const selected: { vs: VirtualServer; ref: ServicePortRef | null }[] = [];
+  for (const vs of snapshot.services) {
+    const ref = options.lookup?.(vs.key) ?? null;
+    if (options.service === undefined || (ref !== null && `${ref.namespace}/${ref.name}` === options.service)) selected.push({ vs, ref });
+  }
+  return selected;
+}
+
 /** The snapshot as a JSON-ready object (bigint counters; write it with stringifyJson). */
 export function snapshotJson(snapshot: IpvsSnapshot, options: SnapshotJsonOptions): Record<string, unknown> {
-  const services = snapshot.services.filter((vs) => {
-    if (options.service === undefined) return true;
-    const ref = options.lookup?.(vs.key);
-    return ref !== null && ref !== undefined && `${ref.namespace}/${ref.name}` === options.service;
-  });
+  const services = selectServices(snapshot, options).map(({ vs }) => vs);
   const out: Record<string, unknown> = {
     node: options.node,
     readAt: snapshot.readAt.toISOString(),

@@ -3,9 +3,11 @@ import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHttpServer, type HttpLimits, type HttpServerHandle } from '../../../src/agent/http.js';
+import { startHttpServer, type HttpLimits, type HttpServerHandle, type HttpServerOptions } from '../../../src/agent/http.js';
 import { createMetrics } from '../../../src/agent/metrics.js';
 import type { AgentView } from '../../../src/agent/view.js';
+import { stringifyJson } from '../../../src/render/json.js';
+import { snapshotJson } from '../../../src/render/snapshot.js';
 import { allHealthy, fakeAgentView, okDrift, sampleModules, trackedFinding } from '../../support/agent-view.js';
 import { rs, serviceRef, snapshot, vs } from '../../support/builders.js';
 import { expectGolden } from '../../support/golden.js';
@@ -32,9 +34,8 @@ function logCapture() {
   return { logger: pino({ level: 'debug' }, stream).child({ component: 'http' }), lines };
 }
 
-async function serve(view: AgentView, limits?: HttpLimits) {
+async function serve(view: AgentView, limits?: HttpLimits, metrics: HttpServerOptions['metrics'] = createMetrics({ backendMetrics: true, view })) {
   const { logger, lines } = logCapture();
-  const metrics = createMetrics({ backendMetrics: true, view });
   const server = await startHttpServer({ host: '127.0.0.1', port: 0, view, metrics, logger, limits: { closeGraceMs: 200, ...limits } });
   servers.push(server);
   const get = (path: string, method = 'GET', body?: string) =>
@@ -64,7 +65,44 @@ async function serve(view: AgentView, limits?: HttpLimits) {
       });
       socket.write(bytes);
     });
-  return { server, get, raw, lines };
+  /** A GET read to the end or to the cut: how much arrived and whether the body was complete. */
+  const getStreamed = (path: string) =>
+    new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: number; complete: boolean }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: server.address.port, path, agent: false }, (res) => {
+        let bytes = 0;
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.on('error', () => undefined);
+        res.on('close', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes, complete: res.complete }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  return { server, get, raw, getStreamed, lines };
+}
+
+const METRICS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+
+/** A metrics edge whose body is `pieces()`: to watch how the server consumes a streamed body. */
+function fakeMetrics(pieces: () => Generator<Uint8Array>): HttpServerOptions['metrics'] {
+  return { contentType: METRICS_TYPE, exposition: () => Promise.resolve(pieces()) };
+}
+
+/** Endless 64 KiB pieces; `stopped` resolves once the server stops asking (the generator is closed). */
+function endlessPieces() {
+  let produced = 0;
+  let onStop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (onStop = resolve));
+  function* pieces(): Generator<Uint8Array> {
+    try {
+      for (;;) {
+        produced++;
+        yield Buffer.alloc(65_536, 'x');
+      }
+    } finally {
+      onStop();
+    }
+  }
+  return { pieces, stopped, produced: () => produced };
 }
 
 function sampleState() {
@@ -169,6 +207,34 @@ describe('startHttpServer routes', () => {
     expect(none.services).toEqual([]);
   });
 
+  it('/ipvs: compact JSON by default, indented with ?pretty (as kube-apiserver), streamed in chunks', async () => {
+    const { view, state } = sampleState();
+    const { get } = await serve(view);
+    const options = { node: state.node, lookup: view.lookup };
+    const snap = state.snapshot ?? snapshot([]);
+    const compact = await get('/ipvs');
+    expect(compact.headers['transfer-encoding']).toBe('chunked');
+    expect(compact.headers['content-length']).toBeUndefined();
+    expect(compact.body).toBe(stringifyJson(snapshotJson(snap, options), 0) + '\n');
+    for (const path of ['/ipvs?pretty', '/ipvs?pretty=true', '/ipvs?pretty=1&service=kube-system/kube-dns']) {
+      const service = path.includes('service=') ? 'kube-system/kube-dns' : undefined;
+      expect((await get(path)).body, path).toBe(stringifyJson(snapshotJson(snap, { ...options, service })) + '\n');
+    }
+    expect((await get('/ipvs?pretty=false')).body).toBe(compact.body);
+    const bad = await get('/ipvs?pretty=yes');
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body)).toMatchObject({ error: 'malformed pretty "yes"' });
+  });
+
+  it('/ipvs: a table of several megabytes arrives whole', async () => {
+    const { view, state } = sampleState();
+    state.snapshot = snapshot(Array.from({ length: 6_000 }, (_, i) => vs(`TCP/10.${96 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}:80`, [rs(`10.244.${(i >> 8) & 255}.${i & 255}:8080`), rs(`10.245.${(i >> 8) & 255}.${i & 255}:8080`)])));
+    const { get } = await serve(view);
+    const res = await get('/ipvs');
+    expect(res.body.length).toBeGreaterThan(4_000_000);
+    expect(res.body).toBe(stringifyJson(snapshotJson(state.snapshot, { node: state.node, lookup: view.lookup }), 0) + '\n');
+  });
+
   it('/ipvs?format=text: the table annotated with Services and drift marks (golden)', async () => {
     const { view } = sampleState();
     const { get } = await serve(view);
@@ -238,7 +304,7 @@ describe('startHttpServer protocol', () => {
   it('HEAD: same status and headers, content-length included, no body', async () => {
     const { view } = sampleState();
     const { get } = await serve(view);
-    for (const path of ['/healthz?verbose', '/ipvs', '/modules', '/nope']) {
+    for (const path of ['/healthz?verbose', '/modules', '/ipvs?format=text', '/ipvs?pretty=maybe', '/nope']) {
       const getRes = await get(path);
       const head = await get(path, 'HEAD');
       expect(head.status, path).toBe(getRes.status);
@@ -246,6 +312,32 @@ describe('startHttpServer protocol', () => {
       expect(head.headers['content-type'], path).toBe(getRes.headers['content-type']);
       expect(head.headers['content-length'], path).toBe(String(Buffer.byteLength(getRes.body)));
     }
+  });
+
+  it('HEAD of a streamed body (/ipvs, /metrics): same status and type, no body, and nothing rendered', async () => {
+    const { view, state } = sampleState();
+    let lookups = 0;
+    const counting: AgentView = { ...view, node: view.node, lookup: (key) => (lookups++, state.services.get(key) ?? null) };
+    let pieces = 0;
+    const { get } = await serve(
+      counting,
+      undefined,
+      fakeMetrics(function* () {
+        pieces++;
+        yield Buffer.from('m 1\n');
+      }),
+    );
+    for (const path of ['/ipvs', '/metrics']) {
+      const head = await get(path, 'HEAD');
+      expect(head.status, path).toBe(200);
+      expect(head.body, path).toBe('');
+      expect(head.headers['content-length'], path).toBeUndefined();
+    }
+    expect((await get('/ipvs', 'HEAD')).headers['content-type']).toBe('application/json');
+    expect((await get('/metrics', 'HEAD')).headers['content-type']).toBe(METRICS_TYPE);
+    expect([lookups, pieces]).toEqual([0, 0]);
+    expect((await get('/metrics')).body).toBe('m 1\n');
+    expect(pieces).toBe(1);
   });
 
   it.each(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'])('%s → 405 with allow: GET, HEAD', async (method) => {
@@ -312,6 +404,79 @@ describe('startHttpServer protocol', () => {
     expect((await get('/livez')).status).toBe(200);
     fail = false;
     expect((await get('/drift')).status).toBe(200);
+  });
+
+  it('a body that fails before its first piece is a 500 with a logged error', async () => {
+    const { view } = sampleState();
+    const { get, lines } = await serve(
+      view,
+      undefined,
+      // eslint-disable-next-line require-yield
+      fakeMetrics(function* () {
+        throw new Error('render broke');
+      }),
+    );
+    expect(await get('/metrics')).toMatchObject({ status: 500, body: 'internal server error\n' });
+    expect(lines.find((l) => l.msg === 'response failed')).toMatchObject({ level: 50, path: '/metrics', err: { message: 'render broke' } });
+    expect((await get('/livez')).status).toBe(200);
+  });
+
+  it('a body that fails mid-stream cuts the connection (the client sees it incomplete), is logged, and the server keeps serving', async () => {
+    const { view } = sampleState();
+    const { get, getStreamed, lines } = await serve(
+      view,
+      undefined,
+      fakeMetrics(function* () {
+        yield Buffer.alloc(100_000, 'a');
+        yield Buffer.alloc(100_000, 'b');
+        throw new Error('render broke');
+      }),
+    );
+    const res = await getStreamed('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['transfer-encoding']).toBe('chunked');
+    expect(res.complete).toBe(false);
+    expect(lines.find((l) => l.msg === 'response failed')).toMatchObject({ level: 50, path: '/metrics', err: { message: 'render broke' } });
+    expect((await get('/livez')).status).toBe(200);
+    expect((await get('/ipvs')).status).toBe(200);
+  });
+
+  it('stops rendering when the client goes away mid-stream', async () => {
+    const { view } = sampleState();
+    const endless = endlessPieces();
+    const { server, get } = await serve(view, undefined, fakeMetrics(endless.pieces));
+    await new Promise<void>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: server.address.port, path: '/metrics', agent: false }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => undefined);
+      req.on('close', resolve);
+      req.on('timeout', reject);
+      req.end();
+    });
+    await endless.stopped;
+    const after = endless.produced();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(endless.produced()).toBe(after);
+    expect((await get('/livez')).status).toBe(200);
+  });
+
+  it('cuts off a client that stops reading a streamed body (sendStallMs)', async () => {
+    const { view } = sampleState();
+    const endless = endlessPieces();
+    const { server, get } = await serve(view, { sendStallMs: 200 }, fakeMetrics(endless.pieces));
+    const socket = connect(server.address.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.pause(); // never read: the kernel buffers fill, then the server waits
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    await endless.stopped;
+    socket.resume(); // drain what was buffered, then see the server's close
+    await closed;
+    expect((await get('/livez')).status).toBe(200);
   });
 
   it('bounds concurrent connections', async () => {

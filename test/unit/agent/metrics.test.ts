@@ -186,7 +186,7 @@ describe('createMetrics', () => {
     expect(series(samples, 'ipvs_sentinel_connections_total')).toEqual([]);
   });
 
-  it('re-renders the traffic text when the snapshot or a Service name changes', async () => {
+  it('renders the traffic families from the latest snapshot and Service names at every scrape', async () => {
     const { view, state } = sampleView();
     const metrics = createMetrics({ backendMetrics: false, view });
     const before = await metrics.render();
@@ -196,6 +196,31 @@ describe('createMetrics', () => {
     state.snapshot = snapshot([vs('TCP/10.96.0.2:80')]);
     const { samples } = parseExposition(await metrics.render());
     expect(series(samples, 'ipvs_sentinel_connections_total').map((s) => s.labels.local_address)).toEqual(['10.96.0.2']);
+  });
+
+  it('exposition(): prom-client families first, then the traffic families rendered only as the pieces are iterated', async () => {
+    const { view, state } = sampleView();
+    let snapshotReads = 0;
+    const counting = { ...view, snapshot: () => (snapshotReads++, state.snapshot) };
+    const metrics = createMetrics({ backendMetrics: true, view: counting });
+    const pieces = (await metrics.exposition())[Symbol.iterator]();
+    const byCollectors = snapshotReads; // the virtual_servers and real_servers gauges
+    const own = pieces.next();
+    expect(own.done).toBe(false);
+    expect(String(own.value)).toMatch(/# TYPE ipvs_sentinel_cluster_synced gauge[\s\S]*\n\n$/);
+    expect(String(own.value)).not.toContain('ipvs_sentinel_connections_total');
+    const rest: Buffer[] = [];
+    for (let p = pieces.next(); !p.done; p = pieces.next()) rest.push(p.value);
+    expect(snapshotReads).toBe(byCollectors + 1);
+    expect(String(Buffer.concat(rest))).toMatch(/^# HELP ipvs_sentinel_connections_total /);
+    const whole = await metrics.render(); // process_* values move between scrapes: compare the traffic part
+    expect(whole.endsWith(`\n\n${String(Buffer.concat(rest))}`)).toBe(true);
+  });
+
+  it('exposition() rejects, before any piece, when a collector throws', async () => {
+    const { view } = sampleView();
+    const broken = { ...view, drift: () => { throw new Error('boom'); } };
+    await expect(createMetrics({ backendMetrics: true, view: broken }).exposition()).rejects.toThrow('boom');
   });
 
   it('records reads in the histogram and errors by source and reason; drift detections by kind', async () => {

@@ -1,0 +1,183 @@
+/**
+ * Text written straight into Buffers of about `pieceBytes` each, for the documents that reach tens
+ * of megabytes (`/ipvs`, `/metrics` at 100,000 real servers): built from millions of small strings
+ * they cost more in allocation, garbage collection and re-encoding than the bytes themselves. Pure:
+ * the caller takes the finished pieces and writes them wherever it likes.
+ */
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_SAFE_BIG = BigInt(MAX_SAFE);
+// A bigint's two 32-bit halves through a typed array: several times cheaper than Number(bigint).
+const U64 = new BigUint64Array(1);
+const U32 = new Uint32Array(U64.buffer);
+const LOW = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
+/** "00" to "99" as ASCII codes. */
+const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 0x30 + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10));
+
+/** Fixed ASCII text between values, encoded once: whole 32-bit words, then the tail bytes. */
+export class Ascii {
+  readonly bytes: Uint8Array;
+  readonly words: Uint32Array;
+
+  constructor(readonly text: string) {
+    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) throw new Error(`not ASCII: ${JSON.stringify(text)}`);
+    this.bytes = Buffer.from(text, 'latin1');
+    const view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.length);
+    this.words = Uint32Array.from({ length: this.bytes.length >> 2 }, (_, i) => view.getUint32(i * 4, true));
+  }
+}
+
+export function ascii(text: string): Ascii {
+  return new Ascii(text);
+}
+
+export class PieceWriter {
+  private buf: Buffer;
+  private view: DataView;
+  private pos = 0;
+  private done: Buffer[] = [];
+
+  constructor(private readonly pieceBytes = 1 << 16) {
+    this.buf = Buffer.allocUnsafe(pieceBytes);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+  }
+
+  /** Whether filled pieces wait to be taken. */
+  get ready(): boolean {
+    return this.done.length > 0;
+  }
+
+  /** The filled pieces; the writer goes on in the current one. */
+  take(): Buffer[] {
+    const done = this.done;
+    this.done = [];
+    return done;
+  }
+
+  /** Every piece not yet taken, the partly filled last one included. */
+  finish(): Buffer[] {
+    if (this.pos > 0) this.seal(0);
+    return this.take();
+  }
+
+  /** Closes the current piece and starts one with room for at least `n` bytes. */
+  private seal(n: number): void {
+    if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(Math.max(this.pieceBytes, n));
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
+    this.pos = 0;
+  }
+
+  /** Fixed text. Most writes are one of these: copied a word at a time, no call into C++. */
+  ascii(a: Ascii): void {
+    const bytes = a.bytes;
+    const n = bytes.length;
+    if (this.pos + n > this.buf.length) this.seal(n);
+    let pos = this.pos;
+    if (n > 64) {
+      this.buf.set(bytes, pos);
+      this.pos = pos + n;
+      return;
+    }
+    const words = a.words;
+    const view = this.view;
+    for (let i = 0; i < words.length; i++, pos += 4) view.setUint32(pos, words[i] as number, true);
+    const buf = this.buf;
+    for (let i = words.length << 2; i < n; i++) buf[pos++] = bytes[i] as number;
+    this.pos = pos;
+  }
+
+  /** Pre-encoded bytes of any length. */
+  raw(bytes: Uint8Array): void {
+    const n = bytes.length;
+    if (this.pos + n > this.buf.length) this.seal(n);
+    this.buf.set(bytes, this.pos);
+    this.pos += n;
+  }
+
+  /** Any string, as UTF-8. */
+  text(s: string): void {
+    const n = s.length;
+    if (this.pos + n * 3 > this.buf.length) this.seal(n * 3);
+    const buf = this.buf;
+    const start = this.pos;
+    let pos = start;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 0x7f) {
+        this.pos = start + buf.write(s, start, 'utf8');
+        return;
+      }
+      buf[pos++] = c;
+    }
+    this.pos = pos;
+  }
+
+  /** A JSON string literal, exactly as JSON.stringify(s) writes it. */
+  jsonString(s: string): void {
+    const n = s.length;
+    if (this.pos + n + 2 > this.buf.length) this.seal(n + 2);
+    const buf = this.buf;
+    const start = this.pos;
+    let pos = start;
+    buf[pos++] = 0x22;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+        // Something to escape, or non-ASCII: rare, so JSON.stringify decides how.
+        this.pos = start;
+        this.text(JSON.stringify(s));
+        return;
+      }
+      buf[pos++] = c;
+    }
+    buf[pos++] = 0x22;
+    this.pos = pos;
+  }
+
+  /** A non-negative integer up to 2^53 − 1, in decimal. */
+  uint(n: number): void {
+    if (this.pos + 16 > this.buf.length) this.seal(16);
+    const buf = this.buf;
+    if (n < 10) {
+      buf[this.pos++] = 0x30 + n;
+      return;
+    }
+    let digits = n < 100 ? 2 : n < 1e3 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10;
+    for (let p = 1e10; n >= p && digits < 16; p *= 10) digits++;
+    let pos = this.pos + digits;
+    this.pos = pos;
+    // Two digits per step; float division until the rest fits an int32, then integer steps.
+    let x = n;
+    for (; x > 0x7fffffff; x = Math.floor(x / 100)) {
+      const r = (x % 100) * 2;
+      buf[--pos] = DIGIT_PAIRS[r + 1] as number;
+      buf[--pos] = DIGIT_PAIRS[r] as number;
+    }
+    while (x >= 100) {
+      const q = (x / 100) | 0;
+      const r = (x - q * 100) * 2;
+      buf[--pos] = DIGIT_PAIRS[r + 1] as number;
+      buf[--pos] = DIGIT_PAIRS[r] as number;
+      x = q;
+    }
+    if (x >= 10) {
+      buf[--pos] = DIGIT_PAIRS[x * 2 + 1] as number;
+      buf[--pos] = DIGIT_PAIRS[x * 2] as number;
+    } else buf[--pos] = 0x30 + x;
+  }
+
+  /** A number as String(n) writes it: integers digit by digit, anything else through String. */
+  number(n: number): void {
+    if (n >= 0 && n <= MAX_SAFE && Math.floor(n) === n) this.uint(n);
+    else this.text(String(n));
+  }
+
+  /** A bigint's exact decimal text. */
+  bigint(v: bigint): void {
+    if (v >= 0n && v <= MAX_SAFE_BIG) {
+      U64[0] = v;
+      this.uint((U32[1 - LOW] as number) * 0x100000000 + (U32[LOW] as number));
+    } else this.text(v.toString());
+  }
+}

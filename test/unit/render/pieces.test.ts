@@ -1,0 +1,104 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ascii, PieceWriter } from '../../../src/render/pieces.js';
+
+/** Writes with `write`, in pieces of `pieceBytes`, and returns the pieces. */
+function pieces(write: (w: PieceWriter) => void, pieceBytes?: number): Buffer[] {
+  const w = new PieceWriter(pieceBytes);
+  write(w);
+  return w.finish();
+}
+
+const written = (write: (w: PieceWriter) => void, pieceBytes?: number): string => Buffer.concat(pieces(write, pieceBytes)).toString('utf8');
+
+describe('PieceWriter', () => {
+  it.each([0, 1, 9, 10, 99, 100, 101, 999, 1000, 65535, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 1e15 - 1, 1e15, 2 ** 53 - 1])('uint(%d) is its decimal text', (n) => {
+    expect(written((w) => w.uint(n))).toBe(String(n));
+  });
+
+  it('uint and number write integers exactly as String() does', () => {
+    fc.assert(fc.property(fc.maxSafeNat(), (n) => written((w) => w.uint(n)) === String(n)));
+    fc.assert(fc.property(fc.oneof(fc.double(), fc.maxSafeInteger(), fc.constantFrom(-0, NaN, Infinity, -Infinity, 1e21, 2 ** 64, 0.1, -1)), (n) => written((w) => w.number(n)) === String(n)));
+  });
+
+  it.each([0n, 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 64n - 1n, 2n ** 64n, -1n, -(2n ** 63n)])('bigint(%s) has every digit', (v) => {
+    expect(written((w) => w.bigint(v))).toBe(v.toString());
+  });
+
+  it('bigint writes any bigint exactly', () => {
+    fc.assert(fc.property(fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }), (v) => written((w) => w.bigint(v)) === v.toString()));
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), (v) => written((w) => w.bigint(v)) === v.toString()));
+  });
+
+  it.each(['', 'plain', 'a"b', 'back\\slash', 'line\nfeed', 'tab\t', '\u0000\u001f\u007f', 'ünïcödé', '😀', 'lone \ud800 surrogate', '\u2028\u2029'])('jsonString(%j) is JSON.stringify', (s) => {
+    expect(written((w) => w.jsonString(s))).toBe(JSON.stringify(s));
+  });
+
+  it('jsonString and text agree with JSON.stringify and UTF-8 for any string', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => written((w) => w.jsonString(s)) === JSON.stringify(s)));
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => Buffer.concat(pieces((w) => w.text(s))).equals(Buffer.from(s, 'utf8'))));
+  });
+
+  it('writes fixed text of any length, short (word by word) or long', () => {
+    for (const text of ['', 'a', 'abc', 'abcd', 'abcde', '{"conns": ', 'x'.repeat(64), 'y'.repeat(65), 'z'.repeat(1000)]) {
+      expect(written((w) => w.ascii(ascii(text)))).toBe(text);
+    }
+    expect(() => ascii('ü')).toThrow(/not ASCII/);
+  });
+
+  /** Makes one write; returns the text it should have added. */
+  type Write = { kind: 'text' | 'json' | 'ascii'; s: string } | { kind: 'uint'; n: number } | { kind: 'bigint'; v: bigint };
+  function apply(w: PieceWriter, x: Write): string {
+    switch (x.kind) {
+      case 'text':
+        w.text(x.s);
+        return x.s;
+      case 'json':
+        w.jsonString(x.s);
+        return JSON.stringify(x.s);
+      case 'ascii':
+        w.ascii(ascii(x.s));
+        return x.s;
+      case 'uint':
+        w.uint(x.n);
+        return String(x.n);
+      case 'bigint':
+        w.bigint(x.v);
+        return x.v.toString();
+    }
+  }
+
+  it('splits the output into pieces of about pieceBytes, whatever the write sizes, losing nothing', () => {
+    const write: fc.Arbitrary<Write> = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }).map((s) => ({ kind: 'text' as const, s })),
+      fc.string({ unit: 'binary-ascii', maxLength: 80 }).map((s) => ({ kind: 'json' as const, s })),
+      fc.maxSafeNat().map((n) => ({ kind: 'uint' as const, n })),
+      fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((v) => ({ kind: 'bigint' as const, v })),
+      fc.string({ unit: fc.constantFrom('a', '{', '"', ':', ' ', '\n'), maxLength: 100 }).map((s) => ({ kind: 'ascii' as const, s })),
+    );
+    fc.assert(
+      fc.property(fc.array(write, { maxLength: 60 }), fc.integer({ min: 1, max: 64 }), (writes, pieceBytes) => {
+        let expected = '';
+        const out = pieces((w) => {
+          for (const x of writes) expected += apply(w, x);
+        }, pieceBytes);
+        expect(Buffer.concat(out).toString('utf8')).toBe(expected);
+        expect(out.every((p) => p.length > 0)).toBe(true);
+      }),
+    );
+  });
+
+  it('take() hands over the filled pieces while the writer goes on in the current one', () => {
+    const w = new PieceWriter(8);
+    w.ascii(ascii('01234'));
+    expect(w.ready).toBe(false);
+    expect(w.take()).toEqual([]);
+    w.ascii(ascii('56789')); // does not fit: the first piece is filled
+    expect(w.ready).toBe(true);
+    expect(w.take().map(String)).toEqual(['01234']);
+    expect(w.ready).toBe(false);
+    w.uint(42);
+    expect(Buffer.concat(w.finish()).toString()).toBe('5678942');
+    expect(w.finish()).toEqual([]);
+  });
+});
