@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import { driftReportToJson } from '../drift/report.js';
 import { driftTableMarks } from '../render/drift-marks.js';
 import { stringifyJson } from '../render/json.js';
+import { PiecePool } from '../render/pieces.js';
 import { snapshotJsonPieces } from '../render/snapshot-json.js';
 import { renderTable } from '../render/table.js';
 import { HEALTH_CHECK_NAMES, type AgentView, type HealthCheck } from './view.js';
@@ -52,7 +53,7 @@ export interface HttpServerOptions {
   host: string;
   port: number;
   view: AgentView;
-  metrics: { contentType: string; exposition(): Promise<Iterable<Uint8Array>> };
+  metrics: { contentType: string; exposition(pool?: PiecePool): Promise<Iterable<Uint8Array>> };
   logger: HttpLogger;
   limits?: HttpLimits;
 }
@@ -135,7 +136,7 @@ function prettyParam(query: URLSearchParams): boolean | undefined {
   return undefined;
 }
 
-function ipvs(view: AgentView, query: URLSearchParams): Reply {
+function ipvs(view: AgentView, query: URLSearchParams, pool: PiecePool): Reply {
   const format = query.get('format') ?? 'json';
   if (format !== 'json' && format !== 'text') return jsonError(400, `unknown format "${oneLine(format)}"`, 'use json or text');
   const asText = format === 'text';
@@ -154,7 +155,7 @@ function ipvs(view: AgentView, query: URLSearchParams): Reply {
     const reason = view.ready().reason;
     return asText ? text(503, `no IPVS snapshot yet${reason ? `: ${oneLine(reason)}` : ''}\n`) : jsonError(503, 'no IPVS snapshot yet', reason);
   }
-  if (!asText) return { status: 200, contentType: JSON_TYPE, body: snapshotJsonPieces(snapshot, { node: view.node, lookup: view.lookup, service, pretty }) };
+  if (!asText) return { status: 200, contentType: JSON_TYPE, body: snapshotJsonPieces(snapshot, { node: view.node, lookup: view.lookup, service, pretty, pool }) };
   const marks = driftTableMarks(view.drift());
   const table = renderTable(snapshot, { lookup: view.lookup, mark: marks.mark, missingRealServers: marks.missingRealServers, service });
   const footer = marks.footer(new Set(snapshot.services.map((vs) => vs.key)), service);
@@ -173,7 +174,15 @@ function modules(view: AgentView): Reply {
   });
 }
 
-async function route(options: HttpServerOptions, path: string, query: URLSearchParams): Promise<Reply> {
+/** What one server's requests share. */
+interface Context {
+  options: HttpServerOptions;
+  limits: Required<HttpLimits>;
+  /** Buffers of streamed bodies, given back once written: a large body needs no fresh memory per request. */
+  pool: PiecePool;
+}
+
+async function route({ options, pool }: Context, path: string, query: URLSearchParams): Promise<Reply> {
   const { view } = options;
   switch (path) {
     case '/livez':
@@ -185,13 +194,13 @@ async function route(options: HttpServerOptions, path: string, query: URLSearchP
     case '/healthz':
       return healthz(view, query);
     case '/ipvs':
-      return ipvs(view, query);
+      return ipvs(view, query, pool);
     case '/drift':
       return json(200, driftReportToJson(view.drift()));
     case '/modules':
       return modules(view);
     case '/metrics':
-      return { status: 200, contentType: options.metrics.contentType, body: await options.metrics.exposition() };
+      return { status: 200, contentType: options.metrics.contentType, body: await options.metrics.exposition(pool) };
     default:
       if (path.startsWith('/healthz/')) return singleCheck(view, path.slice('/healthz/'.length)) ?? text(404, 'not found\n');
       return text(404, 'not found\n');
@@ -203,7 +212,7 @@ function hasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-async function send(req: IncomingMessage, res: ServerResponse, reply: Reply, stallMs: number): Promise<void> {
+async function send(req: IncomingMessage, res: ServerResponse, reply: Reply, ctx: Context): Promise<void> {
   res.statusCode = reply.status;
   res.setHeader('content-type', reply.contentType);
   res.setHeader('cache-control', 'no-store');
@@ -215,18 +224,21 @@ async function send(req: IncomingMessage, res: ServerResponse, reply: Reply, sta
     if (req.method === 'HEAD') res.end();
     else res.end(body);
   } else if (req.method === 'HEAD') res.end(); // the pieces are never rendered
-  else await writePieces(res, reply.body, stallMs);
+  else await writePieces(res, reply.body, ctx);
 }
 
 /**
  * Writes pieces as the socket takes them: rendering waits for the client, so only a few pieces are
- * in memory at once. A client that takes nothing for `stallMs` is cut off rather than left holding
- * the snapshot it is being sent.
+ * in memory at once, and each goes back to the pool once written. A client that takes nothing for
+ * `sendStallMs` is cut off rather than left holding the snapshot it is being sent.
  */
-async function writePieces(res: ServerResponse, pieces: Iterable<Uint8Array>, stallMs: number): Promise<void> {
+async function writePieces(res: ServerResponse, pieces: Iterable<Uint8Array>, { pool, limits }: Context): Promise<void> {
   for (const piece of pieces) {
     if (res.destroyed) return; // the client went away (or stalled): stop rendering
-    if (!res.write(piece)) await drained(res, stallMs);
+    const written = res.write(piece, (err) => {
+      if (!err) pool.give(piece);
+    });
+    if (!written) await drained(res, limits.sendStallMs);
   }
   if (!res.destroyed) res.end();
 }
@@ -249,7 +261,8 @@ function drained(res: ServerResponse, stallMs: number): Promise<void> {
   });
 }
 
-async function handle(options: HttpServerOptions, limits: Required<HttpLimits>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { options } = ctx;
   const started = process.hrtime.bigint();
   // The body is never read: answer, then close the connection instead of draining what the client sends.
   if (hasBody(req)) res.shouldKeepAlive = false;
@@ -259,20 +272,20 @@ async function handle(options: HttpServerOptions, limits: Required<HttpLimits>, 
   else if (req.method !== 'GET' && req.method !== 'HEAD') reply = { ...text(405, 'method not allowed\n'), headers: { allow: 'GET, HEAD' } };
   else {
     try {
-      reply = await route(options, target.path, target.query);
+      reply = await route(ctx, target.path, target.query);
     } catch (err) {
       options.logger.error({ err, method: req.method, path: target.path }, 'request handler failed');
       reply = text(500, 'internal server error\n');
     }
   }
   try {
-    await send(req, res, reply, limits.sendStallMs);
+    await send(req, res, reply, ctx);
   } catch (err) {
     // A body rendered while it is sent failed part way: a 500 if nothing went out yet, else the
     // only honest signal left is a cut connection (the client sees an incomplete chunked body).
     options.logger.error({ err, method: req.method, path: target?.path ?? null }, 'response failed');
     if (res.headersSent) res.destroy();
-    else send(req, res, text(500, 'internal server error\n'), limits.sendStallMs).catch(() => res.destroy());
+    else send(req, res, text(500, 'internal server error\n'), ctx).catch(() => res.destroy());
     return;
   }
   options.logger.debug({ method: req.method, path: target?.path ?? null, status: reply.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
@@ -298,10 +311,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     maxHeaderSize: limits.maxHeaderSize,
     connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
   });
+  const ctx: Context = { options, limits, pool: new PiecePool() };
   server.maxConnections = limits.maxConnections;
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    handle(options, limits, req, res).catch((err: unknown) => {
+    handle(ctx, req, res).catch((err: unknown) => {
       // Only reachable if sending itself failed; the socket is unusable then.
       options.logger.error({ err }, 'could not answer a request');
       res.destroy();

@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ipvsMetricsPieces } from '../render/ipvs-metrics.js';
+import type { PiecePool } from '../render/pieces.js';
 import type { AgentView, SourceName } from './view.js';
 
 export const METRIC_PREFIX = 'ipvs_sentinel_';
@@ -27,9 +28,10 @@ export interface AgentMetrics {
   /**
    * The exposition as UTF-8 pieces, in order: prom-client's families (collected now, so a failing
    * collector rejects here), then the IPVS traffic families, rendered piece by piece as the caller
-   * iterates — a large table is tens of megabytes, never held whole.
+   * iterates — a large table is tens of megabytes, never held whole. Piece buffers come from
+   * `pool` when given (to be given back once written).
    */
-  exposition(): Promise<Iterable<Buffer>>;
+  exposition(pool?: PiecePool): Promise<Iterable<Buffer>>;
   /** The complete exposition text (tests, tools). */
   render(): Promise<string>;
   /**
@@ -139,11 +141,11 @@ export function createMetrics(options: MetricsOptions): AgentMetrics {
 
   // The traffic families are rendered afresh per scrape, never cached: for a large table the text
   // is tens of megabytes, and rendering it again costs less than keeping it between scrapes.
-  async function exposition(): Promise<Iterable<Buffer>> {
+  async function exposition(pool?: PiecePool): Promise<Iterable<Buffer>> {
     const own = Buffer.from(`${await registry.metrics()}\n`, 'utf8');
     return (function* () {
       yield own;
-      yield* ipvsMetricsPieces(view.snapshot(), { lookup: view.lookup, backendMetrics: options.backendMetrics, prefix: METRIC_PREFIX });
+      yield* ipvsMetricsPieces(view.snapshot(), { lookup: view.lookup, backendMetrics: options.backendMetrics, prefix: METRIC_PREFIX, pool });
     })();
   }
   return {

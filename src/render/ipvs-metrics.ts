@@ -6,17 +6,15 @@
  * bookkeeping renders within a scrape budget. Pure: snapshot + lookup in, text out, in pieces.
  */
 import type { IpvsSnapshot, RealServer, VirtualServer } from '../ipvs/types.js';
-import { ascii, PieceWriter, type Ascii } from './pieces.js';
+import { ascii, PieceWriter, type Ascii, type PieceOptions } from './pieces.js';
 import type { ServiceLookup } from './snapshot.js';
 
-export interface IpvsMetricsOptions {
+export interface IpvsMetricsOptions extends PieceOptions {
   lookup?: ServiceLookup;
   /** Per-real-server families (`--backend-metrics`); off for very large tables. */
   backendMetrics: boolean;
   /** Metric name prefix, `ipvs_sentinel_`. */
   prefix: string;
-  /** Bytes per piece, about (ipvsMetricsPieces). */
-  pieceBytes?: number;
 }
 
 export interface Family {
@@ -137,13 +135,13 @@ const NEWLINE = ascii('\n');
 const REMOTE_PORT = ascii('",remote_port="');
 
 /**
- * The traffic families as exposition text in UTF-8 pieces of about `pieceBytes` (HELP and TYPE once
+ * The traffic families as exposition text in UTF-8 pieces (HELP and TYPE once
  * per family, even with no series), families separated by a blank line like prom-client's own
  * output, ending with one line feed. Lazy: a piece is rendered when asked for. Counters are
  * converted from the kernel's bigint to float here, the one edge that needs numbers.
  */
 export function* ipvsMetricsPieces(snapshot: IpvsSnapshot | null, options: IpvsMetricsOptions): Generator<Buffer, void, undefined> {
-  const w = new PieceWriter(options.pieceBytes);
+  const w = new PieceWriter(options);
   const { vsRows, blocks } = collectRows(snapshot, options);
   const header = (f: Family, first: boolean): Ascii => {
     const name = options.prefix + f.suffix;

@@ -6,17 +6,13 @@
  */
 import type { ServicePortRef } from '../drift/types.js';
 import type { IpvsSnapshot, IpvsStats, RealServer, VirtualServer } from '../ipvs/types.js';
-import { ascii, PieceWriter, type Ascii } from './pieces.js';
+import { ascii, PieceWriter, type Ascii, type PieceOptions } from './pieces.js';
 import { selectServices, serviceFlagNames, type SnapshotJsonOptions } from './snapshot.js';
 
-export interface SnapshotTextOptions extends SnapshotJsonOptions {
+export interface SnapshotTextOptions extends SnapshotJsonOptions, PieceOptions {
   /** 2-space indented, byte for byte what JSON.stringify(value, null, 2) writes; else one line. */
   pretty: boolean;
-  /** Bytes per piece, about (pieces are handed out after the virtual server that fills one). */
-  pieceBytes?: number;
 }
-
-const PIECE_BYTES = 1 << 16;
 
 /**
  * The snapshot document as UTF-8 pieces, ending with a line feed; together they are
@@ -25,7 +21,7 @@ const PIECE_BYTES = 1 << 16;
  */
 export function* snapshotJsonPieces(snapshot: IpvsSnapshot, options: SnapshotTextOptions): Generator<Buffer, void, undefined> {
   const L = options.pretty ? PRETTY : COMPACT;
-  const w = new PieceWriter(options.pieceBytes ?? PIECE_BYTES);
+  const w = new PieceWriter(options);
   const services = selectServices(snapshot, options);
   const { info, timeouts } = snapshot;
   w.ascii(L.root.key.node);

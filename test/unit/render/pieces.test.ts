@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ascii, PieceWriter } from '../../../src/render/pieces.js';
+import { ascii, PiecePool, PieceWriter } from '../../../src/render/pieces.js';
 
 /** Writes with `write`, in pieces of `pieceBytes`, and returns the pieces. */
 function pieces(write: (w: PieceWriter) => void, pieceBytes?: number): Buffer[] {
-  const w = new PieceWriter(pieceBytes);
+  const w = new PieceWriter({ pieceBytes });
   write(w);
   return w.finish();
 }
@@ -89,7 +89,7 @@ describe('PieceWriter', () => {
   });
 
   it('take() hands over the filled pieces while the writer goes on in the current one', () => {
-    const w = new PieceWriter(8);
+    const w = new PieceWriter({ pieceBytes: 8 });
     w.ascii(ascii('01234'));
     expect(w.ready).toBe(false);
     expect(w.take()).toEqual([]);
@@ -100,5 +100,57 @@ describe('PieceWriter', () => {
     w.uint(42);
     expect(Buffer.concat(w.finish()).toString()).toBe('5678942');
     expect(w.finish()).toEqual([]);
+  });
+});
+
+describe('PiecePool', () => {
+  const fill = (w: PieceWriter, text: string): void => w.ascii(ascii(text));
+
+  it('hands the buffers of pieces given back to the next writer, and the output stays right', () => {
+    const pool = new PiecePool(8);
+    const first = new PieceWriter({ pool });
+    fill(first, '01234567');
+    fill(first, 'abcdefgh');
+    const pieces = first.finish();
+    expect(pieces.map(String)).toEqual(['01234567', 'abcdefgh']);
+    for (const p of pieces) pool.give(p);
+    const second = new PieceWriter({ pool });
+    fill(second, 'ABCDEFGH');
+    fill(second, 'xy');
+    const again = second.finish();
+    expect(again.map(String)).toEqual(['ABCDEFGH', 'xy']);
+    expect(new Set(again.map((p) => p.buffer))).toEqual(new Set(pieces.map((p) => p.buffer)));
+  });
+
+  it('takes back only its own buffers, each once, up to its capacity', () => {
+    const pool = new PiecePool(8, 1);
+    const w = new PieceWriter({ pool });
+    fill(w, '01234567');
+    fill(w, 'abcdefgh');
+    fill(w, 'ABCDEFGH');
+    const [a, b, c] = w.finish();
+    pool.give(Buffer.alloc(8)); // not from this pool
+    pool.give(a as Buffer);
+    pool.give(a as Buffer); // twice: ignored
+    pool.give(b as Buffer); // over capacity: dropped
+    const next = new PieceWriter({ pool });
+    fill(next, '--------');
+    fill(next, '++++++++');
+    const reused = next.finish();
+    expect(reused[0]?.buffer).toBe(a?.buffer);
+    expect([b?.buffer, c?.buffer]).not.toContain(reused[1]?.buffer);
+    expect(reused.map(String)).toEqual(['--------', '++++++++']);
+  });
+
+  it('a value larger than a piece gets a buffer of its own, never pooled', () => {
+    const pool = new PiecePool(8);
+    const w = new PieceWriter({ pool });
+    fill(w, 'x'.repeat(20));
+    const [big] = w.finish();
+    expect(String(big)).toBe('x'.repeat(20));
+    pool.give(big as Buffer);
+    const next = new PieceWriter({ pool });
+    fill(next, 'y');
+    expect(next.finish()[0]?.buffer).not.toBe(big?.buffer);
   });
 });

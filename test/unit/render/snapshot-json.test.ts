@@ -1,13 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseCommandLine } from '../../../src/cli/flags.js';
+import { runIpvs } from '../../../src/cli/ipvs.js';
 import type { ServicePortRef } from '../../../src/drift/types.js';
+import { IpvsReader } from '../../../src/ipvs/reader.js';
 import type { ForwardMethod, IpvsSnapshot, IpvsStats, RealServer, VirtualServer } from '../../../src/ipvs/types.js';
+import { ReplaySocket, type NetlinkRecording } from '../../../src/netlink/recording.js';
 import { stringifyJson } from '../../../src/render/json.js';
 import { renderSnapshotJson, snapshotJsonPieces } from '../../../src/render/snapshot-json.js';
 import { snapshotJson, type ServiceLookup } from '../../../src/render/snapshot.js';
 import { rs, serviceRef, snapshot, vs } from '../../support/builders.js';
 import { expectGolden } from '../../support/golden.js';
 import { lookup, MAX_U64, renderSnapshot } from '../../support/render-snapshot.js';
+import { REPO_ROOT } from '../../guest/harness.js';
 
 const GOLDEN = 'test/fixtures/golden/render';
 
@@ -135,5 +142,17 @@ describe('snapshotJsonPieces', () => {
     expect(pieces.length).toBeGreaterThan(10);
     expect(pieces.slice(0, -1).every((p) => p.length > 3000 && p.length <= 4096)).toBe(true);
     expect(Buffer.concat(pieces).toString()).toBe(reference(many, { node: null, lookup: () => serviceRef('default/web:http') }, false));
+  });
+});
+
+describe('ipvs --output json', () => {
+  it.each(['empty', 'wide', 'many-services'])('writes the golden snapshot of the recorded kernel replies %s', async (name) => {
+    const recording = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'netlink', `${name}.json`), 'utf8')) as NetlinkRecording;
+    const reader = new IpvsReader({ open: () => new ReplaySocket(recording), maxAttempts: 1, now: () => new Date('2026-11-21T00:00:00Z'), monotonicMs: () => 0 });
+    let stdout = '';
+    const io = { stdout: (text: string) => void (stdout += text), stderr: () => undefined, env: {} };
+    const { options } = parseCommandLine(['ipvs', '--output', 'json', '--node-name', 'node-a'], {});
+    expect(await runIpvs(options, io, reader)).toBe(0);
+    await expectGolden(`test/fixtures/golden/snapshot/${name}.json`, stdout);
   });
 });
