@@ -3,16 +3,19 @@
 // the grace machine), the real HTTP server and metrics, with the IPVS read replaced by the snapshot
 // kube-proxy would have programmed — built afresh per poll, as the netlink decoder does.
 //   node bench/agent-host.mjs SERVICES BACKEND_METRICS  → one JSON line (bench/agent-scale.ts AgentScaleRow)
-/* global fetch, setTimeout */
+/* global setTimeout */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scaleKernel } from './scale-kernel.mjs';
 
 const t0 = performance.now();
 const services = Number(process.argv[2] ?? '10000');
 const backendMetrics = process.argv[3] !== 'false';
 const ENDPOINTS = 10;
+/** One real server in ten (so every virtual server) sees traffic between two polls. */
+const BUSY_EVERY = 10;
 const POLL_INTERVAL_MS = 10_000; // the default --poll-interval
 const dir = mkdtempSync(join(tmpdir(), 'agent-host-bench-'));
 const port = 20000 + Math.floor(Math.random() * 20000);
@@ -50,54 +53,17 @@ try {
   const logger = createLogger(options);
   const cluster = await createClusterSource(options, 'worker-1', logger);
 
-  // Same numbering as test/guest/standin-server.ts's synthetic cluster.
+  // Same numbering as test/guest/standin-server.ts's synthetic cluster and bench/scale-kernel.mjs.
   const clusterIp = (i) => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
-  const podIp = (k) => `10.${128 + (k >> 16)}.${(k >> 8) & 255}.${k & 255}`;
-  const stats = () => ({ conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n });
-  const cmp = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
-  const order = Array.from({ length: services }, (_, i) => i).sort((a, b) => cmp(`TCP/${clusterIp(a)}:80`, `TCP/${clusterIp(b)}:80`));
+  const { IpvsReader } = await import('../dist/ipvs/reader.js');
+  const reader = new IpvsReader({ open: scaleKernel({ services, endpoints: ENDPOINTS, busyEvery: BUSY_EVERY }).open });
   let netlinkMs = 0;
   const readIpvs = async () => {
-    const s = performance.now();
-    const snapshot = {
-      readAt: new Date(),
-      durationMs: 0,
-      info: { version: '1.2.1', connTableSize: 4096 },
-      timeouts: null,
-      unknownAttributes: [],
-      services: order.map((i) => ({
-        key: `TCP/${clusterIp(i)}:80`,
-        family: 'inet',
-        protocol: 'TCP',
-        address: clusterIp(i),
-        port: 80,
-        fwmark: null,
-        scheduler: 'rr',
-        flagBits: 2,
-        persistent: false,
-        timeout: 0,
-        netmask: 32,
-        pe: null,
-        stats: stats(),
-        destinations: Array.from({ length: ENDPOINTS }, (_, j) => ({
-          address: podIp(i * ENDPOINTS + j),
-          addressFamily: 'inet',
-          port: 8080,
-          forward: 'masq',
-          weight: 1,
-          upperThreshold: 0,
-          lowerThreshold: 0,
-          activeConns: 0,
-          inactiveConns: 0,
-          persistentConns: 0,
-          tunnel: null,
-          stats: stats(),
-        })).sort((a, b) => cmp(a.address, b.address)),
-      })),
-    };
-    netlinkMs = performance.now() - s;
+    const snapshot = await reader.read();
+    netlinkMs = snapshot.durationMs;
     return snapshot;
   };
+  const order = Array.from({ length: services }, (_, i) => i);
   const interfaces = [
     { name: 'lo', loopback: true, addresses: [{ address: '127.0.0.1', prefixLength: 8, family: 'inet' }] },
     { name: 'eth0', loopback: false, addresses: [{ address: '10.0.0.10', prefixLength: 24, family: 'inet' }] },
@@ -133,26 +99,29 @@ try {
     cycleMs += (performance.now() - s) / 3;
   }
   const cpu = process.cpuUsage(cpu0);
-  const text = await metrics.render();
-  const m = /ipvs_sentinel_read_duration_seconds_sum\{source="cluster"\} (\S+)/.exec(text);
-  const n = /ipvs_sentinel_read_duration_seconds_count\{source="cluster"\} (\S+)/.exec(text);
-  if (m && n) clusterMs = (Number(m[1]) / Number(n[1])) * 1000;
+  clusterMs = await (async () => {
+    // In a scope of its own: the text must not stay reachable while RSS is read.
+    const text = await metrics.render();
+    const m = /ipvs_sentinel_read_duration_seconds_sum\{source="cluster"\} (\S+)/.exec(text);
+    const n = /ipvs_sentinel_read_duration_seconds_count\{source="cluster"\} (\S+)/.exec(text);
+    return m && n ? (Number(m[1]) / Number(n[1])) * 1000 : 0;
+  })();
   // As deployed, the agent idles between polls (the guest bench reads RSS between real polls): give
   // V8 one poll interval to collect the last polls' garbage before reading RSS; the peak is VmHWM.
   await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
   const { rss } = process.memoryUsage();
   const hwm = process.resourceUsage().maxRSS * 1024;
 
+  // Time to the last byte as a scraper on another process sees it (an in-process fetch would spend
+  // the agent's own event loop parsing the answer); the median of 5.
   const latency = async (path) => {
-    const times = [];
-    let size = 0;
-    for (let i = 0; i < 5; i++) {
-      const s = performance.now();
-      const body = await (await fetch(`http://127.0.0.1:${http.address.port}${path}`)).arrayBuffer();
-      times.push(performance.now() - s);
-      size = body.byteLength;
-    }
-    return { ms: times.sort((a, b) => a - b)[2], kb: Math.floor(size / 1024) };
+    const client = spawn(process.execPath, [new URL('./http-client.mjs', import.meta.url).pathname, `http://127.0.0.1:${http.address.port}${path}`, '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    client.stdout.on('data', (chunk) => (out += chunk));
+    const code = await new Promise((resolve) => client.on('close', resolve));
+    if (code !== 0) throw new Error(`http-client ${path} exited ${code}`);
+    const { times, bytes } = JSON.parse(out);
+    return { ms: times.sort((a, b) => a - b)[2], kb: Math.floor(bytes / 1024) };
   };
   const metricsLatency = await latency('/metrics');
   const ipvsLatency = await latency('/ipvs');

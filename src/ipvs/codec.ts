@@ -85,7 +85,7 @@ const FORWARD: readonly ForwardMethod[] = ['masq', 'local', 'tunnel', 'route', '
 /** All-zero counters: what a service or destination without any stats nest reports. */
 export const ZERO_STATS: Readonly<IpvsStats> = Object.freeze(zeroStats());
 
-function zeroStats(): IpvsStats {
+function zeroStats(): { -readonly [K in keyof IpvsStats]: bigint } {
   return { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
 }
 

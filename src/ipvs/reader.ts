@@ -25,6 +25,7 @@ import {
   type GenlMessage,
 } from '../netlink/message.js';
 import { addressSortKey, compareSortKeys } from '../util/sort-key.js';
+import { reuseUnchanged } from './reuse.js';
 import { decodeDestMessage, decodeInfo, decodeServiceMessage, decodeTimeouts, realServerKey, serviceKeyOfMessage, type DecodedService } from './codec.js';
 import { IPVS_CMD, IPVS_CMD_ATTR, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './constants.js';
 import type { IpvsInfo, IpvsSnapshot, IpvsTimeouts, RealServer, VirtualServer } from './types.js';
@@ -49,6 +50,8 @@ export class IpvsReader {
   private socket: GenericNetlinkSocket | null = null;
   private familyId: number | null = null;
   private seq = 0;
+  /** The last consistent read's virtual servers by key: what the next read shares unchanged parts with. */
+  private previous = new Map<string, VirtualServer>();
   private readonly maxAttempts: number;
   private readonly yieldEvery: number;
   private readonly monotonicMs: () => number;
@@ -128,28 +131,31 @@ export class IpvsReader {
     const unknown = new Set<string>();
     const info = this.getInfo();
     const timeouts = this.getTimeouts();
-    const decoded = this.dumpServices(unknown);
+    const decoded: DecodedService[] = [];
+    this.request(IPVS_CMD.GET_SERVICE, true, [], (m) => {
+      if (m.cmd === IPVS_CMD.NEW_SERVICE) decoded.push(decodeServiceMessage(m.attributes, unknown));
+    });
     const services = new Map<string, VirtualServer>();
     let dumps = 0;
     for (const { service, identity } of decoded) {
       if (services.has(service.key)) continue; // a dump may repeat an entry across batches
       const destinations = new Map<string, RealServer>();
-      const replies = this.request(IPVS_CMD.GET_DEST, true, [{ type: IPVS_CMD_ATTR.SERVICE, nested: identity }]);
-      for (const reply of replies) {
-        if (reply.cmd !== IPVS_CMD.NEW_DEST) continue;
-        const dest = decodeDestMessage(reply.attributes, service.family, unknown);
+      this.request(IPVS_CMD.GET_DEST, true, [{ type: IPVS_CMD_ATTR.SERVICE, nested: identity }], (m) => {
+        if (m.cmd !== IPVS_CMD.NEW_DEST) return;
+        const dest = decodeDestMessage(m.attributes, service.family, unknown);
         destinations.set(realServerKey(dest), dest);
-      }
-      service.destinations = sortRealServers(destinations.values());
-      services.set(service.key, service);
+      });
+      // Parts unchanged since the previous read are that read's objects (reuse.ts): the fresh copies
+      // die young, so a steady table adds nothing to the old generation per poll.
+      services.set(service.key, reuseUnchanged(this.previous.get(service.key), { ...service, destinations: sortRealServers(destinations.values()) }));
       if (++dumps % this.yieldEvery === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    const again = new Set(
-      this.request(IPVS_CMD.GET_SERVICE, true)
-        .filter((m) => m.cmd === IPVS_CMD.NEW_SERVICE)
-        .map((m) => serviceKeyOfMessage(m.attributes)),
-    );
+    const again = new Set<string>();
+    this.request(IPVS_CMD.GET_SERVICE, true, [], (m) => {
+      if (m.cmd === IPVS_CMD.NEW_SERVICE) again.add(serviceKeyOfMessage(m.attributes));
+    });
     if (again.size !== services.size || [...services.keys()].some((k) => !again.has(k))) return null;
+    this.previous = services;
     return {
       info,
       timeouts,
@@ -158,27 +164,29 @@ export class IpvsReader {
     };
   }
 
-  private dumpServices(unknown: Set<string>): DecodedService[] {
-    return this.request(IPVS_CMD.GET_SERVICE, true)
-      .filter((m) => m.cmd === IPVS_CMD.NEW_SERVICE)
-      .map((m) => decodeServiceMessage(m.attributes, unknown));
-  }
-
   private getInfo(): IpvsInfo | null {
-    const reply = this.request(IPVS_CMD.GET_INFO, false).find((m) => m.cmd === IPVS_CMD.SET_INFO);
-    return reply ? decodeInfo(reply.attributes) : null;
+    let info: IpvsInfo | null = null;
+    this.request(IPVS_CMD.GET_INFO, false, [], (m) => {
+      if (m.cmd === IPVS_CMD.SET_INFO) info ??= decodeInfo(m.attributes);
+    });
+    return info;
   }
 
   private getTimeouts(): IpvsTimeouts | null {
-    const reply = this.request(IPVS_CMD.GET_CONFIG, false).find((m) => m.cmd === IPVS_CMD.SET_CONFIG);
-    return reply ? decodeTimeouts(reply.attributes) : null;
+    let timeouts: IpvsTimeouts | null = null;
+    this.request(IPVS_CMD.GET_CONFIG, false, [], (m) => {
+      if (m.cmd === IPVS_CMD.SET_CONFIG) timeouts ??= decodeTimeouts(m.attributes);
+    });
+    return timeouts;
   }
 
   /**
-   * Send one request and collect its generic-netlink replies: until NLMSG_DONE for a dump, until
-   * the ACK for a doit request (sent with NLM_F_ACK). Messages of other sequences are skipped.
+   * Send one request and hand each generic-netlink reply to `onReply` as it arrives: until
+   * NLMSG_DONE for a dump, until the ACK for a doit request (sent with NLM_F_ACK). Messages of other
+   * sequences are skipped. A reply's bytes live in the socket's receive buffer and are valid only
+   * during the call: the decoders copy what they keep, so no datagram outlives its decoding.
    */
-  private request(cmd: number, dump: boolean, attributes: Parameters<typeof encodeRequest>[0]['attributes'] = []): GenlMessage[] {
+  private request(cmd: number, dump: boolean, attributes: Parameters<typeof encodeRequest>[0]['attributes'], onReply: (reply: GenlMessage) => void): void {
     const { socket, family } = this.ensureFamily();
     this.seq = (this.seq % 0xfffffffe) + 1;
     const seq = this.seq;
@@ -192,7 +200,6 @@ export class IpvsReader {
         attributes,
       }),
     );
-    const replies: GenlMessage[] = [];
     for (let datagrams = 0; datagrams < MAX_DATAGRAMS_PER_REQUEST; datagrams++) {
       for (const message of parseMessages(socket.receive(), `reply to ${op}`)) {
         if (message.seq !== seq || message.pid !== socket.localPort) continue;
@@ -206,13 +213,13 @@ export class IpvsReader {
             throw new NetlinkError('NETLINK_IO', op, 'the kernel reported a netlink overrun (data lost)', { errno: ERRNO.ENOBUFS });
           case NLMSG_ERROR: {
             const status = messageStatus(message, `reply to ${op}`);
-            if (status === 0) return replies; // ACK
+            if (status === 0) return; // ACK
             throw kernelRefusal(op, -status);
           }
           case NLMSG_DONE:
-            return replies;
+            return;
           default:
-            if (message.type === family) replies.push(parseGenl(message, `reply to ${op}`));
+            if (message.type === family) onReply(parseGenl(message, `reply to ${op}`));
         }
       }
     }

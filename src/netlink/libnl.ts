@@ -27,7 +27,10 @@ export interface NetlinkSocket {
   /** Port id the kernel puts in nlmsg_pid of every reply to us. */
   readonly localPort: number;
   send(bytes: Uint8Array): void;
-  /** One datagram, copied out of libnl's buffer. */
+  /**
+   * One datagram. Its bytes are valid until the next receive() or close(): the socket receives into
+   * one reused buffer, so a caller that keeps a datagram copies it (parse it in place otherwise).
+   */
   receive(): Uint8Array;
   close(): void;
 }
@@ -105,7 +108,7 @@ function libnlError(lib: Libnl, op: string, code: number): NetlinkError {
 class LibnlSocket implements GenericNetlinkSocket {
   readonly localPort: number;
   private sk: Pointer | null;
-  /** Reused for every datagram; receive() hands out a copy of the bytes received. */
+  /** Reused for every datagram; receive() hands out a view of the bytes received (no copy). */
   private readonly buffer = new Uint8Array(MSG_BUF_SIZE);
   /** The socket's fd, owned by libnl (never closed here); looked up once. */
   private fd = -1;
@@ -157,7 +160,7 @@ class LibnlSocket implements GenericNetlinkSocket {
       if (n > this.buffer.byteLength) {
         throw new NetlinkError('NETLINK_IO', 'receive netlink reply', `a ${n}-byte datagram did not fit the ${this.buffer.byteLength}-byte buffer`, { libnlCode: -NLE.MSG_TRUNC });
       }
-      if (n > 0) return this.buffer.slice(0, n);
+      if (n > 0) return this.buffer.subarray(0, n);
       if (n === 0) throw new NetlinkError('NETLINK_IO', 'receive netlink reply', 'the kernel closed the netlink socket', {});
       const errno = this.lib.errno();
       if (errno === ERRNO.EINTR) continue;

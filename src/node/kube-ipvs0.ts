@@ -25,7 +25,7 @@ function dump(socket: NetlinkSocket, type: typeof RTM_GETLINK | typeof RTM_GETAD
     let result = collectDump(datagrams, attemptSeq, context);
     while (!result.done) {
       if (datagrams.length >= MAX_DATAGRAMS) throw new SentinelError('NETLINK_PROTOCOL', context, `no NLMSG_DONE after ${MAX_DATAGRAMS} datagrams`);
-      datagrams.push(socket.receive());
+      datagrams.push(socket.receive().slice()); // kept past the next receive(): a copy
       result = collectDump(datagrams, attemptSeq, context);
     }
     if (!result.interrupted) return result.messages;

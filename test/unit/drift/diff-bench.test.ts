@@ -8,8 +8,10 @@ describe('diff benchmark', () => {
     expect(desired.virtualServers).toHaveLength(30 + 3 * 2);
     expect(new Set(desired.virtualServers.flatMap((v) => v.realServers.map((r) => r.address))).size).toBe(120);
     expect(diffIpvs(desired, observed)).toEqual([]);
-    observed.services[0]?.destinations.pop();
-    expect(diffIpvs(desired, observed).map((f) => f.kind)).toEqual(['missing-real-server']);
+    const [first, ...rest] = observed.services;
+    if (!first) throw new Error('empty table');
+    const trimmed = { ...observed, services: [{ ...first, destinations: first.destinations.slice(0, -1) }, ...rest] };
+    expect(diffIpvs(desired, trimmed).map((f) => f.kind)).toEqual(['missing-real-server']);
   });
 
   it('prints one result line for the full-size table', async () => {

@@ -314,6 +314,29 @@ describe('IpvsReader.read', () => {
     expect(a.services).toEqual(b.services);
   });
 
+  it('shares what did not change with the previous read: same objects, equal to a fresh read', async () => {
+    // Dumps 0 and 1 are the first read (list + consistency re-dump), 2 and 3 the second.
+    const busy = (dump: number): FakeTable => ({
+      services: TABLE.services.map((s, i) =>
+        i === 0 && dump >= 2 ? { ...s, destinations: [{ ...s.destinations![0]!, stats: { conns: 1n } }, ...s.destinations!.slice(1)] } : s,
+      ),
+    });
+    const kernel = new FakeIpvsKernel(busy);
+    const r = reader(kernel);
+    const first = await r.read();
+    const second = await r.read();
+    const fresh = await reader(new FakeIpvsKernel(busy(2))).read();
+    expect(second.services).toEqual(fresh.services);
+    const udp = (s: typeof first) => s.services.find((v) => v.key === 'UDP/10.96.0.10:53')!;
+    for (const [i, vs] of second.services.entries()) if (vs.key !== 'UDP/10.96.0.10:53') expect(vs).toBe(first.services[i]);
+    expect(udp(second)).not.toBe(udp(first));
+    const changed = udp(second).destinations.findIndex((d) => d.address === '10.244.2.9');
+    for (const [i, d] of udp(second).destinations.entries()) {
+      if (i === changed) expect(d.stats.conns).toBe(1n);
+      else expect(d).toBe(udp(first).destinations[i]);
+    }
+  });
+
   it('reuses one socket across reads and closes it on close()', async () => {
     const kernel = new FakeIpvsKernel(TABLE);
     const r = reader(kernel);

@@ -1,0 +1,118 @@
+/**
+ * Structural sharing between two reads of the IPVS table. Pure.
+ *
+ * Between two polls most of a node's table is unchanged: the same virtual servers, the same real
+ * servers, and for every backend that saw no packet in the interval the same counters. The reader
+ * decodes each virtual server afresh and hands it here with the previous read's: every part equal to
+ * its predecessor is replaced by the predecessor object. The fresh copies are dropped microseconds
+ * after they were made, so V8 frees them in its young generation; only what changed reaches the old
+ * generation. Without this, every poll of a 100,000-backend table moved a whole new snapshot (~40 MB
+ * of objects) into the old generation and left the previous one there as garbage.
+ *
+ * Consequence for every reader of a snapshot: objects are shared between consecutive snapshots, so
+ * they are never modified after the read (the types are readonly).
+ */
+import type { IpvsStats, RealServer, Tunnel, VirtualServer } from './types.js';
+
+export function sameStats(a: IpvsStats, b: IpvsStats): boolean {
+  return (
+    a === b ||
+    (a.conns === b.conns &&
+      a.inPkts === b.inPkts &&
+      a.outPkts === b.outPkts &&
+      a.inBytes === b.inBytes &&
+      a.outBytes === b.outBytes &&
+      a.cps === b.cps &&
+      a.inPps === b.inPps &&
+      a.outPps === b.outPps &&
+      a.inBps === b.inBps &&
+      a.outBps === b.outBps)
+  );
+}
+
+function sameTunnel(a: Tunnel | null, b: Tunnel | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null) return false;
+  return a.type === b.type && a.port === b.port && a.flags.length === b.flags.length && a.flags.every((f, i) => f === b.flags[i]);
+}
+
+export function sameRealServer(a: RealServer, b: RealServer): boolean {
+  return (
+    a === b ||
+    (a.address === b.address &&
+      a.port === b.port &&
+      a.addressFamily === b.addressFamily &&
+      a.forward === b.forward &&
+      a.weight === b.weight &&
+      a.upperThreshold === b.upperThreshold &&
+      a.lowerThreshold === b.lowerThreshold &&
+      a.activeConns === b.activeConns &&
+      a.inactiveConns === b.inactiveConns &&
+      a.persistentConns === b.persistentConns &&
+      sameTunnel(a.tunnel, b.tunnel) &&
+      sameStats(a.stats, b.stats))
+  );
+}
+
+/** Every field but the destinations. */
+function sameVirtualServerFields(a: VirtualServer, b: VirtualServer): boolean {
+  return (
+    a.key === b.key &&
+    a.family === b.family &&
+    a.protocol === b.protocol &&
+    a.address === b.address &&
+    a.port === b.port &&
+    a.fwmark === b.fwmark &&
+    a.scheduler === b.scheduler &&
+    a.flagBits === b.flagBits &&
+    a.persistent === b.persistent &&
+    a.timeout === b.timeout &&
+    a.netmask === b.netmask &&
+    a.pe === b.pe &&
+    sameStats(a.stats, b.stats)
+  );
+}
+
+/**
+ * Real servers of `next` (sorted, as the reader sorts them), each replaced by its equal in `previous`
+ * when there is one; the previous array itself when every element was reused and none was added.
+ */
+function reuseRealServers(previous: readonly RealServer[], next: readonly RealServer[]): readonly RealServer[] {
+  if (previous.length === 0) return next.length === 0 ? previous : next;
+  const out: RealServer[] = new Array<RealServer>(next.length);
+  let all = previous.length === next.length;
+  let byKey: Map<string, RealServer> | null = null;
+  for (let i = 0; i < next.length; i++) {
+    const rs = next[i] as RealServer;
+    // Both lists are sorted the same way, so an unchanged set lines up index by index; a key lookup
+    // is built only when it does not (a real server added or removed).
+    let before = previous[i];
+    if (before === undefined || before.address !== rs.address || before.port !== rs.port) {
+      byKey ??= new Map(previous.map((p) => [`${p.address}|${p.port}`, p]));
+      before = byKey.get(`${rs.address}|${rs.port}`);
+      all = false;
+    }
+    if (before !== undefined && sameRealServer(before, rs)) {
+      out[i] = before;
+    } else {
+      out[i] = before !== undefined && sameStats(before.stats, rs.stats) ? { ...rs, stats: before.stats } : rs;
+      all = false;
+    }
+  }
+  return all ? previous : out;
+}
+
+/**
+ * `next` with every part equal to `previous`'s replaced by `previous`'s object; `previous` itself
+ * when nothing differs.
+ */
+export function reuseUnchanged(previous: VirtualServer | undefined, next: VirtualServer): VirtualServer {
+  if (previous === undefined) return next;
+  const destinations = reuseRealServers(previous.destinations, next.destinations);
+  if (destinations === previous.destinations && sameVirtualServerFields(previous, next)) return previous;
+  return {
+    ...next,
+    stats: sameStats(previous.stats, next.stats) ? previous.stats : next.stats,
+    destinations,
+  };
+}
