@@ -14,6 +14,7 @@
 import { SentinelError } from '../errors/index.js';
 import type { Protocol } from '../ipvs/types.js';
 import { addressFamilyOf, canonicalAddress } from '../util/ip.js';
+import { trimmed } from '../util/trimmed.js';
 import {
   DEFAULT_CLIENT_IP_AFFINITY_SECONDS,
   LABEL_HEADLESS,
@@ -105,7 +106,7 @@ function canonicalAll(values: unknown[]): string[] {
     const canonical = text === null ? null : canonicalAddress(text);
     if (canonical !== null) out.push(canonical);
   }
-  return out;
+  return trimmed(out);
 }
 
 /**
@@ -144,9 +145,9 @@ export function serviceFromObject(obj: unknown): Service | null {
     type: serviceType(field(spec, 'type')),
     clusterIP,
     clusterIPs: canonicalAll(rawClusterIPs.length > 0 ? rawClusterIPs : [clusterIP]),
-    ports,
+    ports: trimmed(ports),
     externalIPs: canonicalAll(list(field(spec, 'externalIPs'))),
-    loadBalancerIngress: ingress,
+    loadBalancerIngress: trimmed(ingress),
     sessionAffinity: affinity,
     sessionAffinityTimeoutSeconds: timeout ?? DEFAULT_CLIENT_IP_AFFINITY_SECONDS,
     externalTrafficPolicy: trafficPolicy(field(spec, 'externalTrafficPolicy')),
@@ -163,7 +164,7 @@ function hintNames(hints: unknown, key: string): readonly string[] {
     const n = str(field(e, 'name'));
     if (n !== null) names.push(n);
   }
-  return names.length === 0 ? NO_STRINGS : names;
+  return names.length === 0 ? NO_STRINGS : trimmed(names);
 }
 
 function endpointFromObject(ep: unknown): Endpoint | null {
@@ -217,7 +218,7 @@ export function endpointSliceFromObject(obj: unknown): EndpointSlice | null {
     const converted = endpointFromObject(ep);
     if (converted !== null) endpoints.push(converted);
   }
-  return { namespace, name, serviceName, addressType, ports, endpoints };
+  return { namespace, name, serviceName, addressType, ports: trimmed(ports), endpoints: trimmed(endpoints) };
 }
 
 /** A Node: name, zone label and its InternalIP/ExternalIP addresses (for `nodePortAddresses: [primary]`). */
@@ -232,5 +233,5 @@ export function nodeFromObject(obj: unknown): Node {
     const address = canonicalAddress(text);
     if (address !== null) addresses.push({ type, address });
   }
-  return { name, zone: zone === '' ? null : zone, addresses };
+  return { name, zone: zone === '' ? null : zone, addresses: trimmed(addresses) };
 }

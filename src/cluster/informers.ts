@@ -122,12 +122,29 @@ function statusDetail(status: number, body: string): string {
   return line !== '' ? line : (STATUS_CODES[status] ?? '');
 }
 
-interface ResourceSpec<R extends ClusterResource> {
-  resource: R;
+/** What one informer lists and watches: the collection's path and the selectors both requests carry. */
+interface WatchRequest {
   path: string;
   labelSelector?: string;
   fieldSelector?: string;
+}
+
+interface ResourceSpec<R extends ClusterResource> extends WatchRequest {
+  resource: R;
   emit: (type: ClusterEventType, object: CachedObject<ConvertedByResource[R]>) => void;
+}
+
+/**
+ * What each informer asks for: Services and EndpointSlices with kube-proxy's label selector
+ * (cmd/kube-proxy/app/server.go), and by name only this node's Node and the kube-proxy ConfigMap.
+ */
+function kubeProxyRequests(nodeName: string, cm: { namespace: string; name: string }): Record<ClusterResource, WatchRequest> {
+  return {
+    service: { path: '/api/v1/services', labelSelector: KUBE_PROXY_LABEL_SELECTOR },
+    endpointslice: { path: '/apis/discovery.k8s.io/v1/endpointslices', labelSelector: KUBE_PROXY_LABEL_SELECTOR },
+    node: { path: '/api/v1/nodes', fieldSelector: `metadata.name=${nodeName}` },
+    configmap: { path: `/api/v1/namespaces/${encodeURIComponent(cm.namespace)}/configmaps`, fieldSelector: `metadata.name=${cm.name}` },
+  };
 }
 
 interface Shared {
@@ -365,8 +382,6 @@ class ResourceWatch<R extends ClusterResource, T extends CachedObject<ConvertedB
 export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
   const { kubeConfig, nodeName, onChange } = options;
   const cm = options.kubeProxyConfigMap ?? { namespace: 'kube-system', name: 'kube-proxy' };
-  const nodeSelector = `metadata.name=${nodeName}`;
-  const cmSelector = `metadata.name=${cm.name}`;
   const waiters: (() => void)[] = [];
   const fixedTimeout = options.watchTimeoutSeconds;
   const shared: Shared = {
@@ -382,47 +397,22 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
       for (const resolve of waiters.splice(0)) resolve();
     },
   };
-  const service = new ResourceWatch(
-    {
-      resource: 'service',
-      path: '/api/v1/services',
-      labelSelector: KUBE_PROXY_LABEL_SELECTOR,
-      emit: (type, object) => onChange({ type, resource: 'service', object }),
-    },
-    shared,
-  );
-  const endpointslice = new ResourceWatch(
-    {
-      resource: 'endpointslice',
-      path: '/apis/discovery.k8s.io/v1/endpointslices',
-      labelSelector: KUBE_PROXY_LABEL_SELECTOR,
-      emit: (type, object) => onChange({ type, resource: 'endpointslice', object }),
-    },
-    shared,
-  );
-  const node = new ResourceWatch(
-    {
-      resource: 'node',
-      path: '/api/v1/nodes',
-      fieldSelector: nodeSelector,
-      emit: (type, object) => onChange({ type, resource: 'node', object }),
-    },
-    shared,
-  );
-  const configmap = new ResourceWatch(
-    {
-      resource: 'configmap',
-      path: `/api/v1/namespaces/${encodeURIComponent(cm.namespace)}/configmaps`,
-      fieldSelector: cmSelector,
-      emit: (type, object) => onChange({ type, resource: 'configmap', object }),
-    },
-    shared,
-  );
+  const requests = kubeProxyRequests(nodeName, cm);
+  const watchOf = <R extends ClusterResource>(resource: R): ResourceWatch<R> =>
+    new ResourceWatch<R>(
+      {
+        resource,
+        ...requests[resource],
+        // The event of resource R: TypeScript cannot narrow the ClusterEvent union by a generic R.
+        emit: (type, object) => onChange({ type, resource, object } as ClusterEvent),
+      },
+      shared,
+    );
   const byResource: { [R in ClusterResource]: ResourceWatch<R> } = {
-    service,
-    endpointslice,
-    node,
-    configmap,
+    service: watchOf('service'),
+    endpointslice: watchOf('endpointslice'),
+    node: watchOf('node'),
+    configmap: watchOf('configmap'),
   };
   const watches = RESOURCES.map((r) => byResource[r]);
   for (const w of watches) w.start();

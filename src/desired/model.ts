@@ -4,7 +4,6 @@
  * its Service; config, NodeFacts or this node's Node object touch all). current() always equals
  * computeDesiredState() over the same objects — the unit tests check that.
  */
-import { endpointSliceFromObject, nodeFromObject, objectName, serviceFromObject } from '../cluster/convert.js';
 import type { KubeProxyConfig } from '../cluster/kube-proxy-config.js';
 import { namespacedKey } from '../cluster/model.js';
 import type { ClusterSnapshot, EndpointSlice, Node, Service } from '../cluster/model.js';
@@ -99,23 +98,6 @@ export class DesiredStateModel {
     this.invalidateAll();
   }
 
-  /** Convert an API object and upsert it, or delete it when kube-proxy would not see it (null). */
-  applyServiceObject(obj: unknown): void {
-    const svc = serviceFromObject(obj);
-    if (svc) this.upsertService(svc);
-    else this.deleteByName(obj, (ns, name) => this.deleteService(ns, name));
-  }
-
-  applyEndpointSliceObject(obj: unknown): void {
-    const slice = endpointSliceFromObject(obj);
-    if (slice) this.upsertEndpointSlice(slice);
-    else this.deleteByName(obj, (ns, name) => this.deleteEndpointSlice(ns, name));
-  }
-
-  applyNodeObject(obj: unknown): void {
-    this.upsertNode(nodeFromObject(obj));
-  }
-
   /** The objects currently held, as a snapshot (no ConfigMap text: config is held parsed). */
   snapshot(): ClusterSnapshot {
     return {
@@ -161,11 +143,6 @@ export class DesiredStateModel {
     bySlice?.delete(key);
     if (bySlice?.size === 0) this.slicesByService.delete(svcKey);
     this.dirty.add(svcKey);
-  }
-
-  private deleteByName(obj: unknown, remove: (namespace: string, name: string) => void): void {
-    const ref = objectName(obj);
-    if (ref) remove(ref.namespace, ref.name);
   }
 
   private invalidateAll(): void {

@@ -6,6 +6,7 @@ import type { EndpointSlice, Service } from '../cluster/model.js';
 import type { AddressFamily } from '../ipvs/types.js';
 import { SVC_FLAG } from '../ipvs/types.js';
 import { hostPort } from '../util/ip.js';
+import { trimmed } from '../util/trimmed.js';
 import { categorizeEndpoints, collectEndpoints } from './endpoints.js';
 import type { ServiceEndpoint } from './endpoints.js';
 import { servicePortsForFamily } from './service-port.js';
@@ -123,5 +124,6 @@ export function serviceResult(svc: Service, slices: readonly EndpointSlice[], co
   for (const ctx of contexts) {
     for (const info of servicePortsForFamily(svc, ctx.family)) servicePortVirtualServers(info, ordered, ctx, out);
   }
-  return out.virtualServers.length === 0 ? EMPTY_RESULT : out;
+  if (out.virtualServers.length === 0) return EMPTY_RESULT;
+  return { virtualServers: trimmed(out.virtualServers), boundAddresses: trimmed(out.boundAddresses) };
 }

@@ -110,14 +110,19 @@ function decodeStats(nest: NlAttr, wide: boolean, context: string, sink?: Unknow
   const attrs = readNested(nest, context);
   noteUnknown(attrs, KNOWN_STATS, wide ? 'stats64' : 'stats', sink);
   const stats = zeroStats();
+  let traffic = false;
   // Straight from the nest, last one of a type wins (nla_parse): this runs for every real server.
   for (const attr of attrs) {
     const field = STATS_FIELD_BY_TYPE[attr.type];
     if (field === undefined) continue;
     const is64 = wide || attr.type === IPVS_STATS_ATTR.INBYTES || attr.type === IPVS_STATS_ATTR.OUTBYTES;
-    stats[field] = is64 ? readU64(attr, context, `stats ${field}`) : sharedBigint(BigInt(readU32(attr, context, `stats ${field}`)));
+    const value = is64 ? readU64(attr, context, `stats ${field}`) : sharedBigint(BigInt(readU32(attr, context, `stats ${field}`)));
+    stats[field] = value;
+    if (value !== 0n) traffic = true;
   }
-  return stats;
+  // A real server that never carried a packet through this node — most of a large table — shares one
+  // frozen all-zero object instead of holding ten zeros of its own.
+  return traffic ? stats : ZERO_STATS;
 }
 
 function statsFrom(byType: AttrIndex, stats32: number, stats64: number, context: string, sink?: UnknownSink): IpvsStats {
@@ -125,7 +130,7 @@ function statsFrom(byType: AttrIndex, stats32: number, stats64: number, context:
   if (wide) return decodeStats(wide, true, `${context} stats64`, sink);
   const narrow = byType.get(stats32);
   if (narrow) return decodeStats(narrow, false, `${context} stats`, sink);
-  return zeroStats();
+  return ZERO_STATS;
 }
 
 /** Leading one bits of a network-order IPv4 mask (ff ff ff 00 → 24). */

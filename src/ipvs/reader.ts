@@ -8,6 +8,7 @@
  */
 import { SentinelError } from '../errors/index.js';
 import { ERRNO, NetlinkError } from '../netlink/errors.js';
+import { ByteList } from '../netlink/byte-list.js';
 import type { GenericNetlinkSocket } from '../netlink/libnl.js';
 import {
   encodeRequest,
@@ -26,7 +27,7 @@ import {
 } from '../netlink/message.js';
 import { addressSortKey, compareSortKeys } from '../util/sort-key.js';
 import { reuseUnchanged } from './reuse.js';
-import { decodeDestMessage, decodeInfo, decodeServiceMessage, decodeTimeouts, realServerKey, serviceKeyOfMessage, type DecodedService } from './codec.js';
+import { decodeDestMessage, decodeInfo, decodeServiceMessage, decodeTimeouts, realServerKey, serviceKeyOfMessage } from './codec.js';
 import { IPVS_CMD, IPVS_CMD_ATTR, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './constants.js';
 import type { IpvsInfo, IpvsSnapshot, IpvsTimeouts, RealServer, VirtualServer } from './types.js';
 
@@ -52,6 +53,8 @@ export class IpvsReader {
   private seq = 0;
   /** The last consistent read's virtual servers by key: what the next read shares unchanged parts with. */
   private previous = new Map<string, VirtualServer>();
+  /** The NEW_SERVICE payloads of the current read, one buffer reused from read to read. */
+  private readonly serviceMessages = new ByteList();
   private readonly maxAttempts: number;
   private readonly yieldEvery: number;
   private readonly monotonicMs: () => number;
@@ -131,13 +134,17 @@ export class IpvsReader {
     const unknown = new Set<string>();
     const info = this.getInfo();
     const timeouts = this.getTimeouts();
-    const decoded: DecodedService[] = [];
+    // The service list is kept as the kernel's bytes and each service decoded just before its
+    // destinations are dumped: nothing decoded has to live through the whole read.
+    const serviceMessages = this.serviceMessages;
+    serviceMessages.clear();
     this.request(IPVS_CMD.GET_SERVICE, true, [], (m) => {
-      if (m.cmd === IPVS_CMD.NEW_SERVICE) decoded.push(decodeServiceMessage(m.attributes, unknown));
+      if (m.cmd === IPVS_CMD.NEW_SERVICE) serviceMessages.push(m.attributes);
     });
     const services = new Map<string, VirtualServer>();
     let dumps = 0;
-    for (const { service, identity } of decoded) {
+    for (let i = 0; i < serviceMessages.length; i++) {
+      const { service, identity } = decodeServiceMessage(serviceMessages.at(i), unknown);
       if (services.has(service.key)) continue; // a dump may repeat an entry across batches
       const destinations = new Map<string, RealServer>();
       this.request(IPVS_CMD.GET_DEST, true, [{ type: IPVS_CMD_ATTR.SERVICE, nested: identity }], (m) => {
@@ -147,7 +154,8 @@ export class IpvsReader {
       });
       // Parts unchanged since the previous read are that read's objects (reuse.ts): the fresh copies
       // die young, so a steady table adds nothing to the old generation per poll.
-      services.set(service.key, reuseUnchanged(this.previous.get(service.key), { ...service, destinations: sortRealServers(destinations.values()) }));
+      const vs = reuseUnchanged(this.previous.get(service.key), { ...service, destinations: sortRealServers(destinations.values()) });
+      services.set(vs.key, vs);
       if (++dumps % this.yieldEvery === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     const again = new Set<string>();

@@ -74,11 +74,22 @@ function sameVirtualServerFields(a: VirtualServer, b: VirtualServer): boolean {
 }
 
 /**
+ * A fresh real server that is kept is a copy, so the decoder's object literal only ever makes
+ * objects that die young. V8 pretenures an allocation site whose objects tend to survive: had the
+ * first read's real servers (all kept) come straight from the decoder, every later decode would be
+ * allocated in the old generation, unchanged or not — at 100,000 real servers, ~12 MB of
+ * old-generation garbage per read instead of ~0.5 MB.
+ */
+function keep(rs: RealServer): RealServer {
+  return { ...rs };
+}
+
+/**
  * Real servers of `next` (sorted, as the reader sorts them), each replaced by its equal in `previous`
  * when there is one; the previous array itself when every element was reused and none was added.
  */
 function reuseRealServers(previous: readonly RealServer[], next: readonly RealServer[]): readonly RealServer[] {
-  if (previous.length === 0) return next.length === 0 ? previous : next;
+  if (previous.length === 0) return next.length === 0 ? previous : next.map(keep);
   const out: RealServer[] = new Array<RealServer>(next.length);
   let all = previous.length === next.length;
   let byKey: Map<string, RealServer> | null = null;
@@ -95,7 +106,7 @@ function reuseRealServers(previous: readonly RealServer[], next: readonly RealSe
     if (before !== undefined && sameRealServer(before, rs)) {
       out[i] = before;
     } else {
-      out[i] = before !== undefined && sameStats(before.stats, rs.stats) ? { ...rs, stats: before.stats } : rs;
+      out[i] = before !== undefined && sameStats(before.stats, rs.stats) ? { ...rs, stats: before.stats } : keep(rs);
       all = false;
     }
   }
@@ -107,7 +118,7 @@ function reuseRealServers(previous: readonly RealServer[], next: readonly RealSe
  * when nothing differs.
  */
 export function reuseUnchanged(previous: VirtualServer | undefined, next: VirtualServer): VirtualServer {
-  if (previous === undefined) return next;
+  if (previous === undefined) return { ...next, destinations: next.destinations.map(keep) };
   const destinations = reuseRealServers(previous.destinations, next.destinations);
   if (destinations === previous.destinations && sameVirtualServerFields(previous, next)) return previous;
   return {

@@ -1,5 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { WatchClusterSource } from '../../../src/agent/cluster-source.js';
+import { toCached, type CachedObject } from '../../../src/cluster/cached.js';
+import type { ClusterEvent, ClusterWatch, ClusterWatchStatus } from '../../../src/cluster/informers.js';
 import type { KubeProxyConfig } from '../../../src/cluster/kube-proxy-config.js';
 import type { Endpoint, EndpointSlice, LoadBalancerIngress, Node, Service, ServicePort } from '../../../src/cluster/model.js';
 import type { Protocol } from '../../../src/ipvs/types.js';
@@ -177,55 +180,94 @@ describe('DesiredStateModel', () => {
     expect(after.virtualServers[0]?.realServers.map((r) => r.address)).toEqual(['10.0.0.2']);
   });
 
-  it.each<{ name: string; apply: (m: DesiredStateModel) => void; expected: string[] }>([
-    {
-      name: 'applyServiceObject upserts a Service',
-      apply: (m) => m.applyServiceObject({ metadata: { namespace: 'ns', name: 'svc' }, spec: { clusterIP: '10.96.0.7', ports: [{ name: 'http', port: 80 }] } }),
-      expected: ['TCP/10.96.0.7:80 -> 10.0.0.1:8080'],
-    },
-    {
-      name: 'applyServiceObject deletes a Service that gains the service-proxy-name label',
-      apply: (m) =>
-        m.applyServiceObject({
-          metadata: { namespace: 'ns', name: 'svc', labels: { 'service.kubernetes.io/service-proxy-name': 'other' } },
-          spec: { clusterIP: '10.96.0.50', ports: [{ name: 'http', port: 80 }] },
-        }),
-      expected: [],
-    },
-    {
-      name: 'applyEndpointSliceObject upserts a slice',
-      apply: (m) =>
-        m.applyEndpointSliceObject({
-          metadata: { namespace: 'ns', name: 'svc-abcde', labels: { 'kubernetes.io/service-name': 'svc' } },
-          addressType: 'IPv4',
-          ports: [{ name: 'http', port: 9090, protocol: 'TCP' }],
-          endpoints: [{ addresses: ['10.0.0.9'] }],
-        }),
-      expected: ['TCP/10.96.0.50:80 -> 10.0.0.9:9090'],
-    },
-    {
-      name: 'applyEndpointSliceObject deletes a slice kube-proxy would not see',
-      apply: (m) =>
-        m.applyEndpointSliceObject({
-          metadata: { namespace: 'ns', name: 'svc-abcde', labels: { 'kubernetes.io/service-name': 'svc', 'service.kubernetes.io/headless': '' } },
-          addressType: 'IPv4',
-        }),
-      expected: ['TCP/10.96.0.50:80 ->'],
-    },
-    {
-      name: 'applyNodeObject of this node changes the zone used by hints',
-      apply: (m) => {
-        m.upsertEndpointSlice(slice('ns/svc', [endpoint('10.0.0.1', { zoneHints: ['zone-a'] }), endpoint('10.0.0.2', { zoneHints: ['zone-b'] })]));
-        m.applyNodeObject({ metadata: { name: 'node-a', labels: { 'topology.kubernetes.io/zone': 'zone-b' } } });
+  describe('fed by the informers, as the agent feeds it', () => {
+    /**
+     * The path production takes: a wire object is cached as toCached converts it (as the informers
+     * do) and reaches the model through WatchClusterSource, whose applyEvent upserts the converted
+     * form and deletes when it is null. The watch is a stand-in that is always synced.
+     */
+    function informerFed(): { source: WatchClusterSource; send: (event: ClusterEvent) => void } {
+      let onChange: (event: ClusterEvent) => void = () => undefined;
+      const status: ClusterWatchStatus = { synced: true, perResource: {} as ClusterWatchStatus['perResource'], lastError: null, unreachableSince: null };
+      const watch: ClusterWatch = { status: () => status, whenSynced: () => Promise.resolve(), cached: () => [], stop: () => Promise.resolve() };
+      const source = new WatchClusterSource((handler) => {
+        onChange = handler;
+        return watch;
+      }, () => new Date());
+      return { source, send: (event) => onChange(event) };
+    }
+
+    /** An object already in the model's form, cached under its own namespace/name. */
+    function cached<M extends { namespace?: string; name: string }>(converted: M): CachedObject<M> {
+      return { metadata: { namespace: converted.namespace, name: converted.name }, converted, problem: null };
+    }
+
+    it.each<{ name: string; events: ClusterEvent[]; expected: string[] }>([
+      {
+        name: 'a Service object upserts the Service',
+        events: [{ type: 'update', resource: 'service', object: toCached('service', { metadata: { namespace: 'ns', name: 'svc' }, spec: { clusterIP: '10.96.0.7', ports: [{ name: 'http', port: 80 }] } }) }],
+        expected: ['TCP/10.96.0.7:80 -> 10.0.0.1:8080'],
       },
-      expected: ['TCP/10.96.0.50:80 -> 10.0.0.2:8080'],
-    },
-  ])('$name', ({ apply, expected }) => {
-    const model = new DesiredStateModel(config(), nodeFacts());
-    model.upsertService(service('ns/svc'));
-    model.upsertEndpointSlice(slice('ns/svc', [endpoint('10.0.0.1')]));
-    model.current();
-    apply(model);
-    expect(model.current().virtualServers.map((v) => `${v.key} -> ${v.realServers.map((r) => `${r.address}:${r.port}`).join(' ')}`.trimEnd())).toEqual(expected);
+      {
+        name: 'a Service object that gains the service-proxy-name label deletes the Service',
+        events: [
+          {
+            type: 'update',
+            resource: 'service',
+            object: toCached('service', {
+              metadata: { namespace: 'ns', name: 'svc', labels: { 'service.kubernetes.io/service-proxy-name': 'other' } },
+              spec: { clusterIP: '10.96.0.50', ports: [{ name: 'http', port: 80 }] },
+            }),
+          },
+        ],
+        expected: [],
+      },
+      {
+        name: 'an EndpointSlice object upserts the slice',
+        events: [
+          {
+            type: 'update',
+            resource: 'endpointslice',
+            object: toCached('endpointslice', {
+              metadata: { namespace: 'ns', name: 'svc-abcde', labels: { 'kubernetes.io/service-name': 'svc' } },
+              addressType: 'IPv4',
+              ports: [{ name: 'http', port: 9090, protocol: 'TCP' }],
+              endpoints: [{ addresses: ['10.0.0.9'] }],
+            }),
+          },
+        ],
+        expected: ['TCP/10.96.0.50:80 -> 10.0.0.9:9090'],
+      },
+      {
+        name: 'an EndpointSlice object kube-proxy would not see deletes the slice',
+        events: [
+          {
+            type: 'update',
+            resource: 'endpointslice',
+            object: toCached('endpointslice', {
+              metadata: { namespace: 'ns', name: 'svc-abcde', labels: { 'kubernetes.io/service-name': 'svc', 'service.kubernetes.io/headless': '' } },
+              addressType: 'IPv4',
+            }),
+          },
+        ],
+        expected: ['TCP/10.96.0.50:80 ->'],
+      },
+      {
+        name: "this node's Node object changes the zone used by hints",
+        events: [
+          { type: 'update', resource: 'endpointslice', object: cached(slice('ns/svc', [endpoint('10.0.0.1', { zoneHints: ['zone-a'] }), endpoint('10.0.0.2', { zoneHints: ['zone-b'] })])) },
+          { type: 'add', resource: 'node', object: toCached('node', { metadata: { name: 'node-a', labels: { 'topology.kubernetes.io/zone': 'zone-b' } } }) },
+        ],
+        expected: ['TCP/10.96.0.50:80 -> 10.0.0.2:8080'],
+      },
+    ])('$name', ({ events, expected }) => {
+      const { source, send } = informerFed();
+      send({ type: 'add', resource: 'service', object: cached(service('ns/svc')) });
+      send({ type: 'add', resource: 'endpointslice', object: cached(slice('ns/svc', [endpoint('10.0.0.1')])) });
+      source.current(nodeFacts(), config());
+      for (const event of events) send(event);
+      const desired = source.current(nodeFacts(), config()).desired;
+      expect(desired?.virtualServers.map((v) => `${v.key} -> ${v.realServers.map((r) => `${r.address}:${r.port}`).join(' ')}`.trimEnd())).toEqual(expected);
+    });
   });
 });

@@ -15,9 +15,11 @@ describe('reuseUnchanged', () => {
     expect(reuseUnchanged(before, copy(before))).toBe(before);
   });
 
-  it('keeps the fresh virtual server when there is no previous one', () => {
+  it('keeps the fresh virtual server when there is no previous one (its real servers copied)', () => {
     const next = table();
-    expect(reuseUnchanged(undefined, next)).toBe(next);
+    const kept = reuseUnchanged(undefined, next);
+    expect(kept).toEqual(next);
+    expect(kept.destinations[0]).not.toBe(next.destinations[0]);
   });
 
   it('shares every unchanged real server when one real server saw traffic', () => {
@@ -26,7 +28,7 @@ describe('reuseUnchanged', () => {
     const busy = { ...next.destinations[0]!, activeConns: 1, stats: { ...zeroStats(), conns: 1n } };
     const result = reuseUnchanged(before, { ...next, destinations: [busy, ...next.destinations.slice(1)] });
     expect(result).not.toBe(before);
-    expect(result.destinations[0]).toBe(busy);
+    expect(result.destinations[0]).toEqual(busy);
     expect(result.destinations[1]).toBe(before.destinations[1]);
     expect(result.destinations[2]).toBe(before.destinations[2]);
     expect(result.stats).toBe(before.stats);
@@ -58,7 +60,7 @@ describe('reuseUnchanged', () => {
     expect(grown.destinations).toHaveLength(4);
     expect(grown.destinations[0]).toBe(before.destinations[0]);
     expect(grown.destinations[1]).toBe(before.destinations[1]);
-    expect(grown.destinations[2]).toBe(added);
+    expect(grown.destinations[2]).toEqual(added);
     expect(grown.destinations[3]).toBe(before.destinations[2]);
 
     const shrunk = reuseUnchanged(before, { ...next, destinations: [next.destinations[0]!, next.destinations[2]!] });
@@ -72,8 +74,8 @@ describe('reuseUnchanged', () => {
     const next = copy(before);
     const moved = { ...next.destinations[0]!, port: 9090 };
     const result = reuseUnchanged(before, { ...next, destinations: [moved, ...next.destinations.slice(1)] });
-    expect(result.destinations[0]).toBe(moved);
-    expect(result.destinations[0]?.port).toBe(9090);
+    expect(result.destinations[0]).toEqual(moved);
+    expect(result.destinations[0]).not.toBe(before.destinations[0]);
   });
 });
 
