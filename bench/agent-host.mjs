@@ -1,14 +1,34 @@
 // The agent at scale, natively on this machine (no IPVS here): the real cluster side (client-node
 // informers against the API stand-in in a child process, the incremental desired state, the differ,
-// the grace machine), the real HTTP server and metrics, with the IPVS read replaced by the snapshot
-// kube-proxy would have programmed — built afresh per poll, as the netlink decoder does.
-//   node bench/agent-host.mjs SERVICES BACKEND_METRICS  → one JSON line (bench/agent-scale.ts AgentScaleRow)
+// the grace machine), the real HTTP server and metrics, and the real IPVS reader and decoder, whose
+// netlink requests are answered in process with the table kube-proxy would have programmed
+// (bench/scale-kernel.mjs), one backend in ten seeing traffic between polls.
+//   NODE_OPTIONS=... node bench/agent-host.mjs SERVICES BACKEND_METRICS  → one JSON line (bench/agent-scale.ts AgentScaleRow)
+//   (`npm run bench agent` passes the image's NODE_OPTIONS; BENCH_MEMORY_DETAIL=1 prints where the RSS is)
 /* global setTimeout */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scaleKernel } from './scale-kernel.mjs';
+
+/** BENCH_MEMORY_DETAIL=1: where the RSS is (V8 spaces, used/physical MB; mappings), on stderr. */
+function printMemoryDetail() {
+  const spaces = getHeapSpaceStatistics()
+    .filter((s) => s.physical_space_size > 0)
+    .map((s) => `${s.space_name} ${Math.round(s.space_used_size / 2 ** 20)}/${Math.round(s.physical_space_size / 2 ** 20)}`);
+  const byMapping = new Map();
+  let mapping = '';
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) mapping = header[1].includes('/') ? header[1].split('/').pop() : header[1] || '[anon]';
+    const rss = /^Rss:\s+(\d+)/.exec(line);
+    if (rss) byMapping.set(mapping, (byMapping.get(mapping) ?? 0) + Number(rss[1]));
+  }
+  const mappings = [...byMapping].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${Math.round(v / 1024)}`);
+  console.error(`heap spaces (MB used/physical): ${spaces.join(', ')}\nmappings (MB): ${mappings.join(', ')}\n${JSON.stringify(process.memoryUsage())}`);
+}
 
 const t0 = performance.now();
 const services = Number(process.argv[2] ?? '10000');
@@ -111,6 +131,7 @@ try {
   // V8 one poll interval to collect the last polls' garbage before reading RSS; the peak is VmHWM.
   await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
   const { rss } = process.memoryUsage();
+  if (process.env.BENCH_MEMORY_DETAIL) printMemoryDetail();
   const hwm = process.resourceUsage().maxRSS * 1024;
 
   // Time to the last byte as a scraper on another process sees it (an in-process fetch would spend

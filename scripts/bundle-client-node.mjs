@@ -3,10 +3,34 @@
 // never loads client-node's generated API (src/cluster/client-node.ts says why). client-node's own
 // modules are bundled; every other package stays an ordinary import from node_modules.
 import { build } from 'esbuild';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const file = fileURLToPath(new URL('../dist/cluster/client-node.js', import.meta.url));
 const OWN = /^@kubernetes\/client-node(\/|$)/;
+
+/**
+ * Stand-ins with the names client-node uses: oidc_auth.js, gcp_auth.js, azure_auth.js load their
+ * packages on first use; node:http comes through require (src/util/node-http.ts says why).
+ */
+const STAND_INS = {
+  'node:http': `
+    import { createRequire } from 'node:module';
+    const http = createRequire(import.meta.url)('node:http');
+    export default http;
+    export const STATUS_CODES = http.STATUS_CODES;
+  `,
+  'openid-client': `
+    const load = () => import('openid-client');
+    export const discovery = async (...args) => (await load()).discovery(...args);
+    export const refreshTokenGrant = async (...args) => (await load()).refreshTokenGrant(...args);
+  `,
+  'jsonpath-plus': `
+    import { createRequire } from 'node:module';
+    const require = createRequire(import.meta.url);
+    export const JSONPath = (...args) => require('jsonpath-plus').JSONPath(...args);
+  `,
+};
 
 await build({
   entryPoints: [file],
@@ -22,6 +46,13 @@ await build({
     {
       name: 'only-client-node',
       setup(b) {
+        // Auth providers an in-cluster agent never uses load their packages on first use only:
+        // openid-client (OIDC) brings jose and oauth4webapi, jsonpath-plus (gcp/azure providers) vm.
+        // The stand-ins' own imports of those packages are the real ones, external.
+        b.onResolve({ filter: /^(openid-client|jsonpath-plus|node:http)$/ }, (args) =>
+          args.namespace === 'stand-in' ? { path: args.path, external: true } : { path: args.path, namespace: 'stand-in' },
+        );
+        b.onLoad({ filter: /.*/, namespace: 'stand-in' }, (args) => ({ contents: STAND_INS[args.path], loader: 'js', resolveDir: dirname(file) }));
         // Bare imports other than client-node itself (node-fetch, js-yaml, openid-client, ...) stay external.
         b.onResolve({ filter: /^[^./]/ }, (args) => (OWN.test(args.path) ? undefined : { path: args.path, external: true }));
       },

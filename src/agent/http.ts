@@ -3,7 +3,8 @@
  * timeouts and a connection bound, and no request — however malformed — takes the server down.
  * Every answer is computed from the AgentView at request time.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from '../util/node-http.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { driftReportToJson } from '../drift/report.js';

@@ -21,7 +21,7 @@
  */
 import type { KubeConfig, KubernetesListObject } from '@kubernetes/client-node';
 import fetch from 'node-fetch';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES } from '../util/node-http.js';
 import { ListWatch } from './client-node.js';
 import { InstrumentedWatch, type WatchHooks } from './instrumented-watch.js';
 import { LABEL_HEADLESS, LABEL_SERVICE_PROXY_NAME } from './model.js';

@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { imageNodeOptions } from '../../../bench/agent-scale.js';
+
+describe('the image', () => {
+  it('sets the NODE_OPTIONS the scale bench runs the agent with', () => {
+    expect(imageNodeOptions()).toBe('--max-semi-space-size=4');
+    expect(() => imageNodeOptions('FROM node:24\nENV NODE_ENV=production\n')).toThrow(/NODE_OPTIONS/);
+  });
+
+  it('runs the agent as the entrypoint, so NODE_OPTIONS applies to serve', () => {
+    const dockerfile = readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8');
+    expect(dockerfile).toMatch(/^ENTRYPOINT \["ipvs-sentinel"\]$/m);
+  });
+});
