@@ -10,10 +10,31 @@ const file = fileURLToPath(new URL('../dist/cluster/client-node.js', import.meta
 const OWN = /^@kubernetes\/client-node(\/|$)/;
 
 /**
- * Stand-ins with the names client-node uses: oidc_auth.js, gcp_auth.js, azure_auth.js load their
- * packages on first use; node:http comes through require (src/util/node-http.ts says why).
+ * Stand-ins with the names client-node uses: the generated API is left out, oidc_auth.js,
+ * gcp_auth.js and azure_auth.js load their packages on first use, node:http comes through require
+ * (src/util/node-http.ts says why).
  */
 const STAND_INS = {
+  './gen/index.js': `
+    const absent = () => {
+      throw new Error('KubeConfig.makeApiClient is not available: ipvs-sentinel bundles no generated API client (scripts/bundle-client-node.mjs)');
+    };
+    export const createConfiguration = absent;
+    export class ServerConfiguration {
+      constructor() {
+        absent();
+      }
+    }
+  `,
+  './serializer.js': `
+    // ListWatch passes its label and field selectors through serialize(s, 'string'): the identity.
+    export const ObjectSerializer = {
+      serialize(data, type) {
+        if (type !== 'string') throw new Error('ObjectSerializer.serialize(' + type + ') is not bundled (scripts/bundle-client-node.mjs)');
+        return data;
+      },
+    };
+  `,
   'node:http': `
     import { createRequire } from 'node:module';
     const http = createRequire(import.meta.url)('node:http');
@@ -53,6 +74,12 @@ await build({
           args.namespace === 'stand-in' ? { path: args.path, external: true } : { path: args.path, namespace: 'stand-in' },
         );
         b.onLoad({ filter: /.*/, namespace: 'stand-in' }, (args) => ({ contents: STAND_INS[args.path], loader: 'js', resolveDir: dirname(file) }));
+        // The generated API (every model class and API) is reached only through makeApiClient
+        // (config.js) and ListWatch's selector serialisation (cache.js), neither of which the agent
+        // uses for anything but strings: stand-ins keep all of it out of the agent.
+        b.onResolve({ filter: /^\.\/(gen\/index|serializer)\.js$/ }, (args) =>
+          /client-node\/dist\/(config|cache)\.js$/.test(args.importer) ? { path: args.path, namespace: 'stand-in' } : undefined,
+        );
         // Bare imports other than client-node itself (node-fetch, js-yaml, openid-client, ...) stay external.
         b.onResolve({ filter: /^[^./]/ }, (args) => (OWN.test(args.path) ? undefined : { path: args.path, external: true }));
       },
