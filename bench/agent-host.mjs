@@ -134,15 +134,21 @@ try {
   if (process.env.BENCH_MEMORY_DETAIL) printMemoryDetail();
   const hwm = process.resourceUsage().maxRSS * 1024;
 
-  // Time to the last byte as a scraper on another process sees it (an in-process fetch would spend
-  // the agent's own event loop parsing the answer); the median of 5.
+  // Time to the last byte as a scraper on another process sees it — curl, as the guest bench measures
+  // (an in-process fetch would spend the agent's own event loop parsing the answer); median of 5.
   const latency = async (path) => {
-    const client = spawn(process.execPath, [new URL('./http-client.mjs', import.meta.url).pathname, `http://127.0.0.1:${http.address.port}${path}`, '5'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    client.stdout.on('data', (chunk) => (out += chunk));
-    const code = await new Promise((resolve) => client.on('close', resolve));
-    if (code !== 0) throw new Error(`http-client ${path} exited ${code}`);
-    const { times, bytes } = JSON.parse(out);
+    const times = [];
+    let bytes = 0;
+    for (let i = 0; i < 5; i++) {
+      const curl = spawn('curl', ['-s', '-m', '120', '-o', '/dev/null', '-w', '%{time_total} %{size_download} %{http_code}', `http://127.0.0.1:${http.address.port}${path}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      curl.stdout.on('data', (chunk) => (out += chunk));
+      const code = await new Promise((resolve) => curl.on('close', resolve));
+      const [seconds, size, status] = out.trim().split(' ');
+      if (code !== 0 || status !== '200') throw new Error(`curl ${path}: exit ${code}, HTTP ${status}`);
+      times.push(Number(seconds) * 1000);
+      bytes = Number(size);
+    }
     return { ms: times.sort((a, b) => a - b)[2], kb: Math.floor(bytes / 1024) };
   };
   const metricsLatency = await latency('/metrics');
