@@ -20,27 +20,15 @@ const NLMSG_DONE = 3;
 export const clusterIpBytes = (i) => [10, 100 + (i >> 16), (i >> 8) & 255, i & 255];
 export const podIpBytes = (k) => [10, 128 + (k >> 16), (k >> 8) & 255, k & 255];
 
-const STATS_ORDER = [
-  [IPVS_STATS_ATTR.CONNS, 'conns'],
-  [IPVS_STATS_ATTR.INPKTS, 'inPkts'],
-  [IPVS_STATS_ATTR.OUTPKTS, 'outPkts'],
-  [IPVS_STATS_ATTR.INBYTES, 'inBytes'],
-  [IPVS_STATS_ATTR.OUTBYTES, 'outBytes'],
-  [IPVS_STATS_ATTR.CPS, 'cps'],
-  [IPVS_STATS_ATTR.INPPS, 'inPps'],
-  [IPVS_STATS_ATTR.OUTPPS, 'outPps'],
-  [IPVS_STATS_ATTR.INBPS, 'inBps'],
-  [IPVS_STATS_ATTR.OUTBPS, 'outBps'],
-];
+/** Every counter type of a stats nest, in the kernel's order (ip_vs_genl_fill_stats64). */
+const STAT_TYPES = Object.values(IPVS_STATS_ATTR).filter((type) => type !== IPVS_STATS_ATTR.PAD);
+const isByteCounter = (type) => type === IPVS_STATS_ATTR.INBYTES || type === IPVS_STATS_ATTR.OUTBYTES;
 
-function statsNests(stats32, stats64, values) {
-  const narrow = STATS_ORDER.map(([type, field]) =>
-    type === IPVS_STATS_ATTR.INBYTES || type === IPVS_STATS_ATTR.OUTBYTES ? u64Attr(type, values[field] ?? 0n) : u32Attr(type, Number(BigInt.asUintN(32, values[field] ?? 0n))),
-  );
-  const wide = STATS_ORDER.map(([type, field]) => u64Attr(type, values[field] ?? 0n));
+/** STATS (u32 values but the two u64 byte counters) then STATS64, all zero: the counters are patched in. */
+function statsNests(stats32, stats64) {
   return [
-    { type: stats32, nested: narrow },
-    { type: stats64, nested: wide },
+    { type: stats32, nested: STAT_TYPES.map((type) => (isByteCounter(type) ? u64Attr(type, 0n) : u32Attr(type, 0))) },
+    { type: stats64, nested: STAT_TYPES.map((type) => u64Attr(type, 0n)) },
   ];
 }
 
@@ -50,7 +38,7 @@ const addr16 = (bytes) => {
   return out;
 };
 
-function serviceAttributes(i, stats) {
+function serviceAttributes(i) {
   const flags = new Uint8Array(8);
   new DataView(flags.buffer).setUint32(0, 0x2, true);
   new DataView(flags.buffer).setUint32(4, 0xffffffff, true);
@@ -67,7 +55,7 @@ function serviceAttributes(i, stats) {
           { type: IPVS_SVC_ATTR.FLAGS, data: flags },
           u32Attr(IPVS_SVC_ATTR.TIMEOUT, 0),
           { type: IPVS_SVC_ATTR.NETMASK, data: Uint8Array.of(255, 255, 255, 255) },
-          ...statsNests(IPVS_SVC_ATTR.STATS, IPVS_SVC_ATTR.STATS64, stats),
+          ...statsNests(IPVS_SVC_ATTR.STATS, IPVS_SVC_ATTR.STATS64),
         ],
       },
     ],
@@ -75,7 +63,7 @@ function serviceAttributes(i, stats) {
   );
 }
 
-function destAttributes(addressBytes, stats) {
+function destAttributes(addressBytes) {
   return encodeAttributes(
     [
       {
@@ -94,7 +82,7 @@ function destAttributes(addressBytes, stats) {
           u32Attr(IPVS_DEST_ATTR.INACT_CONNS, 0),
           u32Attr(IPVS_DEST_ATTR.PERSIST_CONNS, 0),
           u16Attr(IPVS_DEST_ATTR.ADDR_FAMILY, 2),
-          ...statsNests(IPVS_DEST_ATTR.STATS, IPVS_DEST_ATTR.STATS64, stats),
+          ...statsNests(IPVS_DEST_ATTR.STATS, IPVS_DEST_ATTR.STATS64),
         ],
       },
     ],
@@ -204,14 +192,14 @@ export function scaleKernel({ services, endpoints, busyEvery = 10 }) {
   const writeCounters = (view, base, points, n) => {
     for (const [type, value] of counters(n)) {
       const narrow = points.stats32.get(type);
-      if (type === IPVS_STATS_ATTR.INBYTES || type === IPVS_STATS_ATTR.OUTBYTES) view.setBigUint64(base + narrow, value, true);
+      if (isByteCounter(type)) view.setBigUint64(base + narrow, value, true);
       else view.setUint32(base + narrow, Number(BigInt.asUintN(32, value)), true);
       view.setBigUint64(base + points.stats64.get(type), value, true);
     }
   };
-  const serviceTemplate = serviceAttributes(0, {});
+  const serviceTemplate = serviceAttributes(0);
   const servicePoints = patchPoints(serviceTemplate);
-  const destTemplate = destAttributes([0, 0, 0, 0], {});
+  const destTemplate = destAttributes([0, 0, 0, 0]);
   const destPoints = patchPoints(destTemplate);
   const busyIn = (i) => {
     let n = 0n;

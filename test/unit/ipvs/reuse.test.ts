@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ZERO_STATS } from '../../../src/ipvs/codec.js';
 import { reuseUnchanged, sameRealServer, sameStats } from '../../../src/ipvs/reuse.js';
 import type { VirtualServer } from '../../../src/ipvs/types.js';
 import { rs, vs, zeroStats } from '../../support/builders.js';
@@ -20,6 +21,9 @@ describe('reuseUnchanged', () => {
     const kept = reuseUnchanged(undefined, next);
     expect(kept).toEqual(next);
     expect(kept.destinations[0]).not.toBe(next.destinations[0]);
+    expect(kept.destinations[1]?.stats).not.toBe(next.destinations[1]?.stats);
+    const idle = reuseUnchanged(undefined, vs('TCP/10.96.0.11:80', [rs('10.244.1.7:8080', { stats: ZERO_STATS })]));
+    expect(idle.destinations[0]?.stats).toBe(ZERO_STATS);
   });
 
   it('shares every unchanged real server when one real server saw traffic', () => {
