@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IPVS_CMD } from '../../../src/ipvs/constants.js';
 import { IpvsReader, type IpvsReaderOptions } from '../../../src/ipvs/reader.js';
+import type { GenericNetlinkSocket } from '../../../src/netlink/libnl.js';
 import { encodeAttributes } from '../../../src/netlink/attributes.js';
 import { NetlinkError } from '../../../src/netlink/errors.js';
 import { NLM_F_DUMP_INTR, NLM_F_MULTI } from '../../../src/netlink/message.js';
@@ -312,6 +313,34 @@ describe('IpvsReader.read', () => {
     const a = await reader(new FakeIpvsKernel(TABLE), { yieldEvery: 1 }).read();
     const b = await reader(new FakeIpvsKernel(TABLE)).read();
     expect(a.services).toEqual(b.services);
+  });
+
+  it('keeps nothing of a datagram past the next receive (the libnl socket reuses one buffer)', async () => {
+    // Every receive() overwrites the one buffer the previous datagram was handed out in, as
+    // LibnlSocket does: a reader that held on to a view would decode scribbles.
+    const kernel = new FakeIpvsKernel(TABLE);
+    kernel.batchSize = 1;
+    const buffer = new Uint8Array(64 * 1024);
+    const reusing = (): GenericNetlinkSocket => {
+      const inner = kernel.open();
+      return {
+        localPort: inner.localPort,
+        resolveFamily: (name) => inner.resolveFamily(name),
+        send: (bytes) => inner.send(bytes),
+        receive: () => {
+          const datagram = inner.receive();
+          buffer.fill(0xa5);
+          buffer.set(datagram);
+          return buffer.subarray(0, datagram.byteLength);
+        },
+        close: () => inner.close(),
+      };
+    };
+    const viaReusedBuffer = await reader(kernel, { open: reusing }).read();
+    const viaCopies = await reader(new FakeIpvsKernel(TABLE)).read();
+    expect(viaReusedBuffer.services).toEqual(viaCopies.services);
+    expect(viaReusedBuffer.info).toEqual(viaCopies.info);
+    expect(viaReusedBuffer.timeouts).toEqual(viaCopies.timeouts);
   });
 
   it('shares what did not change with the previous read: same objects, equal to a fresh read', async () => {
