@@ -1,7 +1,8 @@
 // `npm run build`, after tsc: replaces dist/cluster/client-node.js (three re-exports from
 // @kubernetes/client-node's own modules) by an esbuild bundle of just what they reach, so the agent
 // never loads client-node's generated API (src/cluster/client-node.ts says why). client-node's own
-// modules are bundled; every other package stays an ordinary import from node_modules.
+// modules are bundled; a few of its imports are replaced by the stand-ins below; every other package
+// stays an ordinary import from node_modules.
 import { build } from 'esbuild';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
