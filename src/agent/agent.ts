@@ -228,6 +228,7 @@ export class Agent implements AgentView {
 
     const observation: NodeObservation = {
       snapshot,
+      schedulersInUse: inUse,
       ipvsError: ipvs.error,
       modules,
       modulesError: moduleFacts.error,

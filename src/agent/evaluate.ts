@@ -20,6 +20,8 @@ import type { DriftReport } from '../drift/types.js';
 /** What the node-side sources returned in one poll; a failed source is null with its error text. */
 export interface NodeObservation {
   snapshot: IpvsSnapshot | null;
+  /** schedulersInUse(snapshot), computed once per poll. */
+  schedulersInUse: string[] | null;
   ipvsError: string | null;
   modules: ModuleReport | null;
   modulesError: string | null;
@@ -54,7 +56,7 @@ export function schedulersInUse(snapshot: IpvsSnapshot | null): string[] | null 
 export function evaluatePoll(node: NodeObservation, cluster: ClusterView): PollVerdict {
   const findings: Finding[] = [];
   if (node.modules) {
-    findings.push(...moduleFindings(node.modules, { schedulersInUse: schedulersInUse(node.snapshot) }));
+    findings.push(...moduleFindings(node.modules, { schedulersInUse: node.schedulersInUse }));
   }
   if (node.sysctls) findings.push(...checkSysctls(node.sysctls, { kernelRelease: node.kernelRelease, strictARP: cluster.strictARP }));
   findings.push(...checkProxyMode({ runningMode: node.runningMode, configuredMode: cluster.configuredMode }));

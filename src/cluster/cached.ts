@@ -7,7 +7,7 @@
  * would double what is left. The model holds the very `converted` objects the caches hold.
  * Pure: wire object in, cached object out.
  */
-import { endpointSliceFromObject, nodeFromObject, serviceFromObject } from './convert.js';
+import { asObj, endpointSliceFromObject, nodeFromObject, serviceFromObject } from './convert.js';
 import type { EndpointSlice, Node, Service } from './model.js';
 
 export type ClusterResource = 'service' | 'endpointslice' | 'node' | 'configmap';
@@ -38,13 +38,7 @@ export interface ConvertedByResource {
   configmap: string;
 }
 
-type Obj = Record<string, unknown>;
-
-function asObj(value: unknown): Obj | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Obj) : undefined;
-}
-
-function identity(obj: Obj | undefined): ObjectIdentity {
+function identity(obj: Record<string, unknown> | null): ObjectIdentity {
   const meta = asObj(obj?.metadata) ?? {};
   const out: ObjectIdentity = { name: typeof meta.name === 'string' ? meta.name : '' };
   for (const key of ['namespace', 'uid', 'resourceVersion'] as const) {

@@ -39,7 +39,8 @@ type Obj = Record<string, unknown>;
 
 const NO_STRINGS: readonly string[] = Object.freeze([]);
 
-function asObj(value: unknown): Obj | null {
+/** The value as a plain object (not an array), or null. */
+export function asObj(value: unknown): Obj | null {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Obj) : null;
 }
 
