@@ -54,9 +54,11 @@ RUN apt-get update \
  && ln -s /opt/ipvs-sentinel/bin/ipvs-sentinel.js /usr/local/bin/ipvs-sentinel
 # A young generation of 2 × 4 MB: the agent's garbage is one poll's and one scrape's, and dies young
 # (src/ipvs/reuse.ts); Node 24's default lets it grow to 2 × 32 MB, over 100 MB of RSS at 10,000
-# Services for nothing. `npm run bench agent` runs the agent with these same options (read from here).
+# Services for nothing. gc exposed: the agent compacts its heap after a poll that left it holding
+# far more than its live data (src/agent/heap.ts). `npm run bench agent` runs the agent with these
+# same options (read from here).
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-semi-space-size=4
+    NODE_OPTIONS="--max-semi-space-size=4 --expose-gc"
 WORKDIR /opt/ipvs-sentinel
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules

@@ -59,9 +59,10 @@ const POLL_S = 5;
 
 /** NODE_OPTIONS as the image sets them (Dockerfile `ENV ... NODE_OPTIONS=...`): the agent is measured as deployed. */
 export function imageNodeOptions(dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')): string {
-  const m = /^\s*NODE_OPTIONS=(\S+)\s*$/m.exec(dockerfile);
-  if (!m?.[1]) throw new Error('Dockerfile: no NODE_OPTIONS=... line in the runtime ENV');
-  return m[1];
+  const m = /^\s*NODE_OPTIONS=(?:"([^"\n]+)"|(\S+))\s*$/m.exec(dockerfile);
+  const options = m?.[1] ?? m?.[2];
+  if (!options) throw new Error('Dockerfile: no NODE_OPTIONS=... line in the runtime ENV');
+  return options;
 }
 
 const GUEST_SCRIPT = `

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { Agent, type NodeSources } from './agent/agent.js';
 import { FileClusterSource, WatchClusterSource, type ClusterSource } from './agent/cluster-source.js';
+import { processHeapCompactor } from './agent/heap.js';
 import type { AgentMetrics } from './agent/metrics.js';
 import type { CheckDeps } from './cli/check.js';
 import type { ServeDeps } from './cli/serve.js';
@@ -143,12 +144,15 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
   const nodeName = nodeNameOf(options);
   const cluster = await createClusterSource(options, nodeName, logger);
   const reader = createIpvsReader();
+  const heap = processHeapCompactor();
+  if (!heap) logger.child({ component: 'poller' }).info({}, 'heap compaction off: gc is not exposed (node --expose-gc, as the image runs it)');
   let metrics: AgentMetrics | null = null;
   const agent = new Agent({
     options: { nodeName, pollIntervalMs: options.pollIntervalMs, graceMs: options.graceMs, scheduler: options.scheduler },
     node: nodeSources(options, reader),
     cluster: cluster.source,
     logger: logger.child({ component: 'poller' }),
+    heap,
     metrics: {
       recordRead: (source, seconds, error) => metrics?.recordRead(source, seconds, error),
       recordDriftDetected: (kind) => metrics?.recordDriftDetected(kind),

@@ -18,6 +18,7 @@ import { parseKubeProxyConfigMap, resolveKubeProxyConfig } from '../node/kube-pr
 import type { KubeProxyProbe } from '../node/kube-proxy-probe.js';
 import type { SysctlValues } from '../node/sysctl.js';
 import type { ClusterSource } from './cluster-source.js';
+import type { Compaction } from './heap.js';
 import { evaluatePoll, healthChecks, schedulersInUse, type NodeObservation } from './evaluate.js';
 import type { AgentView, HealthCheck, SourceName } from './view.js';
 
@@ -56,6 +57,8 @@ export interface AgentDeps {
   cluster: ClusterSource;
   logger: AgentLogger;
   metrics?: AgentMetricsHooks;
+  /** Gives the heap back after each poll of the loop (src/agent/heap.ts); absent: nothing. */
+  heap?: { afterPoll(): Compaction | null } | null;
   now?: () => Date;
   monotonicMs?: () => number;
 }
@@ -148,14 +151,29 @@ export class Agent implements AgentView {
   start(): void {
     const loop = async (): Promise<void> => {
       if (this.stopped) return;
-      this.running = this.pollOnce().catch((err: unknown) => {
-        this.deps.logger.error({ err: String(err) }, 'poll failed unexpectedly');
-      });
+      this.running = this.cycle();
       await this.running;
       this.running = null;
       if (!this.stopped) this.timer = setTimeout(() => void loop(), this.deps.options.pollIntervalMs);
     };
     void loop();
+  }
+
+  /** One turn of the loop: a poll, then the heap compaction. Never rejects. */
+  async cycle(): Promise<void> {
+    try {
+      await this.pollOnce();
+    } catch (err) {
+      this.deps.logger.error({ err: String(err) }, 'poll failed unexpectedly');
+    }
+    const compaction = this.deps.heap?.afterPoll() ?? null;
+    if (compaction) {
+      const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
+      this.deps.logger.debug(
+        { heapMb: mb(compaction.beforeBytes), afterMb: mb(compaction.afterBytes), liveMb: mb(compaction.liveBytes), pauseMs: Math.round(compaction.pauseMs) },
+        'heap compacted',
+      );
+    }
   }
 
   async stop(): Promise<void> {

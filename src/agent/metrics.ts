@@ -5,7 +5,7 @@
  * drift-detected counter is computed at scrape time from the AgentView, so a scrape always shows
  * the latest poll and nothing stale survives a finding, a module or a mode that went away.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from './prom-client.js';
 import { ipvsMetricsPieces } from '../render/ipvs-metrics.js';
 import type { PiecePool } from '../render/pieces.js';
 import type { AgentView, SourceName } from './view.js';

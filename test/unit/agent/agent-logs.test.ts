@@ -4,7 +4,7 @@
  * logged as "drift cleared"; a confirmed one is, once.
  */
 import { describe, expect, it } from 'vitest';
-import { Agent, type AgentLogger } from '../../../src/agent/agent.js';
+import { Agent, type AgentDeps, type AgentLogger } from '../../../src/agent/agent.js';
 import type { ClusterSource } from '../../../src/agent/cluster-source.js';
 import type { IpvsSnapshot } from '../../../src/ipvs/types.js';
 import { desired, expectedVs, rs, snapshot, vs } from '../../support/builders.js';
@@ -14,7 +14,7 @@ interface Line {
   msg: string;
 }
 
-function harness(): { agent: Agent; lines: Line[]; setTable(table: IpvsSnapshot): void; advance(ms: number): void } {
+function harness(heap?: AgentDeps['heap']): { agent: Agent; lines: Line[]; setTable(table: IpvsSnapshot): void; advance(ms: number): void } {
   const lines: Line[] = [];
   const logger: AgentLogger = {
     info: (_o, msg) => lines.push({ level: 'info', msg }),
@@ -43,6 +43,7 @@ function harness(): { agent: Agent; lines: Line[]; setTable(table: IpvsSnapshot)
     },
     cluster,
     logger,
+    heap,
     now: () => new Date(clock),
     monotonicMs: () => clock,
   });
@@ -83,5 +84,31 @@ describe('agent state-change logs', () => {
       ['info', 'drift cleared'],
       ['info', 'node verdict is now ok'],
     ]);
+  });
+
+  it('compacts the heap after each poll of the loop, with one debug line when it did', async () => {
+    const compactions = [null, { beforeBytes: 150 * 2 ** 20, afterBytes: 86 * 2 ** 20, liveBytes: 84 * 2 ** 20, pauseMs: 180 }];
+    let polled = 0;
+    let compactedAfter: number[] = [];
+    const h = harness({
+      afterPoll: () => {
+        compactedAfter.push(polled);
+        return compactions.shift() ?? null;
+      },
+    });
+    h.setTable(complete);
+    const pollOnce = h.agent.pollOnce.bind(h.agent);
+    h.agent.pollOnce = async () => {
+      await pollOnce();
+      polled++;
+    };
+    await h.agent.cycle();
+    await h.agent.cycle();
+    expect(compactedAfter).toEqual([1, 2]);
+    expect(h.lines.filter((l) => l.msg === 'heap compacted')).toEqual([{ level: 'debug', msg: 'heap compacted' }]);
+    // pollOnce alone (the one-shot `check`) never compacts
+    compactedAfter = [];
+    await h.agent.pollOnce();
+    expect(compactedAfter).toEqual([]);
   });
 });

@@ -4,7 +4,8 @@ import { imageNodeOptions } from '../../../bench/agent-scale.js';
 
 describe('the image', () => {
   it('sets the NODE_OPTIONS the scale bench runs the agent with', () => {
-    expect(imageNodeOptions()).toBe('--max-semi-space-size=4');
+    expect(imageNodeOptions()).toBe('--max-semi-space-size=4 --expose-gc');
+    expect(imageNodeOptions('ENV NODE_ENV=production \\\n    NODE_OPTIONS=--jitless\n')).toBe('--jitless');
     expect(() => imageNodeOptions('FROM node:24\nENV NODE_ENV=production\n')).toThrow(/NODE_OPTIONS/);
   });
 
