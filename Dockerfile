@@ -19,7 +19,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
 # The build step that bundles the three client-node classes the agent loads (src/cluster/client-node.ts).
-COPY scripts/bundle-client-node.mjs ./scripts/
+COPY scripts/bundle.mjs ./scripts/
 # Compile, drop dev dependencies, and strip what the runtime never loads: source maps and type
 # declarations (about half of @kubernetes/client-node), koffi's C++ sources and its prebuilt
 # binaries for other platforms (glibc Linux on x64 and arm64 stay, for both architectures).

@@ -3,7 +3,7 @@
  * in-cluster auth), Watch (the watch protocol) and ListWatch (the informer) — imported from their
  * own modules instead of the package index. The index, and config.js through it, loads the whole
  * generated API (every model and API class, ~75 MB of RSS in a fresh Node); `npm run build` bundles
- * this module with esbuild (scripts/bundle-client-node.mjs) so the unused generated code is shaken
+ * this module with esbuild (scripts/bundle.mjs) so the unused generated code is shaken
  * out and the agent loads only what these three classes reach. Types stay imported from the
  * package itself (erased at build).
  */

@@ -2,7 +2,7 @@
  * node:http loaded with require(), not `import`. On Node 24 an ESM import of node:http builds the
  * module namespace from every export, and reading the lazy ones (WebSocket, CloseEvent, ...) loads
  * undici and http2: ~13 MB of RSS the agent never uses. require() leaves them lazy. The client-node
- * bundle gets the same treatment (scripts/bundle-client-node.mjs).
+ * bundle gets the same treatment (scripts/bundle.mjs).
  */
 import { createRequire } from 'node:module';
 import type * as Http from 'node:http';

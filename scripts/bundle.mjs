@@ -1,13 +1,16 @@
-// `npm run build`, after tsc: replaces dist/cluster/client-node.js (three re-exports from
-// @kubernetes/client-node's own modules) by an esbuild bundle of just what they reach, so the agent
-// never loads client-node's generated API (src/cluster/client-node.ts says why). client-node's own
-// modules are bundled; a few of its imports are replaced by the stand-ins below; every other package
-// stays an ordinary import from node_modules.
+// `npm run build`, after tsc: replaces two of tsc's modules by esbuild bundles of just what they
+// reach, with a few imports replaced by stand-ins; every other package stays an ordinary import from
+// node_modules.
+// - dist/cluster/client-node.js (three re-exports from @kubernetes/client-node's own modules), so
+//   the agent never loads client-node's generated API (src/cluster/client-node.ts says why).
+// - dist/agent/prom-client.js (five of prom-client's lib/ modules), without @opentelemetry/api
+//   (src/agent/prom-client.ts says why).
 import { build } from 'esbuild';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const file = fileURLToPath(new URL('../dist/cluster/client-node.js', import.meta.url));
+const promClientFile = fileURLToPath(new URL('../dist/agent/prom-client.js', import.meta.url));
 const OWN = /^@kubernetes\/client-node(\/|$)/;
 
 /**
@@ -18,7 +21,7 @@ const OWN = /^@kubernetes\/client-node(\/|$)/;
 const STAND_INS = {
   './gen/index.js': `
     const absent = () => {
-      throw new Error('KubeConfig.makeApiClient is not available: ipvs-sentinel bundles no generated API client (scripts/bundle-client-node.mjs)');
+      throw new Error('KubeConfig.makeApiClient is not available: ipvs-sentinel bundles no generated API client (scripts/bundle.mjs)');
     };
     export const createConfiguration = absent;
     export class ServerConfiguration {
@@ -31,7 +34,7 @@ const STAND_INS = {
     // ListWatch passes its label and field selectors through serialize(s, 'string'): the identity.
     export const ObjectSerializer = {
       serialize(data, type) {
-        if (type !== 'string') throw new Error('ObjectSerializer.serialize(' + type + ') is not bundled (scripts/bundle-client-node.mjs)');
+        if (type !== 'string') throw new Error('ObjectSerializer.serialize(' + type + ') is not bundled (scripts/bundle.mjs)');
         return data;
       },
     };
@@ -83,6 +86,43 @@ await build({
         );
         // Bare imports other than client-node itself (node-fetch, js-yaml, openid-client, ...) stay external.
         b.onResolve({ filter: /^[^./]/ }, (args) => (OWN.test(args.path) ? undefined : { path: args.path, external: true }));
+      },
+    },
+  ],
+});
+
+/**
+ * prom-client's CPU counter (lib/metrics/processCpuTotal.js) reads the active span only when
+ * exemplars are enabled; the agent never enables them.
+ */
+const OPENTELEMETRY_STAND_IN = `
+  const absent = () => {
+    throw new Error('exemplars are not available: ipvs-sentinel bundles prom-client without @opentelemetry/api (scripts/bundle.mjs)');
+  };
+  export const trace = { getSpan: absent };
+  export const context = { active: absent };
+`;
+
+await build({
+  entryPoints: [promClientFile],
+  outfile: promClientFile,
+  allowOverwrite: true,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  legalComments: 'inline',
+  // prom-client is CommonJS: its require() of Node's own modules needs a require in an ES module.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
+  plugins: [
+    {
+      name: 'only-prom-client',
+      setup(b) {
+        b.onResolve({ filter: /^@opentelemetry\/api$/ }, (args) => ({ path: args.path, namespace: 'stand-in' }));
+        b.onLoad({ filter: /.*/, namespace: 'stand-in' }, () => ({ contents: OPENTELEMETRY_STAND_IN, loader: 'js' }));
+        // Every package but prom-client itself stays external.
+        b.onResolve({ filter: /^[^./]/ }, (args) => (/^prom-client(\/|$)/.test(args.path) ? undefined : { path: args.path, external: true }));
       },
     },
   ],
