@@ -5,12 +5,14 @@
 //   the agent never loads client-node's generated API (src/cluster/client-node.ts says why).
 // - dist/agent/prom-client.js (five of prom-client's lib/ modules), without @opentelemetry/api
 //   (src/agent/prom-client.ts says why).
+// - dist/util/pino.js, without pino's transports (src/util/pino.ts says why).
 import { build } from 'esbuild';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const file = fileURLToPath(new URL('../dist/cluster/client-node.js', import.meta.url));
 const promClientFile = fileURLToPath(new URL('../dist/agent/prom-client.js', import.meta.url));
+const pinoFile = fileURLToPath(new URL('../dist/util/pino.js', import.meta.url));
 const OWN = /^@kubernetes\/client-node(\/|$)/;
 
 /**
@@ -123,6 +125,45 @@ await build({
         b.onLoad({ filter: /.*/, namespace: 'stand-in' }, () => ({ contents: OPENTELEMETRY_STAND_IN, loader: 'js' }));
         // Every package but prom-client itself stays external.
         b.onResolve({ filter: /^[^./]/ }, (args) => (/^prom-client(\/|$)/.test(args.path) ? undefined : { path: args.path, external: true }));
+      },
+    },
+  ],
+});
+
+/** pino's transports (lib/transport.js, thread-stream) and the worker_threads its tools read. */
+const PINO_STAND_INS = {
+  './transport': `
+    module.exports = function transport() {
+      throw new Error('pino transports are not available: ipvs-sentinel bundles pino without them (scripts/bundle.mjs)');
+    };
+  `,
+  // lib/tools.js reads isMainThread only for asynchronous destinations; the agent's are synchronous
+  // and it never logs from a worker.
+  worker_threads: `
+    module.exports = { isMainThread: true };
+  `,
+};
+
+await build({
+  entryPoints: [pinoFile],
+  outfile: pinoFile,
+  allowOverwrite: true,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  legalComments: 'inline',
+  // pino is CommonJS: its require() of Node's own modules needs a require in an ES module.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
+  plugins: [
+    {
+      name: 'pino-without-transports',
+      setup(b) {
+        b.onResolve({ filter: /^(\.\/lib\/transport|\.\/transport|worker_threads)$/ }, (args) =>
+          /node_modules\/pino\/(pino|lib\/tools)\.js$/.test(args.importer) ? { path: args.path.replace('./lib/', './'), namespace: 'stand-in' } : undefined,
+        );
+        b.onLoad({ filter: /.*/, namespace: 'stand-in' }, (args) => ({ contents: PINO_STAND_INS[args.path], loader: 'js' }));
       },
     },
   ],

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { pino, type Logger } from 'pino';
+import { pino, type Logger } from './util/pino.js';
 import { Agent, type NodeSources } from './agent/agent.js';
 import { FileClusterSource, WatchClusterSource, type ClusterSource } from './agent/cluster-source.js';
 import { processHeapCompactor } from './agent/heap.js';

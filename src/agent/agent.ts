@@ -166,11 +166,16 @@ export class Agent implements AgentView {
     } catch (err) {
       this.deps.logger.error({ err: String(err) }, 'poll failed unexpectedly');
     }
-    const compaction = this.deps.heap?.afterPoll() ?? null;
+    let compaction: Compaction | null = null;
+    try {
+      compaction = this.deps.heap?.afterPoll() ?? null;
+    } catch (err) {
+      this.deps.logger.warn({ err: String(err) }, 'heap compaction failed');
+    }
     if (compaction) {
       const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
       this.deps.logger.debug(
-        { heapMb: mb(compaction.beforeBytes), afterMb: mb(compaction.afterBytes), liveMb: mb(compaction.liveBytes), pauseMs: Math.round(compaction.pauseMs) },
+        { beforeMb: mb(compaction.beforeBytes), afterMb: mb(compaction.afterBytes), liveMb: mb(compaction.liveBytes), pauseMs: Math.round(compaction.pauseMs) },
         'heap compacted',
       );
     }

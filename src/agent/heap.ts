@@ -32,9 +32,9 @@ export interface HeapFigures {
   used_heap_size: number;
 }
 
-/** The slack allowed over the last compaction's live size: an eighth of it, at least 8 MiB. */
+/** The slack allowed over the last compaction's live size: an eighth of it, at least 4 MiB. */
 export function compactionSlack(liveBytes: number): number {
-  return Math.max(8 * 2 ** 20, liveBytes / 8);
+  return Math.max(4 * 2 ** 20, liveBytes / 8);
 }
 
 /** True when the heap holds more resident pages than the live data of the last compaction allows. */

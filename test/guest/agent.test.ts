@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { WireObject } from '../support/kube-api-standin.js';
+import { imageNodeOptions } from '../../bench/agent-scale.js';
 import { REPO_ROOT, runInGuest, type GuestResult, requireOutput } from './harness.js';
 
 const GRACE_S = 10;
@@ -158,7 +159,7 @@ until_ 10 curl -s -o /dev/null http://127.0.0.1:10249/proxyMode
 cp "$JOB/kubeconfig" /run/kubeconfig
 phase startup
 ta=$(now)
-"$NODE" bin/ipvs-sentinel.js serve --kubeconfig /run/kubeconfig --node-name worker-1 --poll-interval ${POLL_S}s --grace ${GRACE_S}s \\
+NODE_OPTIONS='${imageNodeOptions()}' "$NODE" bin/ipvs-sentinel.js serve --kubeconfig /run/kubeconfig --node-name worker-1 --poll-interval ${POLL_S}s --grace ${GRACE_S}s \\
   --listen 127.0.0.1:9742 --kube-proxy-url http://127.0.0.1:10249 > "$OUT/agent.log" 2> "$OUT/agent.stderr" &
 AGENT=$!
 ready() { local c; c=$(curl -s -o /dev/null -w '%{http_code}' "$A/readyz"); echo "$c" >> "$OUT/readyz-startup"; [ "$c" = 200 ]; }
@@ -338,6 +339,10 @@ describe('serve on the real kernel: routes', () => {
     const drift = json<Drift>('drift.json');
     expect(drift.status).toBe('ok');
     expect(drift.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+  });
+
+  it('runs with the image\'s NODE_OPTIONS, so it compacts its heap after each poll (src/agent/heap.ts)', () => {
+    expect(logs().filter((l) => /^heap compaction (off|failed)/.test(l.msg))).toEqual([]);
   });
 
   it('answers /livez, /readyz and /healthz in the Kubernetes style', () => {

@@ -111,4 +111,19 @@ describe('agent state-change logs', () => {
     await h.agent.pollOnce();
     expect(compactedAfter).toEqual([]);
   });
+
+  it('keeps polling when the heap compaction throws, with a warning', async () => {
+    const h = harness({
+      afterPoll: () => {
+        throw new Error('gc is gone');
+      },
+    });
+    h.setTable(complete);
+    await expect(h.agent.cycle()).resolves.toBeUndefined();
+    await expect(h.agent.cycle()).resolves.toBeUndefined();
+    expect(h.lines.filter((l) => l.msg === 'heap compaction failed')).toEqual([
+      { level: 'warn', msg: 'heap compaction failed' },
+      { level: 'warn', msg: 'heap compaction failed' },
+    ]);
+  });
 });

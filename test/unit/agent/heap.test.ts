@@ -9,9 +9,9 @@ import { compactionSlack, HeapCompactor, shouldCompact, type HeapFigures } from 
 const MiB = 2 ** 20;
 
 describe('compaction policy', () => {
-  it('allows an eighth of the live data over it, at least 8 MiB', () => {
-    expect(compactionSlack(0)).toBe(8 * MiB);
-    expect(compactionSlack(40 * MiB)).toBe(8 * MiB);
+  it('allows an eighth of the live data over it, at least 4 MiB', () => {
+    expect(compactionSlack(0)).toBe(4 * MiB);
+    expect(compactionSlack(24 * MiB)).toBe(4 * MiB);
     expect(compactionSlack(80 * MiB)).toBe(10 * MiB);
   });
 
@@ -19,8 +19,8 @@ describe('compaction policy', () => {
     expect(shouldCompact({ total_physical_size: 90 * MiB, used_heap_size: 90 * MiB }, 80 * MiB)).toBe(false);
     expect(shouldCompact({ total_physical_size: 90 * MiB + 1, used_heap_size: 0 }, 80 * MiB)).toBe(true);
     // Before any compaction the baseline is zero: the first poll after startup compacts once its
-    // heap is past 8 MiB.
-    expect(shouldCompact({ total_physical_size: 9 * MiB, used_heap_size: 9 * MiB }, 0)).toBe(true);
+    // heap is past 4 MiB.
+    expect(shouldCompact({ total_physical_size: 5 * MiB, used_heap_size: 5 * MiB }, 0)).toBe(true);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * What the built agent loads (`npm run build`, which `npm test` runs first): the bundles of
- * scripts/bundle.mjs keep client-node's generated API and prom-client's unused parts out, and
- * node:http comes through require, so Node 24 never loads undici and http2. Each of these was
+ * scripts/bundle.mjs keep client-node's generated API, prom-client's unused parts and pino's
+ * transports out, and node:http comes through require, so Node 24 never loads undici and http2. Each of these was
  * measured in megabytes of RSS (README › Performance).
  */
 import { execFileSync } from 'node:child_process';
@@ -15,7 +15,7 @@ describe('the built agent', () => {
     expect(existsSync(new URL('wiring.js', dist)), 'dist/ is missing: run `npm run build`').toBe(true);
   });
 
-  it('loads no unused package and no undici or http2 when serve starts its parts', () => {
+  it('loads no unused package and no undici, http2 or worker_threads when serve starts its parts', () => {
     const script = `
       import { createRequire } from 'node:module';
       for (const m of ['wiring.js', 'agent/agent.js', 'agent/heap.js', 'agent/metrics.js', 'agent/http.js', 'cluster/client-node.js', 'cluster/informers.js', 'cluster/kubeconfig.js', 'ipvs/reader.js', 'cli/main.js']) {
@@ -30,8 +30,8 @@ describe('the built agent', () => {
     `;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('../../../', import.meta.url), encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
     const { cjs, builtins } = JSON.parse(out) as { cjs: string[]; builtins: string[] };
-    expect(cjs.filter((p) => /node_modules\/(@opentelemetry|tdigest|bintrees)\//.test(p) || /prom-client\/(index|lib\/pushgateway|lib\/cluster)\.js$/.test(p))).toEqual([]);
-    expect(builtins.filter((m) => /^NativeModule (internal\/deps\/undici|http2)\b/.test(m))).toEqual([]);
+    expect(cjs.filter((p) => /node_modules\/(@opentelemetry|tdigest|bintrees|thread-stream)\//.test(p) || /prom-client\/(index|lib\/pushgateway|lib\/cluster)\.js$/.test(p))).toEqual([]);
+    expect(builtins.filter((m) => /^NativeModule (internal\/deps\/undici|http2|worker_threads)\b/.test(m))).toEqual([]);
   });
 
   it('bundles client-node without its generated API and prom-client without @opentelemetry/api', () => {
@@ -41,5 +41,7 @@ describe('the built agent', () => {
     const promClient = readFileSync(new URL('agent/prom-client.js', dist), 'utf8');
     expect(promClient).not.toMatch(/from ["']prom-client|require\(["']@opentelemetry/);
     expect(promClient).toMatch(/processCpuTotal/);
+    const pino = readFileSync(new URL('util/pino.js', dist), 'utf8');
+    expect(pino).not.toMatch(/from ["']pino["']|require\(["'](thread-stream|worker_threads)/);
   });
 });
