@@ -7,7 +7,7 @@
 //   (`npm run bench agent` passes the image's NODE_OPTIONS; BENCH_MEMORY_DETAIL=1 prints where the RSS is)
 /* global setTimeout */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +60,8 @@ const POLLS = 6;
 const dir = mkdtempSync(join(tmpdir(), 'agent-host-bench-'));
 const port = 20000 + Math.floor(Math.random() * 20000);
 
+writeFileSync(join(dir, 'kube-proxy-mode'), 'ipvs\n');
+const kubeProxy = spawn(process.execPath, ['test/guest/fake-kube-proxy.mjs', join(dir, 'kube-proxy-mode'), String(port + 2)], { stdio: 'ignore' });
 const standin = spawn(
   process.execPath,
   ['node_modules/tsx/dist/cli.mjs', 'test/guest/standin-server.ts', '--port', String(port), '--control', String(port + 1), '--synthetic', String(services), '--ready', join(dir, 'ready')],
@@ -67,6 +69,7 @@ const standin = spawn(
 );
 const cleanup = () => {
   standin.kill();
+  kubeProxy.kill();
   rmSync(dir, { recursive: true, force: true });
 };
 try {
@@ -110,7 +113,17 @@ try {
     { name: 'eth0', loopback: false, addresses: [{ address: '10.0.0.10', prefixLength: 24, family: 'inet' }] },
     { name: 'kube-ipvs0', loopback: false, addresses: order.map((i) => ({ address: clusterIp(i), prefixLength: 32, family: 'inet' })) },
   ];
-  const unavailable = () => Promise.reject(new Error('not read on the host bench'));
+  // The node's other sources are the real readers, so the agent loads and runs what it does on a
+  // node: procfs recorded on a Debian 12 node with IPVS loaded, with the ARP sysctls kube-proxy sets
+  // for strictARP (which the fake kube-proxy's configz asks for), and kube-proxy's metrics endpoint
+  // played by test/guest/fake-kube-proxy.mjs.
+  const node = join(dir, 'node');
+  cpSync('test/fixtures/proc-modules/debian12-6.1-modules', node, { recursive: true });
+  writeFileSync(join(node, 'proc/sys/net/ipv4/conf/all/arp_ignore'), '1\n');
+  writeFileSync(join(node, 'proc/sys/net/ipv4/conf/all/arp_announce'), '2\n');
+  const { readModuleInputs } = await import('../dist/kmod/read.js');
+  const { readSysctls } = await import('../dist/node/sysctl.js');
+  const { probeKubeProxy } = await import('../dist/node/kube-proxy-probe.js');
   let metrics = null;
   const clusterReads = [];
   // The agent's own heap compaction after each poll (src/agent/heap.ts), with its pauses recorded.
@@ -120,9 +133,9 @@ try {
     options: { nodeName: 'worker-1', pollIntervalMs: POLL_INTERVAL_MS, graceMs: 30_000, scheduler: null },
     node: {
       readIpvs,
-      readModules: unavailable,
-      readSysctls: unavailable,
-      probeKubeProxy: () => Promise.resolve({ runningMode: 'ipvs', configz: null, problems: [] }),
+      readModules: () => readModuleInputs({ procRoot: `${node}/proc`, modulesDir: `${node}/lib/modules` }),
+      readSysctls: () => readSysctls({ procRoot: `${node}/proc` }),
+      probeKubeProxy: () => probeKubeProxy({ url: `http://127.0.0.1:${port + 2}` }),
       readInterfaces: () => Promise.resolve(interfaces),
     },
     cluster: cluster.source,

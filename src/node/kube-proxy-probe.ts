@@ -4,6 +4,8 @@
  * unreachable, slow or disabled metrics server is "unknown" (null), never an error: the caller
  * falls back to the ConfigMap and reports no proxy-mode finding.
  */
+import type { ClientRequest } from 'node:http';
+import { requestFor } from '../util/node-http.js';
 import { parseProxyMode } from './kube-proxy.js';
 
 export const DEFAULT_KUBE_PROXY_URL = 'http://127.0.0.1:10249';
@@ -27,18 +29,46 @@ export interface KubeProxyProbe {
 
 type Fetched = { ok: true; body: string } | { ok: false; problem: string };
 
-async function get(url: string, timeoutMs: number): Promise<Fetched> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
-    const body = await response.text();
-    if (!response.ok) return { ok: false, problem: `GET ${url}: HTTP ${response.status}` };
-    return { ok: true, body };
-  } catch (error) {
-    const name = error instanceof Error ? error.name : '';
-    if (name === 'TimeoutError' || name === 'AbortError') return { ok: false, problem: `GET ${url}: timed out after ${timeoutMs} ms` };
-    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return { ok: false, problem: `GET ${url}: ${error instanceof Error ? error.message : String(error)}${cause}` };
-  }
+/** kube-proxy's answers are a word and a page of JSON; anything bigger is not kube-proxy. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/** One GET through node:http (not fetch: src/util/node-http.ts says why), bounded in time and size. */
+function get(url: string, timeoutMs: number): Promise<Fetched> {
+  return new Promise((resolve) => {
+    let request: ClientRequest | undefined;
+    let settled = false;
+    const settle = (answer: Fetched): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      request?.destroy();
+      resolve(answer);
+    };
+    const fail = (message: string): void => settle({ ok: false, problem: `GET ${url}: ${message}` });
+    const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs);
+    try {
+      const target = new URL(url);
+      request = requestFor(target)(target, { method: 'GET' }, (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_ANSWER_BYTES) fail(`answer larger than ${MAX_ANSWER_BYTES} bytes`);
+          else chunks.push(chunk);
+        });
+        response.on('end', () => {
+          const status = response.statusCode ?? 0;
+          if (status < 200 || status > 299) fail(`HTTP ${status}`);
+          else settle({ ok: true, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        response.on('error', (err) => fail(err.message));
+      });
+      request.on('error', (err) => fail(err.message));
+      request.end();
+    } catch (err) {
+      fail(err instanceof Error ? err.message : String(err));
+    }
+  });
 }
 
 /** Query /proxyMode and /configz in parallel; never throws. */

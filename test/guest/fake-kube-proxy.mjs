@@ -1,5 +1,6 @@
-// Runs inside the guest: kube-proxy's metrics endpoint as far as ipvs-sentinel reads it
-// (/proxyMode, /configz); the mode comes from the file named in argv[2], re-read per request.
+// Runs inside the guest (and beside the host bench): kube-proxy's metrics endpoint as far as
+// ipvs-sentinel reads it (/proxyMode, /configz); the mode comes from the file named in argv[2],
+// re-read per request; the port is argv[3], 10249 by default.
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 
@@ -12,4 +13,4 @@ createServer((req, res) => {
   }
   res.statusCode = 404;
   res.end();
-}).listen(10249, '127.0.0.1');
+}).listen(Number(process.argv[3] ?? 10249), '127.0.0.1');

@@ -15,12 +15,16 @@ describe('the built agent', () => {
     expect(existsSync(new URL('wiring.js', dist)), 'dist/ is missing: run `npm run build`').toBe(true);
   });
 
-  it('loads no unused package and no undici, http2 or worker_threads when serve starts its parts', () => {
+  it('loads no unused package and no undici, http2 or worker_threads when serve starts its parts and probes kube-proxy', () => {
     const script = `
       import { createRequire } from 'node:module';
       for (const m of ['wiring.js', 'agent/agent.js', 'agent/heap.js', 'agent/metrics.js', 'agent/http.js', 'cluster/client-node.js', 'cluster/informers.js', 'cluster/kubeconfig.js', 'ipvs/reader.js', 'cli/main.js']) {
         await import(new URL(m, ${JSON.stringify(dist.href)}));
       }
+      // one kube-proxy probe (a closed port: the request is made, the answer is unknown)
+      const { probeKubeProxy } = await import(new URL('node/kube-proxy-probe.js', ${JSON.stringify(dist.href)}));
+      const probe = await probeKubeProxy({ url: 'http://127.0.0.1:1', timeoutMs: 1000 });
+      if (probe.problems.length !== 2) throw new Error('probe: ' + JSON.stringify(probe));
       // the default metrics, collected (the CPU counter is the one that used to load @opentelemetry/api)
       const { Registry, collectDefaultMetrics } = await import(new URL('agent/prom-client.js', ${JSON.stringify(dist.href)}));
       const registry = new Registry();

@@ -208,8 +208,8 @@ describe('DaemonSet', () => {
   });
 
   it('requests resources and caps memory, without a CPU limit (throttling would delay reads)', () => {
-    expect(container.resources.requests).toEqual({ cpu: '20m', memory: '160Mi' });
-    expect(container.resources.limits).toEqual({ memory: '768Mi' });
+    expect(container.resources.requests).toEqual({ cpu: '20m', memory: '96Mi' });
+    expect(container.resources.limits).toEqual({ memory: '512Mi' });
     expect(Object.keys(container.resources.limits)).toEqual(['memory']);
   });
 

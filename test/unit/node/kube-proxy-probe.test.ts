@@ -83,4 +83,25 @@ describe('probeKubeProxy', () => {
     expect(probe.configz).toBeNull();
     expect(probe.problems).toEqual([`GET ${url}/proxyMode: unexpected answer "<html>hello</html>"`, `GET ${url}/configz: answer is not JSON`]);
   });
+
+  it('does not follow redirects, and refuses an answer too big to be kube-proxy\'s', async () => {
+    const url = await serve((req, res) => {
+      if (req.url === '/proxyMode') res.writeHead(302, { location: '/elsewhere' }).end();
+      else res.writeHead(200).end(Buffer.alloc(2 * 1024 * 1024, 0x20));
+    });
+    const probe = await probeKubeProxy({ url, timeoutMs: 2000 });
+    expect(probe).toEqual({
+      runningMode: null,
+      configz: null,
+      problems: [`GET ${url}/proxyMode: HTTP 302`, `GET ${url}/configz: answer larger than 1048576 bytes`],
+    });
+  });
+
+  it('reports a URL it cannot request', async () => {
+    const probe = await probeKubeProxy({ url: 'ftp://127.0.0.1:10249', timeoutMs: 200 });
+    expect(probe.problems).toEqual([
+      'GET ftp://127.0.0.1:10249/proxyMode: unsupported URL scheme "ftp:" (http: or https:)',
+      'GET ftp://127.0.0.1:10249/configz: unsupported URL scheme "ftp:" (http: or https:)',
+    ]);
+  });
 });
