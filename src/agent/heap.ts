@@ -14,8 +14,8 @@
  *   measured), and that one returns the pages.
  * - The memory-reducing collection also shrinks the young generation to its minimum, so the next
  *   poll promotes more (28–42 MB at 10,000 Services against 11) and the slack is passed again: at
- *   that size it runs after every poll. Cost there, Node 24: a ~200 ms pause and ~0.7 s of CPU per
- *   poll, for 180 MB of RSS between polls instead of 250–320. At 100 Services: ~40 ms
+ *   that size it runs after every poll. Cost there, Node 24: a 200–300 ms pause and 0.5–0.9 s of
+ *   CPU per poll, for 180 MB of RSS between polls instead of 250–320. At 100 Services: ~40 ms
  *   (`npm run bench agent`).
  *
  * It needs `gc` on the global object (`node --expose-gc`, set in the image's NODE_OPTIONS); without
