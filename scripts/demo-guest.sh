@@ -23,7 +23,7 @@ echo ipvs > /run/kube-proxy-mode
 "$NODE" test/guest/program-desired.mjs test/fixtures/golden/desired/kubeadm-ipv4.json /dev/null
 
 say "1. The agent, as the DaemonSet runs it (cluster from a file here; the API in a cluster)"
-run "\"$NODE\" bin/ipvs-sentinel.js serve --cluster-state $CLUSTER --node-name worker-1 --listen 127.0.0.1:9742 --poll-interval 2s --grace 6s > /tmp/agent.log &"
+run "NODE_OPTIONS='${AGENT_NODE_OPTIONS:-}' \"$NODE\" bin/ipvs-sentinel.js serve --cluster-state $CLUSTER --node-name worker-1 --listen 127.0.0.1:9742 --poll-interval 2s --grace 6s > /tmp/agent.log &"
 AGENT=$!
 wait_for 'curl -sf -o /dev/null localhost:9742/readyz'
 run "curl -s 'localhost:9742/healthz?verbose'"

@@ -1,8 +1,10 @@
 /** Boots the real-IPVS guest, runs the demo script in it and streams what it shows. */
+import { imageNodeOptions } from '../bench/agent-scale.js';
 import { runInGuest } from '../test/guest/harness.js';
 
 console.log('Booting a Debian kernel with IPVS under QEMU (software emulation, ~15 s)…');
-const result = await runInGuest({ script: 'bash scripts/demo-guest.sh', timeoutMs: 240_000 });
+// The agent runs with the image's NODE_OPTIONS, as the DaemonSet runs it.
+const result = await runInGuest({ script: `AGENT_NODE_OPTIONS='${imageNodeOptions()}' bash scripts/demo-guest.sh`, timeoutMs: 240_000 });
 process.stdout.write(result.stdout);
 if (result.exitCode !== 0) {
   process.stderr.write(result.stderr);
