@@ -9,26 +9,25 @@ import { SentinelError } from '../errors/index.js';
 import { NETLINK_ROUTE, openRawNetlink, type NetlinkSocket } from '../netlink/libnl.js';
 import type { NlMessage } from '../netlink/message.js';
 import { compareAddresses } from '../util/ip.js';
-import { assembleInterfaces, collectDump, decodeAddress, decodeLink, encodeDumpRequest, RTM_GETADDR, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK, type RtAddress } from './rtnetlink.js';
+import { assembleInterfaces, decodeAddress, decodeLink, DumpCollector, encodeDumpRequest, RTM_GETADDR, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK } from './rtnetlink.js';
 
 export const KUBE_IPVS0 = 'kube-ipvs0';
 const DUMP_ATTEMPTS = 3;
 /** A dump of a node with thousands of addresses is a few dozen datagrams; this bounds a misbehaving socket. */
 const MAX_DATAGRAMS = 10_000;
 
-function dump(socket: NetlinkSocket, type: typeof RTM_GETLINK | typeof RTM_GETADDR, seq: number): NlMessage[] {
+function dump<T>(socket: NetlinkSocket, type: typeof RTM_GETLINK | typeof RTM_GETADDR, seq: number, decode: (message: NlMessage) => T | null): T[] {
   const context = type === RTM_GETLINK ? 'RTM_GETLINK dump' : 'RTM_GETADDR dump';
   for (let attempt = 1; ; attempt++) {
     const attemptSeq = seq + attempt - 1;
     socket.send(encodeDumpRequest(type, attemptSeq, socket.localPort));
-    const datagrams: Uint8Array[] = [];
-    let result = collectDump(datagrams, attemptSeq, context);
-    while (!result.done) {
-      if (datagrams.length >= MAX_DATAGRAMS) throw new SentinelError('NETLINK_PROTOCOL', context, `no NLMSG_DONE after ${MAX_DATAGRAMS} datagrams`);
-      datagrams.push(socket.receive().slice()); // kept past the next receive(): a copy
-      result = collectDump(datagrams, attemptSeq, context);
+    const reply = new DumpCollector(attemptSeq, context, decode);
+    // Each datagram is decoded as it arrives: receive() lends its buffer until the next receive.
+    let received = 0;
+    while (!reply.add(socket.receive())) {
+      if (++received >= MAX_DATAGRAMS) throw new SentinelError('NETLINK_PROTOCOL', context, `no NLMSG_DONE after ${MAX_DATAGRAMS} datagrams`);
     }
-    if (!result.interrupted) return result.messages;
+    if (!reply.interrupted) return reply.items;
     if (attempt >= DUMP_ATTEMPTS) throw new SentinelError('NETLINK_PROTOCOL', context, `interfaces kept changing during ${DUMP_ATTEMPTS} dumps (NLM_F_DUMP_INTR)`);
   }
 }
@@ -45,13 +44,8 @@ export function readNodeInterfaces(options: ReadInterfacesOptions = {}): NodeInt
   const socket = options.socket ?? openRawNetlink(NETLINK_ROUTE);
   const seq = options.seq ?? (Date.now() & 0x7fffffff);
   try {
-    const links = dump(socket, RTM_GETLINK, seq)
-      .filter((m) => m.type === RTM_NEWLINK)
-      .map(decodeLink);
-    const addresses = dump(socket, RTM_GETADDR, seq + DUMP_ATTEMPTS)
-      .filter((m) => m.type === RTM_NEWADDR)
-      .map(decodeAddress)
-      .filter((a): a is RtAddress => a !== null);
+    const links = dump(socket, RTM_GETLINK, seq, (m) => (m.type === RTM_NEWLINK ? decodeLink(m) : null));
+    const addresses = dump(socket, RTM_GETADDR, seq + DUMP_ATTEMPTS, (m) => (m.type === RTM_NEWADDR ? decodeAddress(m) : null));
     return assembleInterfaces(links, addresses);
   } finally {
     if (options.socket === undefined) socket.close();

@@ -138,29 +138,43 @@ export function decodeAddress(message: NlMessage): RtAddress | null {
 }
 
 /**
- * The messages of one dump reply, from the datagrams received for request `seq`: stops at
- * NLMSG_DONE. Returns done=false when more datagrams are needed. An NLMSG_ERROR is thrown as
- * NETLINK_PROTOCOL; a dump interrupted by a concurrent change (NLM_F_DUMP_INTR) sets interrupted,
- * and the caller dumps again.
+ * One dump reply, decoded datagram by datagram as it is received for request `seq` (so no datagram
+ * is kept past the socket's next receive, and none is parsed twice). `decode` turns a message into
+ * an item, or null to skip it. An NLMSG_ERROR is thrown as NETLINK_PROTOCOL; a dump interrupted by a
+ * concurrent change (NLM_F_DUMP_INTR) sets `interrupted`, and the caller dumps again.
  */
-export function collectDump(datagrams: readonly Uint8Array[], seq: number, context: string): { messages: NlMessage[]; done: boolean; interrupted: boolean } {
-  const messages: NlMessage[] = [];
-  let interrupted = false;
-  for (const datagram of datagrams) {
-    for (const message of parseMessages(datagram, context)) {
-      if (message.seq !== seq) continue; // a stale reply of an earlier request
-      if ((message.flags & NLM_F_DUMP_INTR) !== 0) interrupted = true;
-      if (message.type === NLMSG_DONE) return { messages, done: true, interrupted };
+export class DumpCollector<T> {
+  readonly items: T[] = [];
+  done = false;
+  interrupted = false;
+
+  constructor(
+    private readonly seq: number,
+    private readonly context: string,
+    private readonly decode: (message: NlMessage) => T | null,
+  ) {}
+
+  /** Takes one received datagram; true once the reply's NLMSG_DONE was in it. */
+  add(datagram: Uint8Array): boolean {
+    if (this.done) return true;
+    for (const message of parseMessages(datagram, this.context)) {
+      if (message.seq !== this.seq) continue; // a stale reply of an earlier request
+      if ((message.flags & NLM_F_DUMP_INTR) !== 0) this.interrupted = true;
+      if (message.type === NLMSG_DONE) {
+        this.done = true;
+        return true;
+      }
       if (message.type === NLMSG_ERROR) {
-        const errno = -messageStatus(message, context);
+        const errno = -messageStatus(message, this.context);
         if (errno === 0) continue;
-        throw new SentinelError('NETLINK_PROTOCOL', `dump ${context}`, `the kernel answered the dump with errno ${errno}`);
+        throw new SentinelError('NETLINK_PROTOCOL', `dump ${this.context}`, `the kernel answered the dump with errno ${errno}`);
       }
       if (message.type === NLMSG_NOOP || message.type === NLMSG_OVERRUN) continue;
-      messages.push(message);
+      const item = this.decode(message);
+      if (item !== null) this.items.push(item);
     }
+    return false;
   }
-  return { messages, done: false, interrupted };
 }
 
 /**

@@ -10,7 +10,7 @@ import { ReplaySocket, type NetlinkRecording } from '../../../src/netlink/record
 import { kubeIpvs0Addresses, readNodeInterfaces } from '../../../src/node/kube-ipvs0.js';
 import {
   assembleInterfaces,
-  collectDump,
+  DumpCollector,
   datagram,
   decodeAddress,
   decodeLink,
@@ -157,20 +157,24 @@ describe('rtnetlink codec', () => {
     expect(() => decodeLink({ type: 16, flags: 0, seq: 1, pid: PID, payload: new Uint8Array(16) })).toThrow(/IFLA_IFNAME/);
   });
 
-  it('collectDump stops at NLMSG_DONE, ignores other sequences and reports errors', () => {
+  it('DumpCollector decodes datagram by datagram, stops at NLMSG_DONE, ignores other sequences and reports errors', () => {
     const { links } = nodeDump(3);
     const stale = encodeLinkMessage({ index: 99, name: 'old', type: 1, flags: 0 }, 2, PID);
-    expect(collectDump([datagram(stale, ...links.slice(0, 2))], 3, 'test')).toMatchObject({ done: false, interrupted: false });
-    const all = collectDump([datagram(stale, ...links.slice(0, 2)), datagram(...links.slice(2), encodeDone(3, PID))], 3, 'test');
-    expect(all.done).toBe(true);
-    expect(all.messages).toHaveLength(4);
+    const reply = new DumpCollector(3, 'test', (m) => decodeLink(m).name);
+    expect(reply.add(datagram(stale, ...links.slice(0, 2)))).toBe(false);
+    expect(reply.items).toEqual(['lo', 'eth0']);
+    expect(reply.add(datagram(...links.slice(2), encodeDone(3, PID)))).toBe(true);
+    expect(reply).toMatchObject({ done: true, interrupted: false, items: ['lo', 'eth0', 'kube-ipvs0', 'cni0'] });
+    const skipping = new DumpCollector(3, 'test', () => null);
+    expect(skipping.add(datagram(...links, encodeDone(3, PID)))).toBe(true);
+    expect(skipping.items).toEqual([]);
     const error = new Uint8Array(36);
     const view = new DataView(error.buffer);
     view.setUint32(0, 36, true);
     view.setUint16(4, 2, true);
     view.setUint32(8, 3, true);
     view.setInt32(16, -1, true);
-    expect(() => collectDump([error], 3, 'test')).toThrow(/errno 1/);
+    expect(() => new DumpCollector(3, 'test', () => null).add(error)).toThrow(/errno 1/);
   });
 
   it('assembles interfaces by index', () => {
@@ -195,6 +199,28 @@ describe('readNodeInterfaces', () => {
     expect(readNodeInterfaces({ socket, seq: 100 })).toEqual(NODE);
     expect(socket.sent.map(typeOf)).toEqual([RTM_GETLINK, RTM_GETADDR]);
     expect(socket.closed).toBe(false);
+  });
+
+  it('reads a socket that lends one receive buffer, as libnl\'s does (valid until the next receive)', () => {
+    const scripted = new ScriptedSocket((request) => {
+      const seq = seqOf(request);
+      const { links, addrs } = nodeDump(seq);
+      if (typeOf(request) === RTM_GETLINK) return [datagram(...links.slice(0, 2)), datagram(...links.slice(2)), encodeDone(seq, PID)];
+      return [datagram(...addrs.slice(0, 5)), datagram(...addrs.slice(5), encodeDone(seq, PID))];
+    });
+    const buffer = new Uint8Array(64 * 1024);
+    const lending: NetlinkSocket = {
+      localPort: scripted.localPort,
+      send: (bytes) => scripted.send(bytes),
+      receive: () => {
+        const next = scripted.receive();
+        buffer.fill(0xa5); // what a later receive would leave in a view kept too long
+        buffer.set(next);
+        return buffer.subarray(0, next.byteLength);
+      },
+      close: () => scripted.close(),
+    };
+    expect(readNodeInterfaces({ socket: lending, seq: 100 })).toEqual(NODE);
   });
 
   it('dumps again when the kernel flags NLM_F_DUMP_INTR', () => {
