@@ -26,21 +26,6 @@ function printMemoryDetail() {
     const rss = /^Rss:\s+(\d+)/.exec(line);
     if (rss) byMapping.set(mapping, (byMapping.get(mapping) ?? 0) + Number(rss[1]));
   }
-  if (process.env.BENCH_ANON) {
-    const regions = [];
-    let cur = null;
-    for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-      const h = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
-      if (h) { cur = { size: (parseInt(h[2], 16) - parseInt(h[1], 16)) / 1024, perm: h[3], name: h[4] }; regions.push(cur); }
-      const rss = /^Rss:\s+(\d+)/.exec(line);
-      if (rss && cur) cur.rss = Number(rss[1]);
-    }
-    console.error(regions.filter((r) => r.name.endsWith('/node')).map((r) => `node ${r.perm} ${Math.round(r.size / 1024)}MB rss ${Math.round(r.rss / 1024)}MB`).join('\n'));
-    const anon = regions.filter((r) => !r.name.includes('/') && r.rss > 256);
-    const bySize = new Map();
-    for (const r of anon) { const k = r.name + ' ' + r.perm + ' ' + Math.round(r.size / 1024) + 'MB'; const v = bySize.get(k) ?? [0, 0]; v[0] += r.rss; v[1]++; bySize.set(k, v); }
-    console.error([...bySize].sort((a, b) => b[1][0] - a[1][0]).map(([k, [r, n]]) => `${k} x${n}: ${Math.round(r / 1024)} MB`).join('\n'));
-  }
   const mappings = [...byMapping].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${Math.round(v / 1024)}`);
   console.error(`heap spaces (MB used/physical): ${spaces.join(', ')}\nmappings (MB): ${mappings.join(', ')}\n${JSON.stringify(process.memoryUsage())}`);
 }
