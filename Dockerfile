@@ -18,7 +18,7 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 COPY tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
 COPY src ./src
-# The build step that bundles the three client-node classes the agent loads (src/cluster/client-node.ts).
+# The build step that bundles the parts of client-node, prom-client and pino the agent loads (scripts/bundle.mjs).
 COPY scripts/bundle.mjs ./scripts/
 # Compile, drop dev dependencies, and strip what the runtime never loads: source maps and type
 # declarations (about half of @kubernetes/client-node), koffi's C++ sources and its prebuilt

@@ -2,7 +2,8 @@
 // informers against the API stand-in in a child process, the incremental desired state, the differ,
 // the grace machine), the real HTTP server and metrics, and the real IPVS reader and decoder, whose
 // netlink requests are answered in process with the table kube-proxy would have programmed
-// (bench/scale-kernel.mjs), one backend in ten seeing traffic between polls.
+// (bench/scale-kernel.mjs), one backend in ten seeing traffic between polls; the real module,
+// sysctl and kube-proxy readers against a recorded node; the heap compaction after each poll.
 //   NODE_OPTIONS=... node bench/agent-host.mjs SERVICES BACKEND_METRICS  → one JSON line (bench/agent-scale.ts AgentScaleRow)
 //   (`npm run bench agent` passes the image's NODE_OPTIONS; BENCH_MEMORY_DETAIL=1 prints where the RSS is)
 /* global setTimeout */
