@@ -59,38 +59,46 @@ const STAND_INS = {
   `,
 };
 
-await build({
-  entryPoints: [file],
-  outfile: file,
-  allowOverwrite: true,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-  legalComments: 'inline',
-  plugins: [
-    {
-      name: 'only-client-node',
-      setup(b) {
-        // Auth providers an in-cluster agent never uses load their packages on first use only:
-        // openid-client (OIDC) brings jose and oauth4webapi, jsonpath-plus (gcp/azure providers) vm.
-        // The stand-ins' own imports of those packages are the real ones, external.
-        b.onResolve({ filter: /^(openid-client|jsonpath-plus|node:http)$/ }, (args) =>
-          args.namespace === 'stand-in' ? { path: args.path, external: true } : { path: args.path, namespace: 'stand-in' },
-        );
-        b.onLoad({ filter: /.*/, namespace: 'stand-in' }, (args) => ({ contents: STAND_INS[args.path], loader: 'js', resolveDir: dirname(file) }));
-        // The generated API (every model class and API) is reached only through makeApiClient
-        // (config.js) and ListWatch's selector serialisation (cache.js), neither of which the agent
-        // uses for anything but strings: stand-ins keep all of it out of the agent.
-        b.onResolve({ filter: /^\.\/(gen\/index|serializer)\.js$/ }, (args) =>
-          /client-node\/dist\/(config|cache)\.js$/.test(args.importer) ? { path: args.path, namespace: 'stand-in' } : undefined,
-        );
-        // Bare imports other than client-node itself (node-fetch, js-yaml, openid-client, ...) stay external.
-        b.onResolve({ filter: /^[^./]/ }, (args) => (OWN.test(args.path) ? undefined : { path: args.path, external: true }));
-      },
-    },
-  ],
+/**
+ * Replaces `target` (tsc's output) by an esbuild bundle of what it reaches, resolved by `plugin`;
+ * `commonJs` when the bundled package is CommonJS, whose require() of Node's own modules then needs
+ * a require in the ES module.
+ */
+function bundleInPlace(target, plugin, { commonJs = false } = {}) {
+  return build({
+    entryPoints: [target],
+    outfile: target,
+    allowOverwrite: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    legalComments: 'inline',
+    ...(commonJs ? { banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" } } : {}),
+    plugins: [plugin],
+  });
+}
+
+await bundleInPlace(file, {
+  name: 'only-client-node',
+  setup(b) {
+    // Auth providers an in-cluster agent never uses load their packages on first use only:
+    // openid-client (OIDC) brings jose and oauth4webapi, jsonpath-plus (gcp/azure providers) vm.
+    // The stand-ins' own imports of those packages are the real ones, external.
+    b.onResolve({ filter: /^(openid-client|jsonpath-plus|node:http)$/ }, (args) =>
+      args.namespace === 'stand-in' ? { path: args.path, external: true } : { path: args.path, namespace: 'stand-in' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'stand-in' }, (args) => ({ contents: STAND_INS[args.path], loader: 'js', resolveDir: dirname(file) }));
+    // The generated API (every model class and API) is reached only through makeApiClient
+    // (config.js) and ListWatch's selector serialisation (cache.js), neither of which the agent
+    // uses for anything but strings: stand-ins keep all of it out of the agent.
+    b.onResolve({ filter: /^\.\/(gen\/index|serializer)\.js$/ }, (args) =>
+      /client-node\/dist\/(config|cache)\.js$/.test(args.importer) ? { path: args.path, namespace: 'stand-in' } : undefined,
+    );
+    // Bare imports other than client-node itself (node-fetch, js-yaml, openid-client, ...) stay external.
+    b.onResolve({ filter: /^[^./]/ }, (args) => (OWN.test(args.path) ? undefined : { path: args.path, external: true }));
+  },
 });
 
 /**
@@ -105,30 +113,15 @@ const OPENTELEMETRY_STAND_IN = `
   export const context = { active: absent };
 `;
 
-await build({
-  entryPoints: [promClientFile],
-  outfile: promClientFile,
-  allowOverwrite: true,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-  legalComments: 'inline',
-  // prom-client is CommonJS: its require() of Node's own modules needs a require in an ES module.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
-  plugins: [
-    {
-      name: 'only-prom-client',
-      setup(b) {
-        b.onResolve({ filter: /^@opentelemetry\/api$/ }, (args) => ({ path: args.path, namespace: 'stand-in' }));
-        b.onLoad({ filter: /.*/, namespace: 'stand-in' }, () => ({ contents: OPENTELEMETRY_STAND_IN, loader: 'js' }));
-        // Every package but prom-client itself stays external.
-        b.onResolve({ filter: /^[^./]/ }, (args) => (/^prom-client(\/|$)/.test(args.path) ? undefined : { path: args.path, external: true }));
-      },
-    },
-  ],
-});
+await bundleInPlace(promClientFile, {
+  name: 'only-prom-client',
+  setup(b) {
+    b.onResolve({ filter: /^@opentelemetry\/api$/ }, (args) => ({ path: args.path, namespace: 'stand-in' }));
+    b.onLoad({ filter: /.*/, namespace: 'stand-in' }, () => ({ contents: OPENTELEMETRY_STAND_IN, loader: 'js' }));
+    // Every package but prom-client itself stays external.
+    b.onResolve({ filter: /^[^./]/ }, (args) => (/^prom-client(\/|$)/.test(args.path) ? undefined : { path: args.path, external: true }));
+  },
+}, { commonJs: true });
 
 /** pino's transports (lib/transport.js, thread-stream) and the worker_threads its tools read. */
 const PINO_STAND_INS = {
@@ -144,27 +137,12 @@ const PINO_STAND_INS = {
   `,
 };
 
-await build({
-  entryPoints: [pinoFile],
-  outfile: pinoFile,
-  allowOverwrite: true,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-  legalComments: 'inline',
-  // pino is CommonJS: its require() of Node's own modules needs a require in an ES module.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
-  plugins: [
-    {
-      name: 'pino-without-transports',
-      setup(b) {
-        b.onResolve({ filter: /^(\.\/lib\/transport|\.\/transport|worker_threads)$/ }, (args) =>
-          /node_modules\/pino\/(pino|lib\/tools)\.js$/.test(args.importer) ? { path: args.path.replace('./lib/', './'), namespace: 'stand-in' } : undefined,
-        );
-        b.onLoad({ filter: /.*/, namespace: 'stand-in' }, (args) => ({ contents: PINO_STAND_INS[args.path], loader: 'js' }));
-      },
-    },
-  ],
-});
+await bundleInPlace(pinoFile, {
+  name: 'pino-without-transports',
+  setup(b) {
+    b.onResolve({ filter: /^(\.\/lib\/transport|\.\/transport|worker_threads)$/ }, (args) =>
+      /node_modules\/pino\/(pino|lib\/tools)\.js$/.test(args.importer) ? { path: args.path.replace('./lib/', './'), namespace: 'stand-in' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'stand-in' }, (args) => ({ contents: PINO_STAND_INS[args.path], loader: 'js' }));
+  },
+}, { commonJs: true });

@@ -109,6 +109,14 @@ function typeOf(request: Uint8Array): number {
   return new DataView(request.buffer, request.byteOffset).getUint16(4, true);
 }
 
+/** The node's dump for either request, each split over two datagrams of several messages. */
+function answerInTwoDatagrams(request: Uint8Array): Uint8Array[] {
+  const seq = seqOf(request);
+  const { links, addrs } = nodeDump(seq);
+  if (typeOf(request) === RTM_GETLINK) return [datagram(...links.slice(0, 2)), datagram(...links.slice(2)), encodeDone(seq, PID)];
+  return [datagram(...addrs.slice(0, 5)), datagram(...addrs.slice(5), encodeDone(seq, PID))];
+}
+
 describe('rtnetlink codec', () => {
   it.each([
     [RTM_GETLINK, '20000000120001030a0000003910000000000000000000000000000000000000'],
@@ -190,24 +198,14 @@ describe('rtnetlink codec', () => {
 
 describe('readNodeInterfaces', () => {
   it('reads a node from multi-message datagrams', () => {
-    const socket = new ScriptedSocket((request) => {
-      const seq = seqOf(request);
-      const { links, addrs } = nodeDump(seq);
-      if (typeOf(request) === RTM_GETLINK) return [datagram(...links.slice(0, 2)), datagram(...links.slice(2)), encodeDone(seq, PID)];
-      return [datagram(...addrs.slice(0, 5)), datagram(...addrs.slice(5), encodeDone(seq, PID))];
-    });
+    const socket = new ScriptedSocket(answerInTwoDatagrams);
     expect(readNodeInterfaces({ socket, seq: 100 })).toEqual(NODE);
     expect(socket.sent.map(typeOf)).toEqual([RTM_GETLINK, RTM_GETADDR]);
     expect(socket.closed).toBe(false);
   });
 
   it('reads a socket that lends one receive buffer, as libnl\'s does (valid until the next receive)', () => {
-    const scripted = new ScriptedSocket((request) => {
-      const seq = seqOf(request);
-      const { links, addrs } = nodeDump(seq);
-      if (typeOf(request) === RTM_GETLINK) return [datagram(...links.slice(0, 2)), datagram(...links.slice(2)), encodeDone(seq, PID)];
-      return [datagram(...addrs.slice(0, 5)), datagram(...addrs.slice(5), encodeDone(seq, PID))];
-    });
+    const scripted = new ScriptedSocket(answerInTwoDatagrams);
     const buffer = new Uint8Array(64 * 1024);
     const lending: NetlinkSocket = {
       localPort: scripted.localPort,
