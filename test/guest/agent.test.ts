@@ -153,7 +153,7 @@ echo ipvs > /run/kube-proxy-mode
 
 until_ 240 test -f /run/standin-ready || { echo "stand-in did not start" >&2; exit 1; }
 echo $(( $(now) - t0 )) > "$OUT/standin-startup-ms"
-until_ 10 curl -s -o /dev/null http://127.0.0.1:10249/proxyMode
+until_ 60 curl -s -o /dev/null http://127.0.0.1:10249/proxyMode
 
 # ---- the agent ----
 cp "$JOB/kubeconfig" /run/kubeconfig

@@ -82,7 +82,9 @@ sysctl -qw net.ipv4.vs.conntrack=1 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.
 echo ipvs > /run/kube-proxy-mode
 "$NODE" test/guest/fake-kube-proxy.mjs /run/kube-proxy-mode &
 "$NODE" test/guest/program-desired.mjs test/fixtures/golden/desired/kubeadm-ipv4.json "$OUT/table.ipvsadm"
-for i in $(seq 1 50); do curl -s -o /dev/null http://127.0.0.1:10249/proxyMode && break; sleep 0.2; done
+# Node starts slowly under emulation: wait for the fake kube-proxy's metrics port (a minute at most), or say so.
+for i in $(seq 1 300); do curl -s -o /dev/null http://127.0.0.1:10249/proxyMode && break; sleep 0.2; done
+curl -s -o /dev/null http://127.0.0.1:10249/proxyMode || echo "fake kube-proxy did not start" >&2
 
 ${CHECK} > "$OUT/clean.txt" 2> "$OUT/clean.stderr"; echo $? > "$OUT/clean.code"
 ${CHECK} --output json > "$OUT/clean.json"
