@@ -47,7 +47,8 @@ export function collectEndpoints(
     }
   }
   // A stable sort keeps slice order among duplicates, so collapsing neighbours keeps the first.
-  all.sort(compareServiceEndpoints);
+  // (Array.prototype.sort copies the array even when it is in order already.)
+  if (!inOrder(all)) all.sort(compareServiceEndpoints);
   let n = 0;
   for (const ep of all) {
     const last = n > 0 ? all[n - 1] : undefined;
@@ -59,6 +60,18 @@ export function collectEndpoints(
   }
   all.length = n;
   return all;
+}
+
+function inOrder(endpoints: readonly ServiceEndpoint[]): boolean {
+  for (let i = 1; i < endpoints.length; i++) if (compareServiceEndpoints(endpoints[i - 1] as ServiceEndpoint, endpoints[i] as ServiceEndpoint) > 0) return false;
+  return true;
+}
+
+/** The endpoints that pass `keep`: the same array when all do (the usual case), else a filtered copy. */
+function keepAll(endpoints: readonly ServiceEndpoint[], keep: (ep: ServiceEndpoint) => boolean): readonly ServiceEndpoint[] {
+  let i = 0;
+  while (i < endpoints.length && keep(endpoints[i] as ServiceEndpoint)) i++;
+  return i === endpoints.length ? endpoints : endpoints.filter(keep);
 }
 
 export type TopologyMode = 'PreferSameNode' | 'PreferSameZone' | null;
@@ -91,11 +104,11 @@ export function topologyMode(
 
 export interface CategorizedEndpoints {
   /** Empty when the service port does not use cluster endpoints. */
-  cluster: ServiceEndpoint[];
+  cluster: readonly ServiceEndpoint[];
   /** true when `cluster` is the serving+terminating fallback. */
   clusterTerminatingFallback: boolean;
   /** Empty when the service port does not use local endpoints or has none. */
-  local: ServiceEndpoint[];
+  local: readonly ServiceEndpoint[];
   localTerminatingFallback: boolean;
 }
 
@@ -111,11 +124,12 @@ export function categorizeEndpoints(
   zone: string | null,
   preferSameTrafficDistribution: boolean,
 ): CategorizedEndpoints {
-  let cluster: ServiceEndpoint[] = [];
+  let cluster: readonly ServiceEndpoint[] = [];
   let clusterTerminatingFallback = false;
   if (use.usesClusterEndpoints) {
     const mode = topologyMode(endpoints, nodeName, zone, preferSameTrafficDistribution);
-    cluster = endpoints.filter(
+    cluster = keepAll(
+      endpoints,
       ({ endpoint: ep }) =>
         ep.ready &&
         (mode === null ||
@@ -127,7 +141,7 @@ export function categorizeEndpoints(
       clusterTerminatingFallback = cluster.length > 0;
     }
   }
-  let local: ServiceEndpoint[] = [];
+  let local: readonly ServiceEndpoint[] = [];
   let localTerminatingFallback = false;
   if (use.usesLocalEndpoints) {
     local = endpoints.filter((ep) => ep.isLocal && ep.endpoint.ready);
