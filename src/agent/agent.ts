@@ -263,6 +263,7 @@ export class Agent implements AgentView {
     };
     const verdict = evaluatePoll(observation, {
       desired: cluster.desired,
+      nodeAddresses: cluster.nodeAddresses,
       unknownReason: cluster.unknownReason,
       configuredMode: configuredMode(configMapText, resolved.source === 'configz' ? config.mode : null),
       strictARP: config.strictARP,

@@ -8,11 +8,14 @@ import type { ClusterEvent, ClusterWatch, ClusterWatchStatus } from '../cluster/
 import type { KubeProxyConfig } from '../cluster/kube-proxy-config.js';
 import type { ClusterSnapshot } from '../cluster/model.js';
 import { DesiredStateModel } from '../desired/model.js';
+import type { NodeAddressOwner } from '../desired/node-addresses.js';
 import type { DesiredState, NodeFacts } from '../desired/types.js';
 
 export interface ClusterState {
   /** null while the cluster cannot be trusted; then `unknownReason` says why. */
   desired: DesiredState | null;
+  /** The addresses of the other Nodes (with `desired`, null with it). */
+  nodeAddresses: ReadonlyMap<string, NodeAddressOwner> | null;
   unknownReason: string | null;
   synced: boolean;
   /** data["config.conf"] of kube-system/kube-proxy, or null when absent. */
@@ -58,7 +61,7 @@ export class FileClusterSource implements ClusterSource {
 
   current(node: NodeFacts, config: KubeProxyConfig): ClusterState {
     const model = this.holder.get(node, config, (m) => m.load(this.snapshot));
-    return { desired: model.current(), unknownReason: null, synced: true, kubeProxyConfigMap: this.snapshot.kubeProxyConfigMap };
+    return { desired: model.current(), nodeAddresses: model.otherNodeAddresses(), unknownReason: null, synced: true, kubeProxyConfigMap: this.snapshot.kubeProxyConfigMap };
   }
 
   kubeProxyConfigMap(): string | null {
@@ -136,6 +139,7 @@ export class WatchClusterSource implements ClusterSource {
     }
     return {
       desired: unknownReason === null ? this.model.current() : null,
+      nodeAddresses: unknownReason === null ? this.model.otherNodeAddresses() : null,
       unknownReason,
       synced: status.synced,
       kubeProxyConfigMap: this.configMap,

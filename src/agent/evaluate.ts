@@ -6,6 +6,7 @@
 import { diffIpvs } from '../drift/differ.js';
 import { diffKubeIpvs0 } from '../drift/kube-ipvs0.js';
 import type { Finding } from '../drift/types.js';
+import type { NodeAddressOwner } from '../desired/node-addresses.js';
 import type { DesiredState } from '../desired/types.js';
 import type { IpvsSnapshot } from '../ipvs/types.js';
 import { moduleFindings } from '../kmod/findings.js';
@@ -36,6 +37,8 @@ export interface NodeObservation {
 /** What the cluster side contributes: the desired state, or why there is none we can trust. */
 export interface ClusterView {
   desired: DesiredState | null;
+  /** The other Nodes' addresses, which kube-ipvs0 must not hold; absent when not known. */
+  nodeAddresses?: ReadonlyMap<string, NodeAddressOwner> | null;
   /** Non-null when the cache is not synced or stale: IPVS drift is then not computed. */
   unknownReason: string | null;
   /** kube-proxy's configured mode (ConfigMap / configz), null when only defaults are known. */
@@ -73,8 +76,12 @@ export function evaluatePoll(node: NodeObservation, cluster: ClusterView): PollV
     findings.push(...diffIpvs(cluster.desired, node.snapshot));
     if (node.interfaces) {
       const addresses = kubeIpvs0Addresses(node.interfaces);
+      const desired = cluster.desired;
       findings.push(
-        ...diffKubeIpvs0(cluster.desired.kubeIpvs0Addresses, { present: addresses !== null, addresses: addresses ?? [] }, cluster.desired.families),
+        ...diffKubeIpvs0(desired.kubeIpvs0Addresses, { present: addresses !== null, addresses: addresses ?? [] }, desired.families, {
+          nodeAddresses: cluster.nodeAddresses ?? undefined,
+          serviceOf: (address) => desired.virtualServers.find((vs) => vs.address === address)?.service ?? null,
+        }),
       );
     }
   }

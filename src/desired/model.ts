@@ -10,6 +10,7 @@ import type { ClusterSnapshot, EndpointSlice, Node, Service } from '../cluster/m
 import { buildFamilyContexts, proxyNodeName } from './compute.js';
 import type { ClusterObjects, ComputeOptions } from './compute.js';
 import { DesiredStateIndex } from './merge.js';
+import { otherNodeAddresses, type NodeAddressOwner } from './node-addresses.js';
 import type { DesiredState, NodeFacts } from './types.js';
 import { EMPTY_RESULT, serviceResult } from './virtual-servers.js';
 import type { FamilyContext, ServiceResult } from './virtual-servers.js';
@@ -30,6 +31,8 @@ export class DesiredStateModel {
   private readonly dirty = new Set<string>();
   private index = new DesiredStateIndex();
   private contexts: FamilyContext[] | null = null;
+  /** otherNodeAddresses() of the current Nodes; null after any Node or node-fact change. */
+  private nodeAddresses: Map<string, NodeAddressOwner> | null = null;
 
   constructor(
     private config: KubeProxyConfig,
@@ -46,6 +49,7 @@ export class DesiredStateModel {
     for (const svc of cluster.services) this.services.set(namespacedKey(svc.namespace, svc.name), svc);
     for (const slice of cluster.endpointSlices) this.upsertEndpointSlice(slice);
     for (const n of cluster.nodes) this.nodes.set(n.name, n);
+    this.nodeAddresses = null;
     this.invalidateAll();
   }
 
@@ -81,11 +85,14 @@ export class DesiredStateModel {
   upsertNode(node: Node): void {
     const previous = this.nodes.get(node.name);
     this.nodes.set(node.name, node);
+    if (!sameNode(previous, node)) this.nodeAddresses = null;
     if (node.name === proxyNodeName(this.node) && !sameNode(previous, node)) this.invalidateAll();
   }
 
   deleteNode(name: string): void {
-    if (this.nodes.delete(name) && name === proxyNodeName(this.node)) this.invalidateAll();
+    if (!this.nodes.delete(name)) return;
+    this.nodeAddresses = null;
+    if (name === proxyNodeName(this.node)) this.invalidateAll();
   }
 
   setConfig(config: KubeProxyConfig): void {
@@ -95,6 +102,7 @@ export class DesiredStateModel {
 
   setNodeFacts(node: NodeFacts): void {
     this.node = node;
+    this.nodeAddresses = null;
     this.invalidateAll();
   }
 
@@ -118,6 +126,12 @@ export class DesiredStateModel {
     for (const key of this.dirty) this.recompute(key, this.contexts);
     this.dirty.clear();
     return this.index.build(this.config.excludeCIDRs, this.contexts.map((c) => c.family));
+  }
+
+  /** The addresses of every other Node, with their owner: see otherNodeAddresses(). */
+  otherNodeAddresses(): ReadonlyMap<string, NodeAddressOwner> {
+    this.nodeAddresses ??= otherNodeAddresses(this.nodes.values(), proxyNodeName(this.node));
+    return this.nodeAddresses;
   }
 
   private recompute(key: string, contexts: FamilyContext[]): void {

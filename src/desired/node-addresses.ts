@@ -3,7 +3,7 @@
  * real interface (kube-proxy-ipvs.md §1.2, §1.3; pkg/proxy/ipvs/netlink_linux.go,
  * pkg/proxy/util/nodeport_addresses.go, cmd/kube-proxy/app/server.go for `primary`).
  */
-import type { Node } from '../cluster/model.js';
+import type { Node, NodeAddressType } from '../cluster/model.js';
 import type { AddressFamily } from '../ipvs/types.js';
 import { cidrContains, parseAddress, parseCidr } from '../util/ip.js';
 import type { Cidr } from '../util/ip.js';
@@ -98,4 +98,24 @@ export function nodePortIPs(cidrs: readonly string[], node: NodeFacts, family: A
     }
   }
   return sortAddresses(out);
+}
+
+/** A Node that owns an address (status.addresses), for findings about that address. */
+export interface NodeAddressOwner {
+  node: string;
+  type: NodeAddressType;
+}
+
+/**
+ * The InternalIP and ExternalIP addresses of every Node but this one (`ownName`, kube-proxy's node
+ * name): a Service VIP equal to one of them, bound to kube-ipvs0 here, makes that Node unreachable
+ * from this node (kubernetes#127410). An address two Nodes claim goes to the first by name.
+ */
+export function otherNodeAddresses(nodes: Iterable<Node>, ownName: string): Map<string, NodeAddressOwner> {
+  const owners = new Map<string, NodeAddressOwner>();
+  const others = [...nodes].filter((n) => n.name !== ownName).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const n of others) {
+    for (const { type, address } of n.addresses) if (!owners.has(address)) owners.set(address, { node: n.name, type });
+  }
+  return owners;
 }

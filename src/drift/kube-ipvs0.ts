@@ -1,7 +1,8 @@
 /** kube-ipvs0: the dummy device that holds every Service VIP kube-proxy binds (kube-proxy-ipvs.md §1.3). */
+import type { NodeAddressOwner } from '../desired/node-addresses.js';
 import type { AddressFamily } from '../ipvs/types.js';
 import { type Cidr, canonicalAddress, cidrContains, parseCidr } from '../util/ip.js';
-import type { Finding } from './types.js';
+import type { Finding, ServicePortRef } from './types.js';
 
 /** The device as read from the node, or null when it could not be read (no finding then). */
 export interface KubeIpvs0Observed {
@@ -12,11 +13,23 @@ export interface KubeIpvs0Observed {
 
 const LINK_LOCAL = parseCidr('fe80::/10') as Cidr;
 
+export interface KubeIpvs0Options {
+  /** The other Nodes' addresses (otherNodeAddresses()): none of them may be bound here. */
+  nodeAddresses?: ReadonlyMap<string, NodeAddressOwner>;
+  /** The Service port that wants an address bound, for the finding's `service`. */
+  serviceOf?: (address: string) => ServicePortRef | null;
+}
+
 /**
  * Compare the addresses kube-proxy wants on kube-ipvs0 with the device. Only the given families are
  * judged (each proxier manages its own), and IPv6 link-local addresses are ignored as kube-proxy does.
  */
-export function diffKubeIpvs0(expectedAddresses: readonly string[], actual: KubeIpvs0Observed | null, families: readonly AddressFamily[]): Finding[] {
+export function diffKubeIpvs0(
+  expectedAddresses: readonly string[],
+  actual: KubeIpvs0Observed | null,
+  families: readonly AddressFamily[],
+  options: KubeIpvs0Options = {},
+): Finding[] {
   if (actual === null) return [];
   const base = { virtualServer: null, realServer: null, service: null, selfHealing: true } as const;
   if (!actual.present) {
@@ -56,6 +69,8 @@ export function diffKubeIpvs0(expectedAddresses: readonly string[], actual: Kube
     });
   }
   for (const address of present) {
+    const owner = options.nodeAddresses?.get(address);
+    if (owner !== undefined) findings.push(shadowedNode(address, owner, expected.has(address) ? (options.serviceOf?.(address) ?? null) : undefined));
     if (expected.has(address)) continue;
     findings.push({
       ...base,
@@ -67,4 +82,30 @@ export function diffKubeIpvs0(expectedAddresses: readonly string[], actual: Kube
     });
   }
   return findings;
+}
+
+/**
+ * A bound address that is another Node's: binding adds a route of type local for it, so this node
+ * answers traffic for that Node itself, and the Node is unreachable from here (kubelet, probes,
+ * SSH, the API server if it runs there) — kubernetes#127410, #93175. When a Service wants the
+ * address (`service` not undefined), kube-proxy binds it again on every sync: only changing the
+ * Service ends it. When none does, kube-proxy removes it on its next sync.
+ */
+function shadowedNode(address: string, owner: NodeAddressOwner, service: ServicePortRef | null | undefined): Finding {
+  const what = `Address ${address} on kube-ipvs0 is also the ${owner.type} of node ${owner.node}, so this node takes traffic for ${owner.node} as its own and cannot reach it (kubernetes#127410)`;
+  const fix =
+    service === undefined
+      ? 'no Service wants it, so kube-proxy removes it on its next sync — if it comes back, find what binds it'
+      : `remove ${address} from the externalIPs or load-balancer status of ${service ? `Service ${service.namespace}/${service.name}` : 'the Service that has it'}, as kube-proxy binds it again on every sync`;
+  return {
+    kind: 'vip-shadows-node-ip',
+    severity: 'critical',
+    virtualServer: null,
+    realServer: null,
+    service: service ?? null,
+    expected: null,
+    actual: { address, node: owner.node, addressType: owner.type },
+    message: `${what}; ${fix}.`,
+    selfHealing: service === undefined,
+  };
 }

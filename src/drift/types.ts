@@ -17,6 +17,7 @@ export const FINDING_KINDS = [
   'kube-ipvs0-missing',
   'kube-ipvs0-address-missing',
   'kube-ipvs0-address-unexpected',
+  'vip-shadows-node-ip',
 ] as const;
 
 export type FindingKind = (typeof FINDING_KINDS)[number];

@@ -12,7 +12,16 @@ import { REPO_ROOT, runInGuest, type GuestResult, requireOutput } from './harnes
 interface DriftJson {
   status: string;
   reason: string | null;
-  findings: { kind: string; severity: string; virtualServer: string | null; realServer: string | null; service: { namespace: string; name: string } | null; confirmed: boolean; message: string }[];
+  findings: {
+    kind: string;
+    severity: string;
+    virtualServer: string | null;
+    realServer: string | null;
+    service: { namespace: string; name: string } | null;
+    actual?: unknown;
+    confirmed: boolean;
+    message: string;
+  }[];
 }
 
 const CHECK = `"$NODE" bin/ipvs-sentinel.js check --cluster-state test/fixtures/cluster/kubeadm-ipv4.yaml --node-name worker-1 --grace 0s`;
@@ -30,6 +39,8 @@ const INJECTIONS: [string, string, string][] = [
   ['foreign-service', 'ipvsadm -A -f 4097 -s rr', 'ipvsadm -D -f 4097'],
   ['foreign-in-exclude-cidrs', 'ipvsadm -A -t 192.168.56.201:80 -s wlc', 'ipvsadm -D -t 192.168.56.201:80'],
   ['kube-ipvs0-address', 'ip addr del 10.96.33.3/32 dev kube-ipvs0', 'ip addr add 10.96.33.3/32 dev kube-ipvs0'],
+  // worker-2's InternalIP on worker-1's kube-ipvs0, as an externalIP equal to it would put it there (kubernetes#127410).
+  ['vip-shadows-node-ip', 'ip addr add 192.168.56.12/32 dev kube-ipvs0', 'ip addr del 192.168.56.12/32 dev kube-ipvs0'],
   ['proxy-mode', 'echo iptables > /run/kube-proxy-mode', 'echo ipvs > /run/kube-proxy-mode'],
 ];
 
@@ -126,6 +137,17 @@ describe('check on the real kernel', () => {
     expect(f?.message.length).toBeGreaterThan(20);
     expect(report.status).toBe('drift');
     expect(out(`drift-${name}.code`).trim()).toBe('1');
+  });
+
+  it('finds another Node\'s address bound to kube-ipvs0: critical vip-shadows-node-ip, besides the unexpected address', () => {
+    const report = JSON.parse(out('drift-vip-shadows-node-ip.json')) as DriftJson;
+    const relevant = report.findings.filter((f) => f.severity !== 'info');
+    expect(relevant.map((f) => f.kind).sort(), JSON.stringify(report.findings, null, 1)).toEqual(['kube-ipvs0-address-unexpected', 'vip-shadows-node-ip']);
+    const shadow = relevant.find((f) => f.kind === 'vip-shadows-node-ip');
+    expect(shadow).toMatchObject({ severity: 'critical', confirmed: true, service: null, actual: { address: '192.168.56.12', node: 'worker-2', addressType: 'InternalIP' } });
+    expect(shadow?.message).toContain('InternalIP of node worker-2');
+    expect(report.status).toBe('drift');
+    expect(out('drift-vip-shadows-node-ip.code').trim()).toBe('1');
   });
 
   it('leaves a foreign virtual server inside ipvs.excludeCIDRs alone (no drift)', () => {

@@ -26,7 +26,7 @@ function harness(heap?: AgentDeps['heap']): { agent: Agent; lines: Line[]; setTa
   let clock = Date.parse('2025-03-01T12:00:00Z');
   const want = desired([expectedVs('TCP/10.96.0.10:53', ['10.244.1.4:53'])], { families: ['inet'] });
   const cluster: ClusterSource = {
-    current: () => ({ desired: want, unknownReason: null, synced: true, kubeProxyConfigMap: null }),
+    current: () => ({ desired: want, nodeAddresses: null, unknownReason: null, synced: true, kubeProxyConfigMap: null }),
     kubeProxyConfigMap: () => null,
     hasNode: () => true,
     stop: () => Promise.resolve(),

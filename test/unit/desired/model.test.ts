@@ -6,7 +6,8 @@ import type { ClusterEvent, ClusterWatch, ClusterWatchStatus } from '../../../sr
 import type { KubeProxyConfig } from '../../../src/cluster/kube-proxy-config.js';
 import type { Endpoint, EndpointSlice, LoadBalancerIngress, Node, Service, ServicePort } from '../../../src/cluster/model.js';
 import type { Protocol } from '../../../src/ipvs/types.js';
-import { computeDesiredState } from '../../../src/desired/compute.js';
+import { computeDesiredState, proxyNodeName } from '../../../src/desired/compute.js';
+import { otherNodeAddresses } from '../../../src/desired/node-addresses.js';
 import { DesiredStateModel } from '../../../src/desired/model.js';
 import type { NodeFacts } from '../../../src/desired/types.js';
 import { config, endpoint, iface, nodeFacts, nodeObject, port, service, slice } from '../../support/cluster-builders.js';
@@ -111,6 +112,8 @@ describe('DesiredStateModel', () => {
         const check = (): void => {
           const expected = computeDesiredState({ services: [...services.values()], endpointSlices: [...slices.values()], nodes: [...nodes.values()] }, cfg, facts);
           expect(model.current()).toEqual(expected);
+          // The other Nodes' addresses follow every Node and node-fact change too (they are cached).
+          expect(model.otherNodeAddresses()).toEqual(otherNodeAddresses(nodes.values(), proxyNodeName(facts)));
         };
         for (const op of ops) {
           switch (op.op) {

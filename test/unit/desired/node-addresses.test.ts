@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Node } from '../../../src/cluster/model.js';
-import { localAddressesExceptKubeIpvs0, nodePortIPs, primaryNodeIP, resolveNodePortAddresses } from '../../../src/desired/node-addresses.js';
+import { localAddressesExceptKubeIpvs0, nodePortIPs, otherNodeAddresses, primaryNodeIP, resolveNodePortAddresses } from '../../../src/desired/node-addresses.js';
 import type { NodeFacts } from '../../../src/desired/types.js';
 import { iface, nodeObject } from '../../support/cluster-builders.js';
 
@@ -123,5 +123,26 @@ describe('nodePortAddresses → NodePort node IPs (§1.2)', () => {
   it('addresses on other interfaces (for kube-ipvs0 binding) skip loopback, IPv6 link-local and kube-ipvs0', () => {
     expect([...localAddressesExceptKubeIpvs0(node, 'inet')].sort()).toEqual(['10.244.7.0', '10.255.0.9', '172.17.0.1', '192.168.1.10', '192.168.1.200']);
     expect([...localAddressesExceptKubeIpvs0(node, 'inet6')]).toEqual(['2001:db8::10']);
+  });
+});
+
+describe('otherNodeAddresses: what kube-ipvs0 must never hold', () => {
+  it('lists every other Node\'s InternalIP and ExternalIP with its owner, and not this node\'s', () => {
+    const nodes: Node[] = [
+      nodeObject('node-a', ['192.168.1.10']),
+      { name: 'node-c', zone: null, addresses: [{ type: 'InternalIP', address: '192.168.1.12' }, { type: 'ExternalIP', address: '203.0.113.12' }] },
+      nodeObject('node-b', ['192.168.1.11', 'fd00::11']),
+    ];
+    expect([...otherNodeAddresses(nodes, 'node-a')]).toEqual([
+      ['192.168.1.11', { node: 'node-b', type: 'InternalIP' }],
+      ['fd00::11', { node: 'node-b', type: 'InternalIP' }],
+      ['192.168.1.12', { node: 'node-c', type: 'InternalIP' }],
+      ['203.0.113.12', { node: 'node-c', type: 'ExternalIP' }],
+    ]);
+  });
+
+  it('gives an address two Nodes claim to the first by name', () => {
+    const owners = otherNodeAddresses([nodeObject('node-z', ['10.0.0.5']), nodeObject('node-m', ['10.0.0.5'])], 'node-a');
+    expect(owners.get('10.0.0.5')).toEqual({ node: 'node-m', type: 'InternalIP' });
   });
 });

@@ -62,3 +62,51 @@ describe('diffKubeIpvs0', () => {
     }
   });
 });
+
+describe('diffKubeIpvs0: an address that is another Node\'s (vip-shadows-node-ip)', () => {
+  const nodeAddresses = new Map([
+    ['192.168.56.12', { node: 'worker-2', type: 'InternalIP' as const }],
+    ['203.0.113.7', { node: 'edge-1', type: 'ExternalIP' as const }],
+  ]);
+  const ref = { namespace: 'shop', name: 'web', port: 'http' };
+  const serviceOf = (address: string) => (address === '192.168.56.12' ? ref : null);
+
+  it('is critical and never self-healing when a Service wants it bound, and names the Service and the Node', () => {
+    const findings = diffKubeIpvs0(['10.96.0.1', '192.168.56.12'], { present: true, addresses: ['10.96.0.1/32', '192.168.56.12/32'] }, ['inet'], { nodeAddresses, serviceOf });
+    expect(findings).toEqual([
+      {
+        kind: 'vip-shadows-node-ip',
+        severity: 'critical',
+        virtualServer: null,
+        realServer: null,
+        service: ref,
+        expected: null,
+        actual: { address: '192.168.56.12', node: 'worker-2', addressType: 'InternalIP' },
+        message: expect.stringMatching(/^Address 192\.168\.56\.12 on kube-ipvs0 is also the InternalIP of node worker-2, .*kubernetes#127410.*Service shop\/web, as kube-proxy binds it again on every sync\.$/) as unknown,
+        selfHealing: false,
+      },
+    ]);
+  });
+
+  it('comes with kube-ipvs0-address-unexpected when no Service wants the address', () => {
+    const findings = diffKubeIpvs0(['10.96.0.1'], { present: true, addresses: ['10.96.0.1', '203.0.113.7'] }, ['inet'], { nodeAddresses, serviceOf });
+    expect(findings.map((f) => `${f.severity} ${f.kind} ${f.service === null ? '-' : f.service.name}`).sort()).toEqual([
+      'critical vip-shadows-node-ip -',
+      'warning kube-ipvs0-address-unexpected -',
+    ]);
+    const shadow = findings.find((f) => f.kind === 'vip-shadows-node-ip');
+    expect(shadow?.message).toContain('the ExternalIP of node edge-1');
+    // Nothing wants it bound, so kube-proxy takes it away on its next sync.
+    expect(shadow?.selfHealing).toBe(true);
+    expect(shadow?.message).toMatch(/kube-proxy removes it on its next sync/);
+  });
+
+  it('is judged on what is bound, not on what is wanted: a Node address not (yet) on kube-ipvs0 gives none', () => {
+    const findings = diffKubeIpvs0(['10.96.0.1', '192.168.56.12'], { present: true, addresses: ['10.96.0.1'] }, ['inet'], { nodeAddresses, serviceOf });
+    expect(findings.map((f) => f.kind)).toEqual(['kube-ipvs0-address-missing']);
+  });
+
+  it('gives none without the Nodes\' addresses', () => {
+    expect(diffKubeIpvs0(['192.168.56.12'], { present: true, addresses: ['192.168.56.12'] }, ['inet'])).toEqual([]);
+  });
+});
