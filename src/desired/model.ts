@@ -85,8 +85,9 @@ export class DesiredStateModel {
   upsertNode(node: Node): void {
     const previous = this.nodes.get(node.name);
     this.nodes.set(node.name, node);
-    if (!sameNode(previous, node)) this.nodeAddresses = null;
-    if (node.name === proxyNodeName(this.node) && !sameNode(previous, node)) this.invalidateAll();
+    if (sameNode(previous, node)) return;
+    this.nodeAddresses = null;
+    if (node.name === proxyNodeName(this.node)) this.invalidateAll();
   }
 
   deleteNode(name: string): void {

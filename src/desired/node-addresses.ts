@@ -7,7 +7,7 @@ import type { Node, NodeAddressType } from '../cluster/model.js';
 import type { AddressFamily } from '../ipvs/types.js';
 import { cidrContains, parseAddress, parseCidr } from '../util/ip.js';
 import type { Cidr } from '../util/ip.js';
-import { sortAddresses } from '../util/sort-key.js';
+import { compareStrings, sortAddresses } from '../util/sort-key.js';
 import type { NodeFacts } from './types.js';
 
 export const KUBE_IPVS0 = 'kube-ipvs0';
@@ -113,7 +113,7 @@ export interface NodeAddressOwner {
  */
 export function otherNodeAddresses(nodes: Iterable<Node>, ownName: string): Map<string, NodeAddressOwner> {
   const owners = new Map<string, NodeAddressOwner>();
-  const others = [...nodes].filter((n) => n.name !== ownName).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const others = [...nodes].filter((n) => n.name !== ownName).sort((a, b) => compareStrings(a.name, b.name));
   for (const n of others) {
     for (const { type, address } of n.addresses) if (!owners.has(address)) owners.set(address, { node: n.name, type });
   }

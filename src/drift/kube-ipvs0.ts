@@ -69,9 +69,10 @@ export function diffKubeIpvs0(
     });
   }
   for (const address of present) {
+    const wanted = expected.has(address);
     const owner = options.nodeAddresses?.get(address);
-    if (owner !== undefined) findings.push(shadowedNode(address, owner, expected.has(address) ? (options.serviceOf?.(address) ?? null) : undefined));
-    if (expected.has(address)) continue;
+    if (owner !== undefined) findings.push(shadowedNode(address, owner, wanted, wanted ? (options.serviceOf?.(address) ?? null) : null));
+    if (wanted) continue;
     findings.push({
       ...base,
       kind: 'kube-ipvs0-address-unexpected',
@@ -88,24 +89,23 @@ export function diffKubeIpvs0(
  * A bound address that is another Node's: binding adds a route of type local for it, so this node
  * answers traffic for that Node itself, and the Node is unreachable from here (kubelet, probes,
  * SSH, the API server if it runs there) — kubernetes#127410, #93175. When a Service wants the
- * address (`service` not undefined), kube-proxy binds it again on every sync: only changing the
- * Service ends it. When none does, kube-proxy removes it on its next sync.
+ * address, kube-proxy binds it again on every sync: only changing the Service ends it. When none
+ * does, kube-proxy removes it on its next sync.
  */
-function shadowedNode(address: string, owner: NodeAddressOwner, service: ServicePortRef | null | undefined): Finding {
+function shadowedNode(address: string, owner: NodeAddressOwner, wanted: boolean, service: ServicePortRef | null): Finding {
   const what = `Address ${address} on kube-ipvs0 is also the ${owner.type} of node ${owner.node}, so this node takes traffic for ${owner.node} as its own and cannot reach it (kubernetes#127410)`;
-  const fix =
-    service === undefined
-      ? 'no Service wants it, so kube-proxy removes it on its next sync — if it comes back, find what binds it'
-      : `remove ${address} from the externalIPs or load-balancer status of ${service ? `Service ${service.namespace}/${service.name}` : 'the Service that has it'}, as kube-proxy binds it again on every sync`;
+  const fix = wanted
+    ? `remove ${address} from the externalIPs or load-balancer status of ${service ? `Service ${service.namespace}/${service.name}` : 'the Service that has it'}, as kube-proxy binds it again on every sync`
+    : 'no Service wants it, so kube-proxy removes it on its next sync — if it comes back, find what binds it';
   return {
     kind: 'vip-shadows-node-ip',
     severity: 'critical',
     virtualServer: null,
     realServer: null,
-    service: service ?? null,
+    service,
     expected: null,
     actual: { address, node: owner.node, addressType: owner.type },
     message: `${what}; ${fix}.`,
-    selfHealing: service === undefined,
+    selfHealing: !wanted,
   };
 }
