@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { DesiredState, ExpectedVirtualServer } from '../src/desired/types.js';
 import { diffIpvs } from '../src/drift/differ.js';
 import type { IpvsSnapshot, IpvsStats, RealServer, VirtualServer } from '../src/ipvs/types.js';
-import { SVC_FLAG } from '../src/ipvs/types.js';
+import { SVC_FLAG } from '../src/ipvs/flags.js';
 import { hostPort } from '../src/util/ip.js';
 
 const NODE_IPS = ['172.18.0.2', '10.0.0.12'];

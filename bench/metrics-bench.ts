@@ -9,7 +9,7 @@ import { createMetrics, type AgentMetrics } from '../src/agent/metrics.js';
 import type { AgentView, HealthCheck } from '../src/agent/view.js';
 import type { ServicePortRef } from '../src/drift/types.js';
 import type { IpvsSnapshot, IpvsStats, RealServer, VirtualServer } from '../src/ipvs/types.js';
-import { SVC_FLAG } from '../src/ipvs/types.js';
+import { SVC_FLAG } from '../src/ipvs/flags.js';
 
 const TARGET_MS = 150;
 

@@ -4,8 +4,8 @@
  */
 import type { EndpointSlice, Service } from '../cluster/model.js';
 import type { AddressFamily } from '../ipvs/types.js';
-import { SVC_FLAG } from '../ipvs/types.js';
-import { hostPort } from '../util/ip.js';
+import { SVC_FLAG } from '../ipvs/flags.js';
+import { virtualServerKey } from '../ipvs/identity.js';
 import { trimmed } from '../util/trimmed.js';
 import { categorizeEndpoints, collectEndpoints } from './endpoints.js';
 import type { ServiceEndpoint } from './endpoints.js';
@@ -37,10 +37,6 @@ export interface ServiceResult {
 
 export const EMPTY_RESULT: ServiceResult = Object.freeze({ virtualServers: [], boundAddresses: [] });
 
-export function virtualServerKey(protocol: string, address: string, port: number): string {
-  return `${protocol}/${hostPort(address, port)}`;
-}
-
 function toRealServers(endpoints: readonly ServiceEndpoint[], terminatingFallback: boolean): ExpectedRealServer[] {
   return endpoints.map((ep) => ({
     address: ep.endpoint.address,
@@ -66,7 +62,7 @@ interface Template {
 
 function pushVirtualServer(out: ServiceResult, t: Template, address: string, port: number, role: VirtualServerRole, choice: RealServerChoice): void {
   out.virtualServers.push({
-    key: virtualServerKey(t.info.protocol, address, port),
+    key: virtualServerKey({ family: t.ctx.family, protocol: t.info.protocol, address, port, fwmark: null }),
     family: t.ctx.family,
     protocol: t.info.protocol,
     address,

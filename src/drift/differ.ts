@@ -1,13 +1,12 @@
 /**
  * The differ: expected IPVS table (desired state) vs the kernel's (snapshot) → findings.
- * Virtual servers are matched by identity (family, protocol, address, port), destinations by
- * address and port; then configuration is compared. Counters never decide equality.
+ * Virtual servers are matched by identity (their key: protocol, address and port — see
+ * src/ipvs/identity.ts), destinations by address and port; then configuration is compared. Counters never decide equality.
  * Kinds, severities and "self-heals?" follow kube-proxy-ipvs.md §8.
  */
 import type { DesiredState, ExpectedVirtualServer } from '../desired/types.js';
-import type { AddressFamily, IpvsSnapshot, Protocol, RealServer, VirtualServer } from '../ipvs/types.js';
-import { SVC_FLAG } from '../ipvs/types.js';
-import { serviceFlagNames } from '../render/snapshot.js';
+import type { AddressFamily, IpvsSnapshot, RealServer, VirtualServer } from '../ipvs/types.js';
+import { serviceFlagNames, SVC_FLAG } from '../ipvs/flags.js';
 import { type Cidr, cidrContains, hostPort, parseCidr } from '../util/ip.js';
 import type { Finding, ServicePortRef } from './types.js';
 
@@ -71,35 +70,16 @@ export function diffIpvs(desired: DesiredState, observed: Pick<IpvsSnapshot, 'se
   return findings;
 }
 
+/** The identity both sides carry as their key (src/ipvs/identity.ts). */
 function sameIdentity(e: ExpectedVirtualServer, s: VirtualServer): boolean {
-  return e.port === s.port && e.address === s.address && e.protocol === s.protocol && e.family === s.family;
+  return e.key === s.key;
 }
 
-/**
- * Index of the observed VS with the expected one's identity, or -1. Looks up by the key both sides
- * already carry and checks the identity fields; only if the key texts disagree (another module's
- * formatting) does it build an index of identity strings.
- */
+/** Index of the observed VS with the expected one's identity, or -1. */
 function identityIndex(have: readonly VirtualServer[], from: number): (e: ExpectedVirtualServer) => number {
   const byKey = new Map<string, number>();
   for (let i = from; i < have.length; i++) byKey.set((have[i] as VirtualServer).key, i);
-  let byIdentity: Map<string, number> | null = null;
-  return (e) => {
-    const i = byKey.get(e.key);
-    if (i !== undefined && sameIdentity(e, have[i] as VirtualServer)) return i;
-    if (byIdentity === null) {
-      byIdentity = new Map();
-      for (let j = from; j < have.length; j++) {
-        const s = have[j] as VirtualServer;
-        if (s.protocol !== null && s.address !== null && s.port !== null) byIdentity.set(identity(s.family, s.protocol, s.address, s.port), j);
-      }
-    }
-    return byIdentity.get(identity(e.family, e.protocol, e.address, e.port)) ?? -1;
-  };
-}
-
-function identity(family: AddressFamily, protocol: Protocol, address: string, port: number): string {
-  return `${family}/${protocol}/${address}/${port}`;
+  return (e) => byKey.get(e.key) ?? -1;
 }
 
 function isProbe(s: VirtualServer): boolean {

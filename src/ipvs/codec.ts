@@ -19,7 +19,8 @@ import {
   type NlAttr,
 } from '../netlink/attributes.js';
 import { SentinelError } from '../errors/index.js';
-import { formatAddress, hostPort } from '../util/ip.js';
+import { formatAddress } from '../util/ip.js';
+import { virtualServerKey } from './identity.js';
 import {
   AF_INET,
   AF_INET6,
@@ -31,10 +32,9 @@ import {
   IPVS_STATS_ATTR,
   IPVS_SVC_ATTR,
 } from './constants.js';
+import { FORWARD_METHODS, SVC_FLAG } from './flags.js';
 import {
-  SVC_FLAG,
   type AddressFamily,
-  type ForwardMethod,
   type IpvsInfo,
   type IpvsStats,
   type IpvsTimeouts,
@@ -80,7 +80,6 @@ function protocolOf(proto: number, context: string): Protocol {
   }
 }
 
-const FORWARD: readonly ForwardMethod[] = ['masq', 'local', 'tunnel', 'route', 'bypass'];
 
 /** All-zero counters: what a service or destination without any stats nest reports. */
 export const ZERO_STATS: Readonly<IpvsStats> = Object.freeze(zeroStats());
@@ -143,15 +142,6 @@ function ipv4MaskLength(bytes: Uint8Array): number {
     }
   }
   return n;
-}
-
-export function virtualServerKey(vs: Pick<VirtualServer, 'family' | 'protocol' | 'address' | 'port' | 'fwmark'>): string {
-  if (vs.fwmark !== null) return `FWM/${vs.fwmark}/${vs.family}`;
-  return `${vs.protocol ?? 'IP'}/${hostPort(vs.address ?? '', vs.port ?? 0)}`;
-}
-
-export function realServerKey(rs: Pick<RealServer, 'address' | 'port'>): string {
-  return hostPort(rs.address, rs.port);
 }
 
 export interface DecodedService {
@@ -283,7 +273,7 @@ export function decodeDestMessage(attributes: Uint8Array, serviceFamily: Address
   if (!portAttr) throw missing(ctx, 'IPVS_DEST_ATTR_PORT');
   const fwdAttr = a.get(IPVS_DEST_ATTR.FWD_METHOD);
   if (!fwdAttr) throw missing(ctx, 'IPVS_DEST_ATTR_FWD_METHOD');
-  const forward = FORWARD[readU32(fwdAttr, ctx, 'FWD_METHOD') & IP_VS_CONN_F_FWD_MASK];
+  const forward = FORWARD_METHODS[readU32(fwdAttr, ctx, 'FWD_METHOD') & IP_VS_CONN_F_FWD_MASK];
   if (!forward) {
     throw new SentinelError('NETLINK_DECODE', `decode ${ctx}`, `unknown forwarding method ${readU32(fwdAttr, ctx, 'FWD_METHOD')}`);
   }

@@ -27,7 +27,8 @@ import {
 } from '../netlink/message.js';
 import { addressSortKey, compareSortKeys } from '../util/sort-key.js';
 import { reuseUnchanged } from './reuse.js';
-import { decodeDestMessage, decodeInfo, decodeServiceMessage, decodeTimeouts, realServerKey, serviceKeyOfMessage } from './codec.js';
+import { decodeDestMessage, decodeInfo, decodeServiceMessage, decodeTimeouts, serviceKeyOfMessage } from './codec.js';
+import { realServerKey } from './identity.js';
 import { IPVS_CMD, IPVS_CMD_ATTR, IPVS_GENL_NAME, IPVS_GENL_VERSION } from './constants.js';
 import type { IpvsInfo, IpvsSnapshot, IpvsTimeouts, RealServer, VirtualServer } from './types.js';
 

@@ -99,12 +99,3 @@ export interface IpvsSnapshot {
   /** Attribute types the decoder did not know (a newer kernel), e.g. "service:13"; kept, not dropped. */
   readonly unknownAttributes: readonly string[];
 }
-
-export const SVC_FLAG = {
-  persistent: 0x0001,
-  hashed: 0x0002,
-  onePacket: 0x0004,
-  sched1: 0x0008,
-  sched2: 0x0010,
-  sched3: 0x0020,
-} as const;

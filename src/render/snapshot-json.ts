@@ -7,7 +7,8 @@
 import type { ServicePortRef } from '../drift/types.js';
 import type { IpvsSnapshot, IpvsStats, RealServer, VirtualServer } from '../ipvs/types.js';
 import { ascii, PieceWriter, type Ascii, type PieceOptions } from './pieces.js';
-import { selectServices, serviceFlagNames, type SnapshotJsonOptions } from './snapshot.js';
+import { serviceFlagNames } from '../ipvs/flags.js';
+import { selectServices, type SnapshotJsonOptions } from './snapshot.js';
 
 export interface SnapshotTextOptions extends SnapshotJsonOptions, PieceOptions {
   /** 2-space indented, byte for byte what JSON.stringify(value, null, 2) writes; else one line. */

@@ -4,24 +4,11 @@
  * stringifyJson makes of this object.
  */
 import type { ServicePortRef } from '../drift/types.js';
-import { SVC_FLAG, type IpvsSnapshot, type IpvsStats, type RealServer, type VirtualServer } from '../ipvs/types.js';
+import { serviceFlagNames } from '../ipvs/flags.js';
+import type { IpvsSnapshot, IpvsStats, RealServer, VirtualServer } from '../ipvs/types.js';
 
 /** Names a virtual server's Service, when known (from the desired state). */
 export type ServiceLookup = (virtualServerKey: string) => ServicePortRef | null;
-
-/** Service flags as ipvsadm -b and the contract name them; scheduler flags depend on the scheduler. */
-export function serviceFlagNames(vs: Pick<VirtualServer, 'flagBits' | 'scheduler'>): string[] {
-  const names: string[] = [];
-  const bits = vs.flagBits;
-  if (bits & SVC_FLAG.persistent) names.push('persistent');
-  if (bits & SVC_FLAG.hashed) names.push('hashed');
-  if (bits & SVC_FLAG.onePacket) names.push('one-packet');
-  const prefix = vs.scheduler === 'sh' || vs.scheduler === 'mh' ? vs.scheduler : null;
-  if (bits & SVC_FLAG.sched1) names.push(prefix ? `${prefix}-fallback` : 'flag-1');
-  if (bits & SVC_FLAG.sched2) names.push(prefix ? `${prefix}-port` : 'flag-2');
-  if (bits & SVC_FLAG.sched3) names.push('flag-3');
-  return names;
-}
 
 function statsJson(s: IpvsStats): Record<keyof IpvsStats, bigint> {
   return {

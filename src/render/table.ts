@@ -4,9 +4,9 @@
  * with the Service each virtual server serves and with drift marks.
  */
 import type { IpvsSnapshot, RealServer, VirtualServer } from '../ipvs/types.js';
-import { SVC_FLAG } from '../ipvs/types.js';
+import { FORWARD_WORD, serviceFlagNames, SVC_FLAG } from '../ipvs/flags.js';
 import { hostPort } from '../util/ip.js';
-import { serviceFlagNames, type ServiceLookup } from './snapshot.js';
+import type { ServiceLookup } from './snapshot.js';
 
 export interface TableOptions {
   lookup?: ServiceLookup;
@@ -17,14 +17,6 @@ export interface TableOptions {
   /** Keep only virtual servers of this Service ("namespace/name"). */
   service?: string;
 }
-
-const FORWARD_WORD: Record<RealServer['forward'], string> = {
-  masq: 'Masq',
-  local: 'Local',
-  tunnel: 'Tunnel',
-  route: 'Route',
-  bypass: 'Bypass',
-};
 
 const STATS_HEADER = ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'];
 /** Minimum column widths (those of a typical IPv4 table); columns grow to fit long IPv6 addresses and 20-digit counters. */

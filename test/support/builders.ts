@@ -6,7 +6,7 @@
 import type { DesiredState, ExpectedRealServer, ExpectedVirtualServer } from '../../src/desired/types.js';
 import type { ServicePortRef } from '../../src/drift/types.js';
 import type { AddressFamily, IpvsSnapshot, IpvsStats, Protocol, RealServer, VirtualServer } from '../../src/ipvs/types.js';
-import { SVC_FLAG } from '../../src/ipvs/types.js';
+import { SVC_FLAG } from '../../src/ipvs/flags.js';
 import { compareAddresses } from '../../src/util/ip.js';
 
 export function zeroStats(): IpvsStats {

@@ -4,11 +4,10 @@ import {
   decodeInfo,
   decodeServiceMessage,
   decodeTimeouts,
-  realServerKey,
-  virtualServerKey,
   ZERO_STATS,
   type UnknownSink,
 } from '../../../src/ipvs/codec.js';
+import { realServerKey, virtualServerKey } from '../../../src/ipvs/identity.js';
 import { IPVS_CMD_ATTR, IPVS_DEST_ATTR, IPVS_STATS_ATTR, IPVS_SVC_ATTR } from '../../../src/ipvs/constants.js';
 import type { IpvsStats } from '../../../src/ipvs/types.js';
 import { encodeAttributes, u16Attr, u32Attr, type AttrSpec } from '../../../src/netlink/attributes.js';

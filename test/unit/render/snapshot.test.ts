@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { stringifyJson } from '../../../src/render/json.js';
-import { serviceFlagNames, snapshotJson, virtualServerJson } from '../../../src/render/snapshot.js';
+import { serviceFlagNames } from '../../../src/ipvs/flags.js';
+import { snapshotJson, virtualServerJson } from '../../../src/render/snapshot.js';
 import { rs, snapshot, vs } from '../../support/builders.js';
 import { expectGolden } from '../../support/golden.js';
 import { lookup, renderSnapshot } from '../../support/render-snapshot.js';
