@@ -118,11 +118,11 @@ try {
   const agent = new Agent({
     options: { nodeName: 'worker-1', pollIntervalMs: POLL_INTERVAL_MS, graceMs: 30_000, scheduler: null },
     node: {
-      readIpvs,
-      readModules: () => readModuleInputs({ procRoot: `${node}/proc`, modulesDir: `${node}/lib/modules` }),
-      readSysctls: () => readSysctls({ procRoot: `${node}/proc` }),
-      probeKubeProxy: () => probeKubeProxy({ url: `http://127.0.0.1:${port + 2}` }),
-      readInterfaces: () => Promise.resolve(interfaces),
+      netlink: readIpvs,
+      modules: () => readModuleInputs({ procRoot: `${node}/proc`, modulesDir: `${node}/lib/modules` }),
+      sysctl: () => readSysctls({ procRoot: `${node}/proc` }),
+      'kube-proxy': () => probeKubeProxy({ url: `http://127.0.0.1:${port + 2}` }),
+      interfaces: () => Promise.resolve(interfaces),
     },
     cluster: cluster.source,
     logger: logger.child({ component: 'poller' }),

@@ -90,11 +90,11 @@ export function nodeNameOf(options: Options): string {
 
 function nodeSources(options: Options, reader: IpvsReader): NodeSources {
   return {
-    readIpvs: () => reader.read(),
-    readModules: () => readModuleInputs({ procRoot: options.procRoot, modulesDir: options.modulesDir }),
-    readSysctls: () => readSysctls({ procRoot: options.procRoot }),
-    probeKubeProxy: () => probeKubeProxy({ url: options.kubeProxyUrl }),
-    readInterfaces: () => Promise.resolve(readNodeInterfaces()),
+    netlink: () => reader.read(),
+    modules: () => readModuleInputs({ procRoot: options.procRoot, modulesDir: options.modulesDir }),
+    sysctl: () => readSysctls({ procRoot: options.procRoot }),
+    'kube-proxy': () => probeKubeProxy({ url: options.kubeProxyUrl }),
+    interfaces: () => Promise.resolve(readNodeInterfaces()),
   };
 }
 

@@ -9,27 +9,18 @@ import { effectiveScheduler, type KubeProxyConfig, type KubeProxyConfigSource } 
 import { advanceWithTransitions } from '../drift/grace.js';
 import { buildDriftReport } from '../drift/report.js';
 import type { DriftReport, ServicePortRef, TrackedFinding } from '../drift/types.js';
-import type { NodeInterface } from '../desired/types.js';
 import { SentinelError } from '../errors/index.js';
 import type { IpvsSnapshot } from '../ipvs/types.js';
-import { checkModules, type ModuleFacts } from '../kmod/check.js';
+import { checkModules } from '../kmod/check.js';
 import type { ModuleReport } from '../kmod/types.js';
 import { parseKubeProxyConfigMap, resolveKubeProxyConfig } from '../node/kube-proxy.js';
-import type { KubeProxyProbe } from '../node/kube-proxy-probe.js';
-import type { SysctlValues } from '../node/sysctl.js';
+import type { NodeReadingsOf, NodeSourceName, NodeSources, Reading } from '../checks/sources.js';
 import type { ClusterSource } from './cluster-source.js';
 import type { Compaction } from './heap.js';
 import { evaluatePoll, healthChecks, schedulersInUse, type NodeObservation } from './evaluate.js';
 import type { AgentView, HealthCheck, SourceName } from './view.js';
 
-/** The node-side edges, injected (real readers in production, fakes or the guest in tests). */
-export interface NodeSources {
-  readIpvs(): Promise<IpvsSnapshot>;
-  readModules(): Promise<ModuleFacts>;
-  readSysctls(): Promise<SysctlValues>;
-  probeKubeProxy(): Promise<KubeProxyProbe>;
-  readInterfaces(): Promise<NodeInterface[]>;
-}
+export type { NodeSources } from '../checks/sources.js';
 
 export interface AgentLogger {
   info(obj: Record<string, unknown>, msg: string): void;
@@ -188,7 +179,15 @@ export class Agent implements AgentView {
     await this.running;
   }
 
-  private async timed<T>(source: SourceName, read: () => Promise<T>): Promise<{ value: T | null; error: string | null; code: string | null }> {
+  /** Every node-side source at once, each timed and failing on its own. */
+  private async readNode(): Promise<NodeReadingsOf> {
+    const sources = this.deps.node;
+    const names = Object.keys(sources) as NodeSourceName[];
+    const readings = await Promise.all(names.map((name) => this.timed(name, sources[name] as () => Promise<unknown>)));
+    return Object.fromEntries(names.map((name, i) => [name, readings[i]])) as unknown as NodeReadingsOf;
+  }
+
+  private async timed<T>(source: SourceName, read: () => Promise<T>): Promise<Reading<T>> {
     const started = this.monotonicMs();
     try {
       const value = await read();
@@ -214,13 +213,8 @@ export class Agent implements AgentView {
   /** One poll: read everything, evaluate, advance the grace machine. */
   async pollOnce(): Promise<void> {
     this.lastTick = this.monotonicMs();
-    const [ipvs, moduleFacts, sysctls, probe, interfaces] = await Promise.all([
-      this.timed('netlink', () => this.deps.node.readIpvs()),
-      this.timed('modules', () => this.deps.node.readModules()),
-      this.timed('sysctl', () => this.deps.node.readSysctls()),
-      this.timed('kube-proxy', () => this.deps.node.probeKubeProxy()),
-      this.timed('interfaces', () => this.deps.node.readInterfaces()),
-    ]);
+    const readings = await this.readNode();
+    const { netlink: ipvs, modules: moduleFacts, 'kube-proxy': probe, interfaces } = readings;
 
     const configMapText = this.deps.cluster.kubeProxyConfigMap();
     const resolved = resolveKubeProxyConfig({ configz: probe.value?.configz ?? null, configMapText });
@@ -239,7 +233,7 @@ export class Agent implements AgentView {
       : null;
 
     const clusterStarted = this.monotonicMs();
-    const facts = { name: this.node, zone: null, interfaces: interfaces.value ?? this.observation?.interfaces ?? [] };
+    const facts = { name: this.node, zone: null, interfaces: interfaces.value ?? this.observation?.readings.interfaces.value ?? [] };
     const cluster = this.deps.cluster.current(facts, config);
     this.deps.metrics?.recordRead('cluster', (this.monotonicMs() - clusterStarted) / 1000, cluster.unknownReason ? { reason: 'unknown' } : undefined);
     this.sourceState('cluster', cluster.unknownReason);
@@ -250,16 +244,11 @@ export class Agent implements AgentView {
     }
 
     const observation: NodeObservation = {
+      readings,
       snapshot,
       schedulersInUse: inUse,
-      ipvsError: ipvs.error,
       modules,
-      modulesError: moduleFacts.error,
-      sysctls: sysctls.value,
-      kernelRelease: moduleFacts.value?.release ?? null,
       runningMode: probe.value?.runningMode ?? null,
-      interfaces: interfaces.value,
-      interfacesError: interfaces.error,
     };
     const verdict = evaluatePoll(observation, {
       desired: cluster.desired,

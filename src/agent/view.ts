@@ -8,8 +8,10 @@ import type { IpvsSnapshot } from '../ipvs/types.js';
 import type { ModuleReport } from '../kmod/types.js';
 import type { ServiceLookup } from '../render/snapshot.js';
 
-export type HealthCheckName = 'kernel-modules' | 'ipvs' | 'kube-proxy-mode' | 'cluster' | 'drift';
-export const HEALTH_CHECK_NAMES: readonly HealthCheckName[] = ['kernel-modules', 'ipvs', 'kube-proxy-mode', 'cluster', 'drift'];
+/** The /healthz lines, declared by the checks (src/checks/registry.ts). */
+export { HEALTH_CHECK_NAMES } from '../checks/registry.js';
+export type HealthCheckName = string;
+export type { SourceName } from '../checks/sources.js';
 
 export interface HealthCheck {
   name: HealthCheckName;
@@ -18,16 +20,13 @@ export interface HealthCheck {
   reason: string | null;
 }
 
-/** A node-side or cluster-side source polled by the agent, for metrics and logs. */
-export type SourceName = 'netlink' | 'modules' | 'sysctl' | 'kube-proxy' | 'interfaces' | 'cluster';
-
 export interface AgentView {
   readonly node: string | null;
   /** The agent's loop is alive (liveness): never false because of drift. */
   live(): boolean;
   /** First IPVS read and cluster cache sync done. */
   ready(): { ready: boolean; reason: string | null };
-  /** The node verdict, one entry per HealthCheckName, in that order. */
+  /** The node verdict, one entry per HEALTH_CHECK_NAMES line, in that order. */
   health(): HealthCheck[];
   /** Latest successful IPVS read, or null. */
   snapshot(): IpvsSnapshot | null;

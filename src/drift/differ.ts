@@ -8,7 +8,7 @@ import type { DesiredState, ExpectedVirtualServer } from '../desired/types.js';
 import type { AddressFamily, IpvsSnapshot, RealServer, VirtualServer } from '../ipvs/types.js';
 import { serviceFlagNames, SVC_FLAG } from '../ipvs/flags.js';
 import { type Cidr, cidrContains, hostPort, parseCidr } from '../util/ip.js';
-import type { Finding, ServicePortRef } from './types.js';
+import { realServerSubject, type Finding, type ServicePortRef } from './types.js';
 
 export { diffKubeIpvs0 } from './kube-ipvs0.js';
 
@@ -94,6 +94,7 @@ export function describeService(ref: ServicePortRef): string {
 function missingVirtualServer(e: ExpectedVirtualServer): Finding {
   return {
     kind: 'missing-virtual-server',
+    subject: e.key,
     severity: 'critical',
     virtualServer: e.key,
     realServer: null,
@@ -109,6 +110,7 @@ function unexpectedVirtualServer(s: VirtualServer): Finding {
   if (s.fwmark !== null) {
     return {
       kind: 'unexpected-virtual-server',
+      subject: s.key,
       severity: 'warning',
       virtualServer: s.key,
       realServer: null,
@@ -121,6 +123,7 @@ function unexpectedVirtualServer(s: VirtualServer): Finding {
   }
   return {
     kind: 'unexpected-virtual-server',
+    subject: s.key,
     severity: 'warning',
     virtualServer: s.key,
     realServer: null,
@@ -135,6 +138,7 @@ function unexpectedVirtualServer(s: VirtualServer): Finding {
 function excludedVirtualServer(s: VirtualServer): Finding {
   return {
     kind: 'unexpected-virtual-server',
+    subject: s.key,
     severity: 'info',
     virtualServer: s.key,
     realServer: null,
@@ -152,7 +156,7 @@ function compareVirtualServer(e: ExpectedVirtualServer, a: VirtualServer, out: F
 }
 
 function compareServiceSettings(e: ExpectedVirtualServer, a: VirtualServer, out: Finding[]): void {
-  const base = { virtualServer: e.key, realServer: null, service: e.service } as const;
+  const base = { virtualServer: e.key, realServer: null, subject: e.key, service: e.service } as const;
   const where = `Virtual server ${e.key} of Service ${describeService(e.service)}`;
   if (a.scheduler !== e.scheduler) {
     out.push({
@@ -250,7 +254,7 @@ function sameDestinations(e: ExpectedVirtualServer, a: VirtualServer): boolean {
 function compareDestination(e: ExpectedVirtualServer, d: RealServer, out: Finding[]): void {
   if (d.weight === 1 && d.forward === 'masq') return;
   const key = hostPort(d.address, d.port);
-  const base = { virtualServer: e.key, realServer: key, service: e.service, selfHealing: false } as const;
+  const base = { virtualServer: e.key, realServer: key, subject: realServerSubject(e.key, key), service: e.service, selfHealing: false } as const;
   const svc = describeService(e.service);
   if (d.weight !== 1) {
     out.push({
@@ -281,6 +285,7 @@ function missingRealServer(e: ExpectedVirtualServer, key: string, critical: bool
   const svc = describeService(e.service);
   return {
     kind: 'missing-real-server',
+    subject: realServerSubject(e.key, key),
     severity: critical ? 'critical' : 'warning',
     virtualServer: e.key,
     realServer: key,
@@ -295,7 +300,7 @@ function missingRealServer(e: ExpectedVirtualServer, key: string, critical: bool
 }
 
 function undesiredRealServer(e: ExpectedVirtualServer, d: RealServer, key: string): Finding {
-  const base = { virtualServer: e.key, realServer: key, service: e.service, expected: null } as const;
+  const base = { virtualServer: e.key, realServer: key, subject: realServerSubject(e.key, key), service: e.service, expected: null } as const;
   const svc = describeService(e.service);
   const conns = d.activeConns + d.inactiveConns;
   const actual = { weight: d.weight, activeConns: d.activeConns, inactiveConns: d.inactiveConns };

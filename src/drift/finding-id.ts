@@ -2,30 +2,15 @@
 import type { Finding } from './types.js';
 
 /**
- * kind + virtual server + real server, plus a detail for findings that name neither (modules,
- * sysctls, kube-ipvs0 addresses). Values that change from poll to poll (weights, connection
- * counts, messages) are deliberately not part of it, so a finding keeps its firstSeen while its
- * content moves.
+ * Built from the finding's kind and its explicit subject, never guessed from its payload: values
+ * that change from poll to poll (weights, connection counts, messages) are not part of it, so a
+ * finding keeps its firstSeen while its content moves.
+ *
+ * The text keeps the form it has always had on /drift — kind|virtual server|real server|other
+ * subject — so ids stay stable across upgrades: a finding about a virtual or real server is named by
+ * those, any other by its subject.
  */
-export function findingId(f: Pick<Finding, 'kind' | 'virtualServer' | 'realServer' | 'expected' | 'actual'>): string {
-  const detail = f.virtualServer === null && f.realServer === null ? subjectOf(f.expected) ?? subjectOf(f.actual) ?? '' : '';
-  return `${f.kind}|${f.virtualServer ?? ''}|${f.realServer ?? ''}|${detail}`;
-}
-
-/** Field names under which findings without a virtual server carry what they are about. */
-const SUBJECT_FIELDS = ['name', 'module', 'sysctl', 'address', 'device'] as const;
-
-/**
- * What a finding without virtual/real server is about: a string value itself (an address), or the
- * first SUBJECT_FIELDS entry of an object ({ name: "ip_vs" }, { sysctl: "net.ipv4.vs.conntrack" }).
- */
-function subjectOf(value: unknown): string | null {
-  if (typeof value === 'string') return value;
-  if (typeof value !== 'object' || value === null) return null;
-  const record = value as Record<string, unknown>;
-  for (const field of SUBJECT_FIELDS) {
-    const v = record[field];
-    if (typeof v === 'string') return v;
-  }
-  return null;
+export function findingId(f: Pick<Finding, 'kind' | 'virtualServer' | 'realServer' | 'subject'>): string {
+  const other = f.virtualServer === null && f.realServer === null ? f.subject : '';
+  return `${f.kind}|${f.virtualServer ?? ''}|${f.realServer ?? ''}|${other}`;
 }

@@ -37,6 +37,7 @@ export function diffKubeIpvs0(
       {
         ...base,
         kind: 'kube-ipvs0-missing',
+        subject: 'kube-ipvs0',
         severity: 'critical',
         expected: { device: 'kube-ipvs0', present: true },
         actual: { device: 'kube-ipvs0', present: false },
@@ -62,6 +63,7 @@ export function diffKubeIpvs0(
     findings.push({
       ...base,
       kind: 'kube-ipvs0-address-missing',
+      subject: address,
       severity: 'critical',
       expected: address,
       actual: null,
@@ -76,6 +78,7 @@ export function diffKubeIpvs0(
     findings.push({
       ...base,
       kind: 'kube-ipvs0-address-unexpected',
+      subject: address,
       severity: 'warning',
       expected: null,
       actual: address,
@@ -99,6 +102,7 @@ function shadowedNode(address: string, owner: NodeAddressOwner, wanted: boolean,
     : 'no Service wants it, so kube-proxy removes it on its next sync — if it comes back, find what binds it';
   return {
     kind: 'vip-shadows-node-ip',
+    subject: address,
     severity: 'critical',
     virtualServer: null,
     realServer: null,

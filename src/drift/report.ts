@@ -2,14 +2,8 @@
  * The drift report (interface.md, drift schema): status rule, deterministic order, and the JSON
  * shape served at /drift and printed by `check --output json`.
  */
-import { FINDING_KINDS, type DriftReport, type FindingKind, type ServicePortRef, type Severity, type TrackedFinding } from './types.js';
-
-/**
- * Findings that do not come from comparing the IPVS table with the desired state. They stay in an
- * `unknown` report (a missing ip_vs module is often *why* IPVS is unreadable); everything else is
- * left out then, because a comparison against an unsynced cache or an unread table proves nothing.
- */
-export const PREREQUISITE_KINDS: ReadonlySet<FindingKind> = new Set<FindingKind>(['module-missing', 'proxy-mode-mismatch', 'sysctl-mismatch']);
+import { kindRank, PREREQUISITE_KINDS } from '../checks/registry.js';
+import type { DriftReport, FindingKind, ServicePortRef, Severity, TrackedFinding } from './types.js';
 
 export interface DriftReportInput {
   node: string | null;
@@ -20,6 +14,9 @@ export interface DriftReportInput {
 }
 
 export function buildDriftReport(input: DriftReportInput): DriftReport {
+  // Findings of prerequisite checks stay in an `unknown` report (a missing ip_vs module is often *why*
+  // IPVS is unreadable); the others are left out, as a comparison against an unsynced cache or an
+  // unread table proves nothing.
   const kept = input.unknownReason === null ? [...input.findings] : input.findings.filter((f) => PREREQUISITE_KINDS.has(f.kind));
   const findings = kept.sort(compareFindings);
   const drifting = findings.filter((f) => f.confirmed && f.severity !== 'info');
@@ -56,11 +53,11 @@ function summarise(drifting: readonly TrackedFinding[]): string {
 
 const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, warning: 1, info: 2 };
 
-/** Severity (critical first), kind (FINDING_KINDS order), virtual server, real server, id. */
+/** Severity (critical first), kind (the registry's order), virtual server, real server, id. */
 export function compareFindings(a: TrackedFinding, b: TrackedFinding): number {
   return (
     SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
-    FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind) ||
+    kindRank(a.kind) - kindRank(b.kind) ||
     compareText(a.virtualServer, b.virtualServer) ||
     compareText(a.realServer, b.realServer) ||
     compareText(a.id, b.id)

@@ -1,26 +1,9 @@
 /** Findings: one difference between what should be on the node and what is (interface.md, drift schema). */
 
-export const FINDING_KINDS = [
-  'module-missing',
-  'proxy-mode-mismatch',
-  'missing-virtual-server',
-  'unexpected-virtual-server',
-  'scheduler-mismatch',
-  'persistence-mismatch',
-  'netmask-mismatch',
-  'missing-real-server',
-  'unexpected-real-server',
-  'weight-mismatch',
-  'forward-method-mismatch',
-  'terminating-real-server',
-  'sysctl-mismatch',
-  'kube-ipvs0-missing',
-  'kube-ipvs0-address-missing',
-  'kube-ipvs0-address-unexpected',
-  'vip-shadows-node-ip',
-] as const;
+import type { FindingKind } from '../checks/registry.js';
 
-export type FindingKind = (typeof FINDING_KINDS)[number];
+/** The kinds are declared by the checks that emit them (src/checks/registry.ts). */
+export type { FindingKind } from '../checks/registry.js';
 export type Severity = 'critical' | 'warning' | 'info';
 
 /** The Service port a virtual server belongs to; `port` is the Service port's name ("" if unnamed). */
@@ -37,6 +20,13 @@ export interface Finding {
   virtualServer: string | null;
   /** Real server key, e.g. "10.244.1.7:8080" or "[fd00::7]:8080". */
   realServer: string | null;
+  /**
+   * What the finding is about, as an operator names it — the virtual server, "virtual -> real
+   * server", the module, the sysctl, the address, the set and entry, the chain. With the kind it is
+   * the finding's identity across polls (finding-id.ts): two findings of one kind about the same
+   * subject are the same finding.
+   */
+  subject: string;
   service: ServicePortRef | null;
   expected: unknown;
   actual: unknown;
@@ -51,7 +41,7 @@ export interface Finding {
 
 /** A finding as tracked across polls by the grace state machine. */
 export interface TrackedFinding extends Finding {
-  /** Stable identity across polls: kind + virtual server + real server (+ detail). */
+  /** Stable identity across polls: findingId(), from the kind and the subject. */
   id: string;
   firstSeen: Date;
   confirmed: boolean;
@@ -65,4 +55,9 @@ export interface DriftReport {
   status: DriftStatus;
   reason: string | null;
   findings: TrackedFinding[];
+}
+
+/** The subject of a finding about one destination of a virtual server. */
+export function realServerSubject(virtualServer: string, realServer: string): string {
+  return `${virtualServer} -> ${realServer}`;
 }

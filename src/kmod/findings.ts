@@ -37,6 +37,7 @@ export function moduleFindings(report: ModuleReport, options: ModuleFindingOptio
           : `Kernel module ${m.name} (connection tracking) is neither loaded nor built in, so kube-proxy's SNAT of IPVS traffic cannot work: run \`modprobe ${m.name}\` ${persist}, then restart kube-proxy.`;
     findings.push({
       kind: 'module-missing',
+      subject: m.name,
       severity: scheduler !== null ? 'warning' : 'critical',
       virtualServer: null,
       realServer: null,

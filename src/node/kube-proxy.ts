@@ -220,6 +220,7 @@ export function checkProxyMode(input: { runningMode: string | null; configuredMo
   return [
     {
       kind: 'proxy-mode-mismatch',
+      subject: 'kube-proxy',
       severity: 'critical',
       virtualServer: null,
       realServer: null,

@@ -85,6 +85,7 @@ export function checkSysctls(values: SysctlValues, options: SysctlCheckOptions):
       : 'kube-proxy sets it only at start, so restart kube-proxy or persist it in /etc/sysctl.d';
     findings.push({
       kind: 'sysctl-mismatch',
+      subject: e.name,
       severity: e.severity,
       virtualServer: null,
       realServer: null,

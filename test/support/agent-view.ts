@@ -71,6 +71,7 @@ export function trackedFinding(kind: FindingKind, severity: Severity, confirmed:
     severity,
     virtualServer: null,
     realServer: null,
+    subject: overrides.virtualServer ?? kind,
     service: null,
     expected: null,
     actual: null,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FLAGS } from '../../src/cli/flags.js';
-import { FINDING_KINDS } from '../../src/drift/types.js';
+import { FINDING_KINDS } from '../../src/checks/registry.js';
 import { ERROR_CODES } from '../../src/errors/index.js';
 import { REPO_ROOT } from '../guest/harness.js';
 

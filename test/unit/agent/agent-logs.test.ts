@@ -35,11 +35,11 @@ function harness(heap?: AgentDeps['heap']): { agent: Agent; lines: Line[]; setTa
   const agent = new Agent({
     options: { nodeName: 'worker-1', pollIntervalMs: 2000, graceMs: 10_000, scheduler: null },
     node: {
-      readIpvs: () => Promise.resolve(table),
-      readModules: unavailable,
-      readSysctls: unavailable,
-      probeKubeProxy: () => Promise.resolve({ runningMode: 'ipvs', configz: null, problems: [] }),
-      readInterfaces: unavailable,
+      netlink: () => Promise.resolve(table),
+      modules: unavailable,
+      sysctl: unavailable,
+      'kube-proxy': () => Promise.resolve({ runningMode: 'ipvs', configz: null, problems: [] }),
+      interfaces: unavailable,
     },
     cluster,
     logger,

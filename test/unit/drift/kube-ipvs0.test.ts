@@ -79,6 +79,7 @@ describe('diffKubeIpvs0: an address that is another Node\'s (vip-shadows-node-ip
         severity: 'critical',
         virtualServer: null,
         realServer: null,
+        subject: '192.168.56.12',
         service: ref,
         expected: null,
         actual: { address: '192.168.56.12', node: 'worker-2', addressType: 'InternalIP' },
