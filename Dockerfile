@@ -67,7 +67,7 @@ COPY --from=build /src/bin ./bin
 # Root on purpose: every IPVS netlink command, reads included, needs CAP_NET_ADMIN in the initial
 # user namespace, and a non-root process only gets it from file capabilities or ambient caps,
 # which Kubernetes does not grant. The manifests run it as uid 0 with every other capability
-# dropped, a read-only root filesystem and no privilege escalation (docs/deploy.md).
+# dropped, a read-only root filesystem and no privilege escalation (README.md, Security).
 USER 0:0
 EXPOSE 9742
 ENTRYPOINT ["ipvs-sentinel"]

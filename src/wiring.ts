@@ -27,7 +27,7 @@ import { probeKubeProxy } from './node/kube-proxy-probe.js';
 
 /**
  * The reader over libnl. Resolving the IPVS family by name makes a 5.16+ kernel load ip_vs as a side
- * effect (ipvs-genetlink.md §1.4); a monitor must not change the kernel it watches, so the socket is
+ * effect (docs/ipvs-netlink.md §1.4); a monitor must not change the kernel it watches, so the socket is
  * only opened while /proc/net/ip_vs (this network namespace's, like the netlink socket) shows ip_vs
  * is already there.
  */

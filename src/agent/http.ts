@@ -1,5 +1,5 @@
 /**
- * The agent's HTTP edge (interface.md, HTTP): node:http, GET and HEAD only, bodies never read,
+ * The agent's HTTP edge (docs/contract.md §3): node:http, GET and HEAD only, bodies never read,
  * timeouts and a connection bound, and no request — however malformed — takes the server down.
  * Every answer is computed from the AgentView at request time.
  */

@@ -1,5 +1,5 @@
 /**
- * Command-line flags of interface.md. Every flag can also come from IPVS_SENTINEL_<FLAG_IN_CAPS>
+ * Command-line flags (docs/contract.md §2). Every flag can also come from IPVS_SENTINEL_<FLAG_IN_CAPS>
  * (flags win). Pure: argv and env in, typed options or one clear BAD_FLAG error out.
  */
 import { SentinelError } from '../errors/index.js';

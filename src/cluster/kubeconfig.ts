@@ -1,6 +1,6 @@
 /**
  * Where the agent finds the Kubernetes API: --kubeconfig, else the in-cluster service account, else
- * KUBECONFIG / ~/.kube/config (interface.md, `--kubeconfig`). client-node's loadFromDefault would
+ * KUBECONFIG / ~/.kube/config (docs/contract.md §2, `--kubeconfig`). client-node's loadFromDefault would
  * silently fall back to http://localhost:8080, which it then refuses to use; we fail early instead.
  */
 import { existsSync } from 'node:fs';

@@ -1,4 +1,4 @@
-/** Reading the `--cluster-state FILE` (interface.md); parsing is the pure parseClusterState(). */
+/** Reading the `--cluster-state FILE` (docs/contract.md §2); parsing is the pure parseClusterState(). */
 import { readFile } from 'node:fs/promises';
 import { SentinelError } from '../errors/index.js';
 import type { ClusterSnapshot } from './model.js';

@@ -1,5 +1,5 @@
 /**
- * Pure parsing of a cluster-state document (`--cluster-state FILE`, interface.md): a `v1 List` as
+ * Pure parsing of a cluster-state document (`--cluster-state FILE`, docs/contract.md §2): a `v1 List` as
  * `kubectl get services,endpointslices,nodes -A -o yaml|json` writes it, several YAML documents
  * separated by `---`, or raw API lists (`ServiceList` …). Items may be Services, EndpointSlices,
  * Nodes and ConfigMaps (only kube-system/kube-proxy is kept: its `config.conf` text); nested Lists

@@ -1,5 +1,5 @@
 /**
- * The drift report (interface.md, drift schema): status rule, deterministic order, and the JSON
+ * The drift report (docs/contract.md §5): status rule, deterministic order, and the JSON
  * shape served at /drift and printed by `check --output json`.
  */
 import { kindRank, PREREQUISITE_KINDS } from '../checks/registry.js';
@@ -22,7 +22,7 @@ export function buildDriftReport(input: DriftReportInput): DriftReport {
   const drifting = findings.filter((f) => f.confirmed && f.severity !== 'info');
   if (input.unknownReason !== null) {
     // A confirmed prerequisite finding (module, sysctl, proxy mode) is drift even when the IPVS
-    // table could not be compared: interface.md's rule is "drift when one confirmed warning or
+    // table could not be compared: the contract's rule (docs/contract.md §5) is "drift when one confirmed warning or
     // critical finding exists".
     if (drifting.length > 0) {
       const reason = `${summarise(drifting)}; IPVS not compared: ${input.unknownReason}`;

@@ -1,4 +1,4 @@
-/** Findings: one difference between what should be on the node and what is (interface.md, drift schema). */
+/** Findings: one difference between what should be on the node and what is (docs/contract.md §5). */
 
 import type { FindingKind } from '../checks/registry.js';
 

@@ -1,6 +1,6 @@
 /**
  * Reads the whole IPVS table over generic netlink: one GET_SERVICE dump, one GET_DEST dump per
- * service, GET_INFO and GET_CONFIG (shared/spec/ipvs-genetlink.md §3). The socket is injected, so
+ * service, GET_INFO and GET_CONFIG (docs/ipvs-netlink.md §3). The socket is injected, so
  * the same code runs against libnl in production and against recorded datagrams in tests.
  *
  * IPVS never sets NLM_F_DUMP_INTR, so consistency is checked here: the service list is dumped
@@ -92,7 +92,7 @@ export class IpvsReader {
         lastRetryable = new NetlinkError('IPVS_DUMP_RETRIES_EXHAUSTED', 'dump IPVS table', 'the service list changed while destinations were read', {});
       } catch (err) {
         // Start the next attempt (or the next read) from a fresh socket: a failed request can leave
-        // a dump half read on this one (later dumps get EBUSY, §3.7), and ENOENT means the family
+        // a dump half read on this one (later dumps get EBUSY, docs/ipvs-netlink.md §3.7), and ENOENT means the family
         // id went stale because ip_vs was reloaded, so it must be resolved again.
         this.reset();
         if (!(err instanceof NetlinkError) || (err.errno !== ERRNO.ENOENT && !err.retryable)) throw err;

@@ -1,4 +1,4 @@
-/** The kernel-module verdict (interface.md `/modules`, `ipvs-sentinel modules`). */
+/** The kernel-module verdict (docs/contract.md §1 and §3: `/modules`, `ipvs-sentinel modules`). */
 
 export interface ModuleStatus {
   /** Normalised module name (`-` → `_`), e.g. "ip_vs", "nf_conntrack". */

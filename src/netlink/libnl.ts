@@ -3,7 +3,7 @@
  * It only opens sockets, resolves generic-netlink families, and moves raw datagrams: every
  * message is built and decoded in TypeScript. A request is one nl_sendto, a datagram of up to
  * ~100 messages one libc recv into a reused buffer — a single FFI crossing each, instead of
- * dozens per attribute (shared/spec/ipvs-genetlink.md §0, §4.3). Native code is loaded
+ * dozens per attribute (docs/ipvs-netlink.md §0, §4.3). Native code is loaded
  * on first use; a host without libnl gets a typed LIBNL_UNAVAILABLE error, never an import crash.
  */
 import { createRequire } from 'node:module';
@@ -13,7 +13,7 @@ import { ERRNO, NetlinkError, NLE } from './errors.js';
 
 export const NETLINK_ROUTE = 0;
 export const NETLINK_GENERIC = 16;
-/** Big enough for any kernel dump batch (≈32 KiB) in one receive (§3.8). */
+/** Big enough for any kernel dump batch (≈32 KiB) in one receive (docs/ipvs-netlink.md §3.8). */
 const MSG_BUF_SIZE = 65536;
 const MSG_TRUNC = 0x20;
 const ERRNO_TEXT = new Map<number, string>([
@@ -164,7 +164,7 @@ class LibnlSocket implements GenericNetlinkSocket {
       if (n === 0) throw new NetlinkError('NETLINK_IO', 'receive netlink reply', 'the kernel closed the netlink socket', {});
       const errno = this.lib.errno();
       if (errno === ERRNO.EINTR) continue;
-      // Replies are queued synchronously during send (§3.8): EAGAIN means no reply is coming.
+      // Replies are queued synchronously during send (docs/ipvs-netlink.md §3.8): EAGAIN means no reply is coming.
       throw new NetlinkError('NETLINK_IO', 'receive netlink reply', `recv failed: ${ERRNO_TEXT.get(errno) ?? `errno ${errno}`}`, { errno });
     }
   }

@@ -1,5 +1,5 @@
 /**
- * The snapshot schema of interface.md (`/ipvs`, `ipvs-sentinel ipvs --output json`) as a JSON-ready
+ * The snapshot schema of docs/contract.md §4 (`/ipvs`, `ipvs-sentinel ipvs --output json`) as a JSON-ready
  * object. The text the agent and the CLI send is written by snapshot-json.ts, byte for byte what
  * stringifyJson makes of this object.
  */

@@ -1,7 +1,7 @@
 /**
  * The real-IPVS guest: a stock Debian kernel booted under QEMU (TCG) with this machine's root
  * shared read-only over 9p and a tmpfs overlay on top, so the guest runs the host's node, libnl,
- * ipvsadm and this checkout against the real Linux IPVS code (shared/spec/real-ipvs-vm.md).
+ * ipvsadm and this checkout against the real Linux IPVS code (docs/real-ipvs-guest.md).
  *
  * One call boots the guest, runs a bash script inside it, powers off and returns the script's
  * exit code, stdout, stderr and any files it wrote to $OUT.

@@ -1,5 +1,5 @@
 /**
- * A fake of the kernel's IPVS generic-netlink family at the message level (STYLE.md §6): sockets
+ * A fake of the kernel's IPVS generic-netlink family at the message level, as mdlayher/netlink's nltest fakes netlink: sockets
  * implementing GenericNetlinkSocket whose requests are answered from an in-memory table with the
  * byte builders of ipvs-messages.ts — GET_SERVICE / GET_DEST dumps in batches ending with
  * NLMSG_DONE, GET_INFO / GET_CONFIG followed by an ACK, ENOENT for a stale family id, an empty dump

@@ -1,5 +1,5 @@
 /**
- * Golden files for every external format (STYLE.md §10). Compare `actual` with the committed file;
+ * Golden files for every external format, as node_exporter keeps collector/fixtures/. Compare `actual` with the committed file;
  * `UPDATE_GOLDEN=1 npx vitest run …` rewrites the files instead — review the diff before committing.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';

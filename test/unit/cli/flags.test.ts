@@ -21,7 +21,7 @@ const DEFAULTS: Options = {
 };
 
 describe('parseCommandLine: defaults and commands', () => {
-  it('gives the defaults of interface.md with no flags and no environment', () => {
+  it('gives the defaults of docs/contract.md §2 with no flags and no environment', () => {
     expect(parseCommandLine(['serve'], {})).toEqual({ command: 'serve', help: false, version: false, options: DEFAULTS });
   });
 
@@ -42,7 +42,7 @@ describe('parseCommandLine: defaults and commands', () => {
     expect(parseCommandLine(['--version'], {}).version).toBe(true);
   });
 
-  it('every flag of interface.md is known, and each has its IPVS_SENTINEL_ variable', () => {
+  it('every flag of docs/contract.md §2 is known, and each has its IPVS_SENTINEL_ variable', () => {
     expect(FLAGS.map((f) => f.name).sort()).toEqual(
       ['backend-metrics', 'cluster-state', 'grace', 'kube-proxy-url', 'kubeconfig', 'listen', 'log-level', 'modules-dir', 'node-name', 'output', 'poll-interval', 'proc-root', 'scheduler'].sort(),
     );

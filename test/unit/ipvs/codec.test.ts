@@ -364,7 +364,7 @@ describe('keys', () => {
   });
 });
 
-// ---- vectors from other projects (ipvs-genetlink.md §6) ------------------------------------------
+// ---- vectors from other projects (docs/ipvs-netlink.md §6) ------------------------------------------
 
 /** Paste Go byte-slice literals verbatim: "0xc4, 0x00, ..." → bytes. */
 function goBytes(text: string): Uint8Array {

@@ -280,7 +280,7 @@ describe('IpvsReader.read', () => {
     await expectSentinelRejection(r.read(), 'NETLINK_DECODE', /truncated/);
     expect(kernel.serviceDumps).toBe(1);
     expect(kernel.commands().filter((c) => c === IPVS_CMD.GET_DEST)).toHaveLength(1);
-    // The abandoned dump is not left on the socket (ipvs-genetlink.md §3.7): the next read starts clean.
+    // The abandoned dump is not left on the socket (docs/ipvs-netlink.md §3.7): the next read starts clean.
     expect(kernel.sockets[0]?.closed).toBe(true);
     expect((await r.read()).services).toHaveLength(5);
     expect(kernel.sockets).toHaveLength(2);

@@ -8,7 +8,7 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { describe, expect, it } from 'vitest';
 import { build, MANIFESTS, REPO_ROOT, type K8sObject } from './load.js';
 
-/** interface.md "Metrics", with the histogram's series; plus Prometheus's `up` and prom-client's process metrics. */
+/** The metrics of docs/contract.md §7, with the histogram's series; plus Prometheus's `up` and prom-client's process metrics. */
 const CONTRACT_METRICS = new Set([
   'ipvs_sentinel_read_duration_seconds_bucket',
   'ipvs_sentinel_read_duration_seconds_sum',

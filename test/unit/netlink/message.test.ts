@@ -117,8 +117,8 @@ describe('messageStatus', () => {
   });
 });
 
-describe('encodeRequest reproduces libnl 3.7.0 byte for byte (ipvs-genetlink.md §3.2–§3.4)', () => {
-  it('§3.2 CTRL_CMD_GETFAMILY "IPVS", 32 bytes', () => {
+describe('encodeRequest reproduces libnl 3.7.0 byte for byte (docs/ipvs-netlink.md §3.2–§3.4)', () => {
+  it('docs/ipvs-netlink.md §3.2: CTRL_CMD_GETFAMILY "IPVS", 32 bytes', () => {
     const want = hex(`
       20 00 00 00 10 00 05 00 01 00 00 00 00 00 00 00
       03 01 00 00
@@ -129,7 +129,7 @@ describe('encodeRequest reproduces libnl 3.7.0 byte for byte (ipvs-genetlink.md 
     expect(toHex(got)).toBe(toHex(want));
   });
 
-  it('§3.3 GET_SERVICE dump, 20 bytes, flags 0x0301', () => {
+  it('docs/ipvs-netlink.md §3.3: GET_SERVICE dump, 20 bytes, flags 0x0301', () => {
     const want = hex(`
       14 00 00 00 1c 00 01 03 07 00 00 00 00 00 00 00
       04 01 00 00
@@ -140,7 +140,7 @@ describe('encodeRequest reproduces libnl 3.7.0 byte for byte (ipvs-genetlink.md 
     expect(toHex(got)).toBe(toHex(want));
   });
 
-  it('§3.4 GET_DEST for TCP 10.0.0.1:80, seq 1234, 68 bytes with NLA_F_NESTED', () => {
+  it('docs/ipvs-netlink.md §3.4: GET_DEST for TCP 10.0.0.1:80, seq 1234, 68 bytes with NLA_F_NESTED', () => {
     const want = hex(`
       44 00 00 00 1c 00 01 03 d2 04 00 00 00 00 00 00
       08 01 00 00
@@ -161,7 +161,7 @@ describe('encodeRequest reproduces libnl 3.7.0 byte for byte (ipvs-genetlink.md 
     expect(toHex(got)).toBe(toHex(want));
   });
 
-  it('§3.4 GET_DEST for the IPv6 fwmark 4097 service, 40 bytes', () => {
+  it('docs/ipvs-netlink.md §3.4: GET_DEST for the IPv6 fwmark 4097 service, 40 bytes', () => {
     const want = hex(`
       28 00 00 00 1c 00 01 03 09 00 00 00 00 00 00 00
       08 01 00 00

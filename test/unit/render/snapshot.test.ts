@@ -27,11 +27,11 @@ describe('serviceFlagNames', () => {
 });
 
 describe('snapshotJson', () => {
-  it('writes the snapshot schema of interface.md (golden)', async () => {
+  it('writes the snapshot schema of docs/contract.md §4 (golden)', async () => {
     await expectGolden(`${GOLDEN}/snapshot.json`, stringifyJson(snapshotJson(renderSnapshot(), { node: 'worker-1', lookup })) + '\n');
   });
 
-  it('writes the interface.md keys in their order', () => {
+  it('writes the keys in the order of docs/contract.md §4', () => {
     const json = snapshotJson(renderSnapshot(), { node: 'worker-1', lookup });
     const keys = Object.keys(json).filter((k) => ['node', 'readAt', 'durationMs', 'services'].includes(k));
     expect(keys).toEqual(['node', 'readAt', 'durationMs', 'services']);
