@@ -1,12 +1,15 @@
 /**
- * The agent's HTTP edge (docs/contract.md §3): node:http, GET and HEAD only, bodies never read,
- * timeouts and a connection bound, and no request — however malformed — takes the server down.
- * Every answer is computed from the AgentView at request time.
+ * The agent's HTTP edge: node:http, GET and HEAD only, bodies never read, timeouts and connection
+ * bounds (src/agent/http-connections.ts), and no request — however malformed — takes the server
+ * down. Every answer is computed from the AgentView at request time.
  */
+import { lookup as dnsLookup } from 'node:dns/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from '../util/node-http.js';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { SentinelError } from '../errors/index.js';
+import { createServer } from '../util/node-http.js';
+import { ConnectionBook } from './http-connections.js';
 import { driftReportToJson } from '../drift/report.js';
 import { driftTableMarks } from '../render/drift-marks.js';
 import { stringifyJson } from '../render/json.js';
@@ -25,10 +28,14 @@ export interface HttpLogger {
 }
 
 export interface HttpLimits {
-  /** Concurrent connections; beyond it Node closes new sockets at once. */
+  /** Concurrent connections; a new one over it takes the place of the busiest client's oldest idle one (http-connections.ts). */
   maxConnections?: number;
+  /** Concurrent connections from one client address; a new one over it takes the place of that address's oldest idle one. */
+  maxConnectionsPerClient?: number;
+  /** From connect to a complete request head; an idle socket past it is destroyed. */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** From a written response to the next complete request head on the same connection. */
   keepAliveTimeoutMs?: number;
   /** Request line plus headers, bytes (over it: 431). */
   maxHeaderSize?: number;
@@ -41,7 +48,8 @@ export interface HttpLimits {
 
 export const DEFAULT_HTTP_LIMITS: Required<HttpLimits> = {
   maxConnections: 256,
-  headersTimeoutMs: 10_000,
+  maxConnectionsPerClient: 16,
+  headersTimeoutMs: 5_000,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   maxHeaderSize: 16_384,
@@ -57,10 +65,14 @@ export interface HttpServerOptions {
   metrics: { contentType: string; exposition(pool?: PiecePool): Promise<Iterable<Uint8Array>> };
   logger: HttpLogger;
   limits?: HttpLimits;
+  /** Resolves a host name of --listen to an address (dns.lookup, as server.listen does); tests pass their own. */
+  lookup?: (host: string) => Promise<string>;
 }
 
 export interface HttpServerHandle {
   address: { host: string; port: number };
+  /** Sockets the server holds open (half-open ones included). */
+  connections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -122,7 +134,7 @@ function healthz(view: AgentView, query: URLSearchParams): Reply {
 
 /** `/healthz/<check>`, as kube-apiserver serves single checks. */
 function singleCheck(view: AgentView, name: string): Reply | null {
-  if (!(HEALTH_CHECK_NAMES as readonly string[]).includes(name)) return null;
+  if (!HEALTH_CHECK_NAMES.includes(name)) return null;
   const check = view.health().find((c) => c.name === name);
   if (!check) return text(503, `internal server error: ${name} not evaluated\n`);
   return check.ok ? text(200, 'ok') : text(503, `internal server error: ${oneLine(check.reason ?? 'failed')}\n`);
@@ -292,7 +304,12 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
   options.logger.debug({ method: req.method, path: target?.path ?? null, status: reply.status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
 }
 
-/** A parse error, a header timeout, an oversized header: answer like Node would, then drop the socket. */
+/**
+ * A parse error, a header timeout, an oversized header: answer like Node would, then destroy the
+ * socket. Ending it is not enough: node:http allows half-open sockets, so a peer that never closes
+ * its side would keep the socket, and its place among the connections, for as long as it likes.
+ * (A peer that does not even take the answer is destroyed by its idle deadline.)
+ */
 function onClientError(logger: HttpLogger, err: Error & { code?: string }, socket: Duplex): void {
   logger.debug({ code: err.code, err: err.message }, 'bad HTTP request');
   if (!socket.writable || err.code === 'ECONNRESET') {
@@ -300,7 +317,64 @@ function onClientError(logger: HttpLogger, err: Error & { code?: string }, socke
     return;
   }
   const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+}
+
+/** `host:port`, IPv6 in brackets, as --listen takes it. */
+function hostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Why --listen failed and what to do, one line (LISTEN_FAILED); the errno is named. */
+export function listenFailed(err: unknown, host: string, port: number): SentinelError {
+  const code = (err as { code?: unknown } | null)?.code;
+  const where = hostPort(host, port);
+  let message: string;
+  switch (code) {
+    case 'EADDRINUSE':
+      message = `${where} is already in use (EADDRINUSE): another process (another ipvs-sentinel?) listens there; stop it or choose another port with --listen`;
+      break;
+    case 'EADDRNOTAVAIL':
+      message = `${host} is not an address of this host (EADDRNOTAVAIL): listen on one of its addresses (the DaemonSet passes the node IP), on 0.0.0.0 or on [::]`;
+      break;
+    case 'EACCES':
+    case 'EPERM':
+      message = `not allowed to listen on ${where} (${code}): ports below 1024 need root or CAP_NET_BIND_SERVICE; use a port from 1024 up, such as the default 9742`;
+      break;
+    case 'ENOTFOUND':
+    case 'EAI_NONAME':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      message = `"${host}" does not resolve to an address (${code}): give --listen an IP address, such as 0.0.0.0:${port} or the node IP`;
+      break;
+    case 'EAFNOSUPPORT':
+      message = `cannot listen on ${where} (EAFNOSUPPORT): this host has no IPv6; listen on an IPv4 address such as 0.0.0.0:${port}`;
+      break;
+    default: {
+      const reason = err instanceof Error ? err.message : String(err);
+      message = `cannot listen on ${where}: ${reason.replace(/\s*[\r\n]+\s*/g, ' ')}`;
+    }
+  }
+  return new SentinelError('LISTEN_FAILED', `listen on ${where}`, message, { cause: err });
+}
+
+async function listen(server: ReturnType<typeof createServer>, options: HttpServerOptions): Promise<void> {
+  try {
+    const address = isIP(options.host) !== 0 ? options.host : await (options.lookup ?? defaultLookup)(options.host);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, address, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    throw listenFailed(err, options.host, options.port);
+  }
+}
+
+async function defaultLookup(host: string): Promise<string> {
+  return (await dnsLookup(host)).address;
 }
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServerHandle> {
@@ -313,9 +387,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
   });
   const ctx: Context = { options, limits, pool: new PiecePool() };
-  server.maxConnections = limits.maxConnections;
+  // No server.maxConnections: it refuses the newcomer whoever holds the places; the book decides.
+  const book = new ConnectionBook({ limits, logger: options.logger });
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
+  server.on('connection', (socket: Socket) => book.admit(socket));
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    book.requestStarted(req.socket);
+    res.once('close', () => book.requestEnded(req.socket));
     handle(ctx, req, res).catch((err: unknown) => {
       // Only reachable if sending itself failed; the socket is unusable then.
       options.logger.error({ err }, 'could not answer a request');
@@ -324,19 +402,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   });
   server.on('clientError', (err: Error, socket: Duplex) => onClientError(options.logger, err, socket));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, options);
   server.on('error', (err) => options.logger.error({ err }, 'HTTP server error'));
   const addr = server.address() as AddressInfo;
-  options.logger.info({ host: addr.address, port: addr.port }, 'HTTP server listening');
+  options.logger.info({ host: addr.address, port: addr.port, limits: { maxConnections: limits.maxConnections, maxConnectionsPerClient: limits.maxConnectionsPerClient } }, 'HTTP server listening');
 
   return {
     address: { host: addr.address, port: addr.port },
+    connections: () => new Promise<number>((resolve, reject) => server.getConnections((err, count) => (err ? reject(err) : resolve(count)))),
     close: () =>
       new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), limits.closeGraceMs);

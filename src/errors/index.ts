@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   PROC_UNREADABLE: 'A /proc or /sys file could not be read.',
   KUBE_PROXY_PROBE_FAILED: 'kube-proxy\'s metrics endpoint (/proxyMode, /configz) could not be queried.',
   KUBE_PROXY_CONFIG_INVALID: 'kube-proxy\'s configuration (/configz, or config.conf of the kube-system/kube-proxy ConfigMap) is not a KubeProxyConfiguration ipvs-sentinel can read; it fell back to the next source (ConfigMap, then defaults). Check the ConfigMap with `kubectl -n kube-system get cm kube-proxy -o yaml`.',
+  LISTEN_FAILED: 'serve could not listen on the --listen address: the port is in use (EADDRINUSE), the address is not one of this host\'s (EADDRNOTAVAIL), the port is below 1024 without the right to bind it (EACCES), or the host name does not resolve (ENOTFOUND). The message says which and what to do.',
   INTERNAL: 'An unexpected internal error; please report it with the log line.',
 } as const;
 
