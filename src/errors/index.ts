@@ -21,6 +21,9 @@ export const ERROR_CODES = {
   KUBE_PROXY_PROBE_FAILED: 'kube-proxy\'s metrics endpoint (/proxyMode, /configz) could not be queried.',
   KUBE_PROXY_CONFIG_INVALID: 'kube-proxy\'s configuration (/configz, or config.conf of the kube-system/kube-proxy ConfigMap) is not a KubeProxyConfiguration ipvs-sentinel can read; it fell back to the next source (ConfigMap, then defaults). Check the ConfigMap with `kubectl -n kube-system get cm kube-proxy -o yaml`.',
   LISTEN_FAILED: 'serve could not listen on the --listen address: the port is in use (EADDRINUSE), the address is not one of this host\'s (EADDRNOTAVAIL), the port is below 1024 without the right to bind it (EACCES), or the host name does not resolve (ENOTFOUND). The message says which and what to do.',
+  IPSET_PERMISSION_DENIED: 'The kernel refused to list the ipsets (EPERM): every NETLINK_NETFILTER request, reads included, needs CAP_NET_ADMIN in the node\'s network namespace — run with hostNetwork and add NET_ADMIN to the container\'s capabilities.',
+  NFTABLES_PERMISSION_DENIED: 'The kernel refused to list the nftables tables (EPERM): every NETLINK_NETFILTER request, reads included, needs CAP_NET_ADMIN in the node\'s network namespace — run with hostNetwork and add NET_ADMIN to the container\'s capabilities.',
+  NETLINK_DUMP_TOO_LARGE: 'A netlink dump (the ipsets or the nftables tables) went past the reader\'s bound on entries, bytes or datagrams and was abandoned, so a huge or runaway dump cannot exhaust memory. Look at the sets with `ipset list -t`; the check stays unknown until the dump fits.',
   INTERNAL: 'An unexpected internal error; please report it with the log line.',
 } as const;
 

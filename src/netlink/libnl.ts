@@ -13,6 +13,8 @@ import { ERRNO, NetlinkError, NLE } from './errors.js';
 
 export const NETLINK_ROUTE = 0;
 export const NETLINK_GENERIC = 16;
+/** nfnetlink: ipset (NFNL_SUBSYS_IPSET) and nf_tables (NFNL_SUBSYS_NFTABLES) requests, include/uapi/linux/netlink.h. */
+export const NETLINK_NETFILTER = 12;
 /** Big enough for any kernel dump batch (≈32 KiB) in one receive (docs/ipvs-netlink.md §3.8). */
 const MSG_BUF_SIZE = 65536;
 const MSG_TRUNC = 0x20;

@@ -1,0 +1,90 @@
+/**
+ * Reads the list of nftables tables over NETLINK_NETFILTER (one NFT_MSG_GETTABLE dump for every
+ * family, what `nft list tables` sends first) — no `nft` binary.
+ *
+ * Gate: call it only when nfnlReadGate(NFNL_SUBSYS_NFTABLES, modules) says so (nf_tables loaded or
+ * built in). Without nf_tables the kernel would load it to answer (request_module
+ * ("nfnetlink-subsys-10") in nfnetlink_rcv_msg, net/netfilter/nfnetlink.c); the dump itself only
+ * walks the table list and loads nothing.
+ */
+import { SentinelError } from '../errors/index.js';
+import { ERRNO, NetlinkError } from '../netlink/errors.js';
+import { NETLINK_NETFILTER, openRawNetlink, type NetlinkSocket } from '../netlink/libnl.js';
+import { runNfnlDump, tooLarge, type DumpLimits } from '../netlink/nfnetlink.js';
+import { decodeNftTable, encodeGetTablesRequest, type NftTable } from './tables.js';
+
+/** A node has a handful of tables; thousands mean something is wrong. */
+export const DEFAULT_NFT_TABLE_LIMITS: NftTableLimits = { maxTables: 10_000, maxBytes: 16 * 1024 * 1024, maxDatagrams: 10_000 };
+/** nf_tables marks a dump that raced a ruleset change with NLM_F_DUMP_INTR: dump again, a few times. */
+const ATTEMPTS = 4;
+
+export interface NftTableLimits extends DumpLimits {
+  maxTables: number;
+}
+
+export interface ReadNftTablesOptions {
+  /** Opens a NETLINK_NETFILTER socket (a replay in tests); default libnl. Closed after each attempt. */
+  open?: () => NetlinkSocket;
+  /** First sequence number; default derived from the clock. */
+  seq?: number;
+  limits?: Partial<NftTableLimits>;
+}
+
+export interface NftTablesRead {
+  /** In the kernel's order (by family, then creation). */
+  readonly tables: readonly NftTable[];
+  /** Attribute types this decoder does not know, e.g. "table:9"; sorted. */
+  readonly unknownAttributes: readonly string[];
+  readonly stats: { datagrams: number; bytes: number; attempts: number };
+}
+
+/** Every nftables table of every family in the node's network namespace. */
+export function readNftTables(options: ReadNftTablesOptions = {}): NftTablesRead {
+  const open = options.open ?? (() => openRawNetlink(NETLINK_NETFILTER));
+  const limits: NftTableLimits = { ...DEFAULT_NFT_TABLE_LIMITS, ...options.limits };
+  const firstSeq = options.seq ?? Date.now() & 0x7fffffff;
+  const context = 'nftables tables';
+  let last: NetlinkError | null = null;
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const seq = (firstSeq + attempt - 1) >>> 0;
+    const socket = open();
+    try {
+      const tables: NftTable[] = [];
+      const unknown = new Set<string>();
+      const outcome = runNfnlDump(socket, {
+        context,
+        request: encodeGetTablesRequest(seq, socket.localPort),
+        seq,
+        limits,
+        onMessage: (m) => {
+          if (tables.length >= limits.maxTables) throw tooLarge(context, `${limits.maxTables} tables`);
+          tables.push(decodeNftTable(m, unknown));
+        },
+        refusal: (errno) => nftRefusal(context, errno),
+      });
+      if (!outcome.interrupted) return { tables, unknownAttributes: [...unknown].sort(), stats: { datagrams: outcome.datagrams, bytes: outcome.bytes, attempts: attempt } };
+      last = new NetlinkError('NETLINK_PROTOCOL', `dump ${context}`, 'the ruleset changed during the dump (NLM_F_DUMP_INTR)', {});
+    } catch (err) {
+      if (!(err instanceof NetlinkError) || !err.retryable) throw err;
+      last = err;
+    } finally {
+      socket.close();
+    }
+  }
+  throw new SentinelError('NETLINK_PROTOCOL', `dump ${context}`, `no complete dump after ${ATTEMPTS} attempts: ${last?.message ?? 'unknown cause'}`, { cause: last });
+}
+
+/** The kernel's NLMSG_ERROR for a table dump, as a coded error. */
+export function nftRefusal(context: string, errno: number): NetlinkError {
+  const op = `dump ${context}`;
+  if (errno === ERRNO.EPERM) {
+    return new NetlinkError(
+      'NFTABLES_PERMISSION_DENIED',
+      op,
+      'the kernel refused to list the nftables tables (EPERM): NETLINK_NETFILTER requests, reads included, need CAP_NET_ADMIN in the node\'s network namespace (hostNetwork, capabilities add NET_ADMIN)',
+      { errno },
+    );
+  }
+  if (errno === ERRNO.EINVAL) return new NetlinkError('NETLINK_PROTOCOL', op, 'the kernel has no nf_tables subsystem (EINVAL): nf_tables is neither loaded nor built in', { errno });
+  return new NetlinkError('NETLINK_PROTOCOL', op, `the kernel answered errno ${errno}`, { errno });
+}
