@@ -1,0 +1,207 @@
+/**
+ * The iptables rules of one backend and family as `iptables-save` prints them (iptables/iptables-save.c,
+ * iptables/xtables-save.c), reduced to what the IPVS-mode checks need: every chain kube-proxy or kubelet
+ * could own, the rules of kube-proxy's chains and the builtin-chain rules that jump into them, and counts
+ * of everything else. Readonly: a dump is never changed after it is parsed.
+ */
+import type { AddressFamily } from '../ipvs/types.js';
+import type { SentinelError } from '../errors/index.js';
+
+/** x_tables through getsockopt (`iptables-legacy`), or nf_tables through netlink (`iptables-nft`). */
+export type IptablesBackend = 'legacy' | 'nft';
+
+/** The four `*-save` tools, always called by these names, never through the `iptables-save` alternative. */
+export type SaveTool = 'iptables-legacy-save' | 'ip6tables-legacy-save' | 'iptables-nft-save' | 'ip6tables-nft-save';
+
+/** A value printed with or without a leading `!`. */
+export interface Negatable<T> {
+  readonly value: T;
+  readonly negated: boolean;
+}
+
+/** `-m set [!] --match-set NAME dst,dst`: the set and its direction flags, as printed. */
+export interface SetMatch {
+  readonly name: string;
+  /** "dst", "dst,dst", "dst,dst,src", "src,dst" … as kube-proxy wrote them. */
+  readonly flags: string;
+  readonly negated: boolean;
+}
+
+/** `-m addrtype [!] --src-type T [!] --dst-type T`. */
+export interface AddrtypeMatch {
+  readonly srcType: Negatable<string> | null;
+  readonly dstType: Negatable<string> | null;
+}
+
+/** One `-A CHAIN …` line of a kept chain, its matches summarised, its text kept for anything else. */
+export interface IptablesRule {
+  readonly chain: string;
+  /** The `-j`/`-g` target (a chain or an extension such as ACCEPT, REJECT, MASQUERADE); null when none. */
+  readonly target: string | null;
+  /** `-g` (goto) rather than `-j`. */
+  readonly goto: boolean;
+  /** Everything after the target, e.g. ["--reject-with", "icmp-port-unreachable"] or ["--random-fully"]. */
+  readonly targetArgs: readonly string[];
+  readonly protocol: Negatable<string> | null;
+  readonly source: Negatable<string> | null;
+  readonly destination: Negatable<string> | null;
+  /** The `-m` match modules in rule order ("comment", "set", "addrtype", "conntrack", "mark" …). */
+  readonly matches: readonly string[];
+  readonly sets: readonly SetMatch[];
+  readonly comment: string | null;
+  readonly addrtype: AddrtypeMatch | null;
+  /** `-m conntrack [!] --ctstate A,B` (or `-m state --state`), states split. */
+  readonly ctstate: Negatable<readonly string[]> | null;
+  /** `-m mark [!] --mark V/M`, as printed. */
+  readonly mark: Negatable<string> | null;
+  /** The line as the tool printed it, without a `[packets:bytes]` counter prefix. */
+  readonly text: string;
+}
+
+export interface IptablesChain {
+  readonly name: string;
+  /** ACCEPT/DROP for builtin chains; null for user chains (`- [0:0]`). */
+  readonly policy: string | null;
+  /** A hook chain of the table (INPUT, PREROUTING …): printed with a policy. */
+  readonly builtin: boolean;
+  /** Rules in the chain, kept or not. */
+  readonly ruleCount: number;
+}
+
+/** The per-Service chains of iptables mode, counted instead of kept (10,000 Services make ~10^5 rules). */
+export type PerServiceChainPrefix = 'KUBE-SVC-' | 'KUBE-SVL-' | 'KUBE-EXT-' | 'KUBE-FW-' | 'KUBE-SEP-' | 'KUBE-XLB-';
+
+export interface PerServiceChains {
+  /** Chains by prefix. */
+  readonly counts: Readonly<Record<PerServiceChainPrefix, number>>;
+  /** Their rules, all prefixes together. */
+  readonly rules: number;
+  /** Rules of other chains jumping to one of them (nat KUBE-SERVICES / KUBE-NODEPORTS in iptables mode). */
+  readonly jumpsTo: number;
+  /** Up to a few chain names, for a message or an advice line. */
+  readonly sample: readonly string[];
+}
+
+export interface IptablesTable {
+  /** "filter", "nat", "mangle", "raw", "security". */
+  readonly name: string;
+  /** Builtin chains, every KUBE-* chain except the per-Service ones, in the order printed. */
+  readonly chains: ReadonlyMap<string, IptablesChain>;
+  /** Kept rules, in the order printed: rules of kept KUBE-* chains, and builtin-chain rules that jump to a KUBE-* chain. */
+  readonly rules: readonly IptablesRule[];
+  /** Every `-A` line of the table. */
+  readonly ruleCount: number;
+  /** Rules counted, not kept: other chains' rules (CNI, kubelet's non-KUBE chains …), per-Service chains, and jumps to those. */
+  readonly otherRules: number;
+  /** User chains not named KUBE-* (e.g. a CNI's), counted only. */
+  readonly otherChains: number;
+  readonly perService: PerServiceChains;
+  /** Rules of kept chains dropped because the dump hit the kept-rules bound (then `IptablesDump.truncated`). */
+  readonly droppedRules: number;
+}
+
+export interface MalformedLine {
+  /** 1-based line number in the tool's output. */
+  readonly line: number;
+  readonly reason: string;
+  /** The line, cut to 200 characters. */
+  readonly text: string;
+}
+
+/** `# Generated by iptables-nft-save v1.8.9 (nf_tables) on …`. */
+export interface SaveGenerator {
+  readonly program: string;
+  readonly version: string;
+  /** "nf_tables" for the nft tools, null for legacy ones (their header names no backend). */
+  readonly variant: string | null;
+}
+
+export interface IptablesDump {
+  readonly tables: ReadonlyMap<string, IptablesTable>;
+  /** Rule lines (starting with "-", or "[p:b] -A" with counters), all tables: what iptables-wrappers counts (`grep '^-'`) to pick a backend. */
+  readonly ruleLines: number;
+  readonly generator: SaveGenerator | null;
+  /** Tables iptables-nft says it cannot show as iptables rules (``# Table `nat' is incompatible…``, ``…contains incompatible base-chains…``): unknown, not empty. */
+  readonly incompatibleTables: readonly string[];
+  /** The output said "iptables-legacy tables present" (older iptables-nft printed it on stdout). */
+  readonly legacyTablesWarning: boolean;
+  /** Some kept chain lost rules to the kept-rules bound: checks on kept rules are incomplete. */
+  readonly truncated: boolean;
+  readonly malformedCount: number;
+  /** The first few malformed lines. */
+  readonly malformed: readonly MalformedLine[];
+}
+
+export interface SaveParserLimits {
+  /** Rules kept over all tables (default 10,000); the rest of kept chains are counted in droppedRules. */
+  maxKeptRules?: number;
+  /** Chains kept in the chain maps over all tables (default 10,000); further KUBE-* chains count as other chains. */
+  maxKeptChains?: number;
+  /** Longest line parsed (default 64 KiB); a longer one is malformed. */
+  maxLineLength?: number;
+  /** Malformed lines tolerated (default 1,000): past it the output is not a dump and parsing stops. */
+  maxMalformed?: number;
+}
+
+/** An nf_tables table as NFT_MSG_GETTABLE lists it (src/nftables/tables.ts). */
+export interface NftTableRef {
+  /** "ip", "ip6", "inet", "arp", "bridge", "netdev", or the raw NFPROTO number of a family nft does not name. */
+  readonly family: string | number;
+  readonly name: string;
+  /** Chains in the table. */
+  readonly use: number;
+}
+
+/** What one `*-save` run gave: its dump and its warnings. */
+export interface SaveResult {
+  readonly tool: SaveTool;
+  readonly dump: IptablesDump;
+  /** stderr lines of a successful run (bounded), e.g. "# Warning: iptables-legacy tables present, …". */
+  readonly warnings: readonly string[];
+  /** iptables-nft-save said legacy tables exist in this network namespace (stderr or stdout). */
+  readonly legacyTablesPresent: boolean;
+}
+
+/** One backend and family of a poll. */
+export type BackendRead =
+  /** The kernel holds no table of this backend and family, so the tool was not run (it would create one). */
+  | { readonly state: 'absent'; readonly reason: string }
+  | { readonly state: 'read'; readonly result: SaveResult }
+  | { readonly state: 'failed'; readonly error: SentinelError };
+
+export type FamilyReads = Readonly<Record<AddressFamily, BackendRead>>;
+
+/** Why `expected` was chosen, in iptables-wrappers' order. */
+export type BackendReason =
+  /** kubelet's KUBE-IPTABLES-HINT / KUBE-KUBELET-CANARY in iptables-nft's mangle table. */
+  | 'kubelet-hint-nft'
+  /** the same chains in a legacy table. */
+  | 'kubelet-hint-legacy'
+  /** no hint: more rule lines in legacy than in nft. */
+  | 'more-rules-legacy'
+  /** no hint: more rule lines in nft, or a tie (wrappers pick nft). */
+  | 'more-rules-nft';
+
+export interface BackendDecision {
+  /** The backend kube-proxy's image would pick on this host (kubernetes-sigs/iptables-wrappers). */
+  readonly expected: IptablesBackend;
+  readonly reason: BackendReason;
+  /** Rule lines counted per backend (both families), for the message. */
+  readonly ruleLines: Readonly<Record<IptablesBackend, number>>;
+  /** A read failed, so `expected` and the presence flags rest on part of the state. */
+  readonly uncertain: boolean;
+  /** kube-proxy's IPVS-mode chains found in this backend (any family). Both true: two live copies, one stale. */
+  readonly ipvsChains: Readonly<Record<IptablesBackend, boolean>>;
+  /** Legacy tables exist but hold only builtin chains, ACCEPT policies and no rules: not a backend in use. */
+  readonly legacyInstantiatedButUnused: boolean;
+}
+
+export interface IptablesObservation {
+  /** Instantiated legacy tables per family, from <proc-root>/net/ip{,6}_tables_names; null when unreadable. */
+  readonly legacyTableNames: Readonly<Record<AddressFamily, readonly string[] | null>>;
+  readonly legacy: FamilyReads;
+  readonly nft: FamilyReads;
+  readonly decision: BackendDecision;
+  /** Problems that did not stop the read (an unreadable tables_names file …). */
+  readonly problems: readonly string[];
+}
