@@ -1,5 +1,15 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in dist/ (npm run build).
-import { main } from '../dist/cli/main.js';
 
+// First, before anything is loaded: a SIGUSR1 listener. Without one, SIGUSR1 makes Node open its
+// inspector on 127.0.0.1:9229 — in the node's network namespace, for a root process holding
+// CAP_NET_ADMIN — where any local process could attach. A listener keeps Node from doing so on
+// Node 20 and 24 alike (test/unit/cli/signals.test.ts); Node 20 has no --disable-sigusr1. It is
+// never removed: without a listener left, SIGUSR1 would kill the process.
+process.on('SIGUSR1', () => {});
+
+const { main } = await import('../dist/cli/main.js');
 process.exitCode = await main(process.argv.slice(2));
+// The exit code is final: whatever is still running (a start abandoned on SIGTERM, a stuck close)
+// may not keep the process past a short grace. Unreferenced, so a clean end exits at once.
+globalThis.setTimeout(() => process.exit(), 2_000).unref();

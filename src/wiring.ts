@@ -178,17 +178,12 @@ export function checkDeps(bundle: AgentBundle): CheckDeps {
   };
 }
 
-export function serveDeps(options: Options, bundle: AgentBundle): ServeDeps {
-  const terminated = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+export function serveDeps(options: Options): ServeDeps<AgentBundle> {
   return {
-    agent: bundle.agent,
-    cluster: bundle.cluster,
-    logger: bundle.logger.child({ component: 'agent' }),
-    terminated,
-    startHttp: async () => {
+    logger: createLogger(options).child({ component: 'agent' }),
+    signals: { on: (signal, listener) => void process.on(signal, listener) },
+    startAgent: () => createAgent(options),
+    startHttp: async (bundle) => {
       const { startHttpServer } = await import('./agent/http.js');
       return startHttpServer({
         host: options.listen.host,

@@ -41,7 +41,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'check':
         return await runCheck(parsed.options, io, checkDeps(await createAgent({ ...parsed.options, logLevel: parsed.options.logLevel === 'info' ? 'error' : parsed.options.logLevel }, 'stderr')));
       case 'serve':
-        return await runServe(serveDeps(parsed.options, await createAgent(parsed.options)));
+        return await runServe(serveDeps(parsed.options));
     }
   } catch (err) {
     return reportError(err, io);
