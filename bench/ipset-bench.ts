@@ -1,0 +1,104 @@
+/**
+ * ipset read speed on this machine's own kernel at 10,000 Services (test/support/ipset-scale.ts:
+ * ~44,000 members in six kube-proxy sets), in a throw-away network namespace: our netlink read +
+ * decode, a stand-in for the check's compare (every member looked up in the desired set and back),
+ * and `ipset save` / `ipset list -t` for scale. Root only (`unshare -n`); prints numbers, asserts nothing.
+ *
+ *   npm run bench ipset        (or: npx tsx bench/ipset-bench.ts)
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { ipsetEntryText, parseIpsetEntry } from '../src/ipset/entry.js';
+import { readIpsets } from '../src/ipset/reader.js';
+import type { IpsetType } from '../src/ipset/types.js';
+import { kubeProxySetsRestore } from '../test/support/ipset-scale.js';
+
+const SERVICES = Number(process.env.IPSET_BENCH_SERVICES ?? 10_000);
+const RUNS = 20;
+
+export function runIpsetBench(): void {
+  if (process.getuid?.() !== 0) {
+    console.log('  skipped: needs root for `unshare -n`');
+    return;
+  }
+  const run = spawnSync('unshare', ['-n', process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url)], {
+    stdio: 'inherit',
+    env: { ...process.env, IPSET_BENCH_IN_NETNS: '1' },
+  });
+  if (run.status !== 0) throw new Error(`ipset bench failed (exit ${run.status ?? run.signal})`);
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const fastest = (xs: number[]): number => Math.min(...xs);
+const ms = (x: number): string => `${x.toFixed(1)} ms`;
+
+function timed(fn: () => void): number {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
+
+function inNetns(): void {
+  const { restore, entries } = kubeProxySetsRestore(SERVICES);
+  const loadMs = timed(() => execFileSync('ipset', ['restore'], { input: restore }));
+
+  // What the check will hold: the desired members per set, keyed by their canonical text.
+  const desired = new Map<string, Set<string>>();
+  const types = new Map<string, IpsetType>();
+  for (const line of restore.split('\n')) {
+    const [verb, name, arg] = line.split(' ');
+    if (verb === 'create' && name !== undefined && arg !== undefined) {
+      types.set(name, arg);
+      desired.set(name, new Set());
+    } else if (verb === 'add' && name !== undefined && arg !== undefined) {
+      const entry = parseIpsetEntry(types.get(name) ?? '', arg);
+      if (entry === null) throw new Error(`bench: cannot parse ${line}`);
+      desired.get(name)?.add(ipsetEntryText(entry));
+    }
+  }
+
+  const read: number[] = [];
+  const compare: number[] = [];
+  let stats = { datagrams: 0, bytes: 0, attempts: 0 };
+  let members = 0;
+  let differences = 0;
+  for (let i = 0; i < RUNS; i++) {
+    let dump: ReturnType<typeof readIpsets> | null = null;
+    read.push(timed(() => (dump = readIpsets())));
+    const sets = (dump as ReturnType<typeof readIpsets> | null)?.sets ?? [];
+    stats = (dump as ReturnType<typeof readIpsets> | null)?.stats ?? stats;
+    compare.push(
+      timed(() => {
+        members = 0;
+        differences = 0;
+        for (const set of sets) {
+          const want = desired.get(set.name) ?? new Set<string>();
+          const seen = new Set<string>();
+          for (const entry of set.entries) {
+            const text = ipsetEntryText(entry);
+            seen.add(text);
+            if (!want.has(text)) differences++;
+          }
+          for (const text of want) if (!seen.has(text)) differences++;
+          members += set.entries.length;
+        }
+      }),
+    );
+  }
+  const saveMs = median(Array.from({ length: 5 }, () => timed(() => execFileSync('ipset', ['save'], { maxBuffer: 256 * 1024 * 1024 }))));
+  const headersMs = median(Array.from({ length: 5 }, () => timed(() => execFileSync('ipset', ['list', '-t']))));
+  const total = read.map((r, i) => r + (compare[i] ?? 0));
+
+  console.log(`ipset read at ${SERVICES.toLocaleString('en')} Services (this machine's kernel, unshare -n; median and fastest of ${RUNS}, first run in brackets)`);
+  console.log(`  members                ${members.toLocaleString('en')} of ${entries.toLocaleString('en')} restored in ${ms(loadMs)}; ${differences} differences`);
+  console.log(`  dump                   ${stats.datagrams} datagrams, ${(stats.bytes / 1024).toFixed(0)} KiB`);
+  const row = (label: string, xs: number[]): void => console.log(`  ${label.padEnd(22)} ${ms(median(xs)).padStart(9)} ${ms(fastest(xs)).padStart(9)}  [${ms(xs[0] ?? NaN)}]`);
+  row('read + decode', read);
+  row('compare (stand-in)', compare);
+  row('read + compare', total);
+  console.log('  (target: read + compare ≤ 50 ms on the host)');
+  console.log(`  ipset save             ${ms(saveMs)}    ipset list -t  ${ms(headersMs)}`);
+}
+
+if (process.env.IPSET_BENCH_IN_NETNS === '1') inNetns();
+else if (process.argv[1] === fileURLToPath(import.meta.url)) runIpsetBench();
