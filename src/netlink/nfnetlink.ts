@@ -176,9 +176,15 @@ export const NFNL_SUBSYS_MODULE = {
   [NFNL_SUBSYS_NFTABLES]: 'nf_tables',
 } as const;
 
-/** What the module check already read: /proc/modules (null when absent) and modules.builtin (null when unreadable). */
+/** What the module check already read (src/kmod/read.ts). */
 export interface ModulePresence {
+  /**
+   * /proc/modules; null only when it does not exist (CONFIG_MODULES=n). readModuleInputs() also
+   * gives null, with a problem, when the file exists but could not be read: such a caller must not
+   * pass null here, since a kernel that can load modules would then be asked.
+   */
   loaded: readonly { name: string }[] | null;
+  /** modules.builtin; null when unreadable. */
   builtin: ReadonlySet<string> | null;
 }
 
