@@ -58,6 +58,11 @@ function capabilitiesFor(tool: SaveTool): string {
   return backendOf(tool) === 'legacy' ? 'CAP_NET_ADMIN and CAP_NET_RAW' : 'CAP_NET_ADMIN';
 }
 
+// Printing a `-m set` match turns the set's kernel index into its name over a raw socket (iptables
+// extensions/libxt_set.h get_version: socket(AF_INET, SOCK_RAW, IPPROTO_RAW), exit 1 "Can't open socket to
+// ipset."), so both backends need CAP_NET_RAW once a rule matches an ipset — kube-proxy's IPVS rules all do.
+const IPSET_SOCKET_REFUSED = /Can't open socket to ipset/;
+
 function errnoOf(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
 }
@@ -199,6 +204,9 @@ function exitError(tool: SaveTool, op: string, code: number | null, signal: Node
   const said = firstLine === '' ? 'nothing on stderr' : `"${firstLine}"`;
   if (code === null) return new SentinelError('IPTABLES_SAVE_FAILED', op, `${tool} was killed by ${signal ?? 'a signal'}: ${said}`);
   // legacy: exit 1 "Cannot initialize: Permission denied (you must be root)"; nft: exit 4 "Could not fetch rule set generation id: Permission denied".
+  if (IPSET_SOCKET_REFUSED.test(firstLine)) {
+    return new SentinelError('IPTABLES_PERMISSION_DENIED', op, `${tool} exited with code ${code}: ${said}; printing rules that match an ipset (kube-proxy's do) needs CAP_NET_RAW, with either backend`);
+  }
   if (/Permission denied|Operation not permitted/.test(firstLine)) {
     return new SentinelError('IPTABLES_PERMISSION_DENIED', op, `${tool} exited with code ${code}: ${said}; it needs ${capabilitiesFor(tool)} in the node's network namespace`);
   }
