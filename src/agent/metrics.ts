@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from './prom-client.js';
 import { ipvsMetricsPieces } from '../render/ipvs-metrics.js';
+import type { ClusterWatchStatus } from '../cluster/informers.js';
 import type { PiecePool } from '../render/pieces.js';
 import type { AgentView, SourceName } from './view.js';
 
@@ -19,6 +20,8 @@ export interface MetricsOptions {
   /** Per-real-server series (`--backend-metrics`). */
   backendMetrics: boolean;
   view: AgentView;
+  /** The informers' status when the cluster comes from the API (WatchClusterSource.status); absent or null with --cluster-state. */
+  watchStatus?: () => ClusterWatchStatus | null;
 }
 
 export interface AgentMetrics {
@@ -130,6 +133,20 @@ export function createMetrics(options: MetricsOptions): AgentMetrics {
       this.set(view.clusterSynced() ? 1 : 0);
     },
   });
+  const { watchStatus } = options;
+  if (watchStatus) {
+    new Counter({
+      name: name('watch_events_rejected_total'),
+      help: 'Watch events and listed objects from the Kubernetes API that failed validation and were skipped, by resource.',
+      labelNames: ['resource'],
+      registers,
+      collect() {
+        // The informers count; the counter shows their totals.
+        this.reset();
+        for (const [resource, status] of Object.entries(watchStatus()?.perResource ?? {})) this.inc({ resource }, status.rejectedEvents);
+      },
+    });
+  }
   new Gauge({
     name: name('last_check_timestamp_seconds'),
     help: 'Unix time of the last completed check (0 before the first).',

@@ -5,30 +5,42 @@
  * its identity and its converted form only.
  *
  * Lists are ListWatch's listFn, ours to supply: one plain GET per page with client-node's own
- * request options (KubeConfig.applyToFetchOptions and node-fetch, exactly as its Watch does), each
- * page converted as it is parsed. client-node's generated list APIs would deserialize every object
- * into model classes first (and load the whole generated API — see client-node.ts).
+ * request options (KubeConfig.applyToFetchOptions, as its Watch; api-request.ts), each
+ * page validated and converted as it is parsed (list-page.ts). client-node's generated list APIs
+ * would deserialize every object into model classes first (and load the whole generated API — see
+ * client-node.ts). Watches are ListWatch's, the request ours (instrumented-watch.ts).
  *
  * What client-node 1.4 leaves to us (dist/cache.js, dist/watch.js):
  * - a list or watch error fires 'error' and the informer stops for good (cache.js doneHandler): we
- *   restart it with capped exponential backoff; it resumes the watch from its last resourceVersion;
- * - 410 Gone (ERROR event or HTTP 410) clears the resourceVersion and relists by itself;
- * - it never asks for bookmarks nor sets timeoutSeconds, and its 30 s client timeout is overwritten
- *   (watch.js), so a half-open connection would hang forever: we add both, and abort a watch that
- *   outlives its timeoutSeconds;
+ *   restart it; it resumes the watch from its last resourceVersion;
+ * - after a watch ends it re-watches (or, after 410 Gone, relists) at once, however little the
+ *   watch delivered: every list and watch request therefore waits for this informer's backoff
+ *   (backoff.ts), which only a watch that proved healthy resets — a 200 answer that is empty,
+ *   `null` or garbage counts as a failure, as client-go's reflector counts a "very short watch";
+ * - it throws on a watch line that is not an event: lines are validated before it sees them, and a
+ *   bad one is skipped and counted (rejectedEvents);
+ * - it never asks for bookmarks nor sets timeoutSeconds, and has no timeout until the answer, so a
+ *   half-open connection would hang forever: we add both, bound the wait for an answer, and abort a
+ *   watch that outlives its timeoutSeconds;
  * - an exception thrown by an event handler is swallowed with the event (watch.js), so onChange is
  *   guarded here.
  */
 import type { KubeConfig, KubernetesListObject } from '@kubernetes/client-node';
-import fetch from 'node-fetch';
-import { STATUS_CODES } from '../util/node-http.js';
+import type { IncomingMessage } from 'node:http';
+import { toSentinelError } from '../errors/index.js';
+import { ApiStatusError, describeError, malformed, readErrorBody, statusDetail } from './api-error.js';
+import { apiGet } from './api-request.js';
+import { RetryPacer, type BackoffOptions } from './backoff.js';
+import type { CachedObject, ClusterResource, ConvertedByResource } from './cached.js';
 import { ListWatch } from './client-node.js';
-import { InstrumentedWatch, type WatchHooks } from './instrumented-watch.js';
+import { InstrumentedWatch, type WatchEnd, type WatchHooks } from './instrumented-watch.js';
+import { checkListPage, type ListPage } from './list-page.js';
 import { LABEL_HEADLESS, LABEL_SERVICE_PROXY_NAME } from './model.js';
-import { toCached, type CachedObject, type ClusterResource, type ConvertedByResource } from './cached.js';
+import type { WatchEvent } from './watch-event.js';
 
 export { makeKubeConfig } from './kubeconfig.js';
-
+export { ApiStatusError, describeError } from './api-error.js';
+export type { BackoffOptions } from './backoff.js';
 export type { CachedObject, ClusterResource } from './cached.js';
 export type ClusterEventType = 'add' | 'update' | 'delete';
 
@@ -45,14 +57,6 @@ export interface ClusterWatchLogger {
   error: LogFn;
 }
 
-export interface BackoffOptions {
-  initialMs?: number;
-  maxMs?: number;
-  factor?: number;
-  /** ± fraction of randomness on each delay, so a fleet of agents does not reconnect in step. */
-  jitter?: number;
-}
-
 export interface ClusterWatchOptions {
   kubeConfig: KubeConfig;
   nodeName: string;
@@ -63,6 +67,15 @@ export interface ClusterWatchOptions {
   watchTimeoutSeconds?: number;
   /** How long past its timeoutSeconds a watch may stay open before it is taken for dead. Default 30 s. */
   watchStallGraceMs?: number;
+  /** How long the API may take to answer a watch request (status and headers). Default 10 s. */
+  watchAnswerTimeoutMs?: number;
+  /**
+   * A watch open this long counts as contact, and with an event as a healthy one that resets the
+   * backoff; one that ends sooner is a failed attempt. Default 1 s, client-go's "very short watch".
+   */
+  watchHealthyAfterMs?: number;
+  /** How long one list page may take, its whole body included. Default 60 s. */
+  listTimeoutMs?: number;
   /** limit for chunked lists; default 500 as client-go's pager. */
   listPageSize?: number;
   kubeProxyConfigMap?: { namespace: string; name: string };
@@ -82,6 +95,8 @@ export interface ResourceWatchStatus {
   restarts: number;
   /** Full lists done (the first one, and relists after 410 Gone). */
   lists: number;
+  /** Watch lines and listed items that failed validation: skipped (a list with one is retried whole). */
+  rejectedEvents: number;
 }
 
 export interface ClusterWatchStatus {
@@ -107,20 +122,8 @@ export const KUBE_PROXY_LABEL_SELECTOR = `!${LABEL_HEADLESS},!${LABEL_SERVICE_PR
 
 const RESOURCES: readonly ClusterResource[] = ['service', 'endpointslice', 'node', 'configmap'];
 
-/** One list page; client-go's list has no client timeout, but a half-open connection must not hang the informer. */
-const LIST_TIMEOUT_MS = 60_000;
-
-/** The message of a Kubernetes Status body, else the body text (first line, bounded), else the reason phrase. */
-function statusDetail(status: number, body: string): string {
-  try {
-    const parsed = JSON.parse(body) as { message?: unknown };
-    if (typeof parsed.message === 'string' && parsed.message !== '') return parsed.message;
-  } catch {
-    // not JSON: fall through to the text
-  }
-  const line = body.split('\n', 1)[0]?.trim().slice(0, 200) ?? '';
-  return line !== '' ? line : (STATUS_CODES[status] ?? '');
-}
+/** A warning about rejected watch lines at most this often per resource; the rest go to debug with the count. */
+const REJECTION_WARN_INTERVAL_MS = 60_000;
 
 /** What one informer lists and watches: the collection's path and the selectors both requests carry. */
 interface WatchRequest {
@@ -151,47 +154,32 @@ interface Shared {
   kubeConfig: KubeConfig;
   logger: ClusterWatchLogger | undefined;
   now: () => Date;
-  backoff: Required<BackoffOptions>;
+  backoff: BackoffOptions;
   timeoutSeconds: () => number;
   stallGraceMs: number;
+  answerTimeoutMs: number;
+  healthyAfterMs: number;
+  listTimeoutMs: number;
   pageSize: number;
   onSynced: () => void;
-}
-
-/** A list request the API server answered with an error status; `detail` is its Status message or body text. */
-export class ApiStatusError extends Error {
-  constructor(
-    readonly statusCode: number,
-    readonly detail: string,
-  ) {
-    super(`HTTP ${statusCode}${detail ? `: ${detail}` : ''}`);
-    this.name = 'ApiStatusError';
-  }
 }
 
 function isGone(err: unknown): boolean {
   return err instanceof ApiStatusError && err.statusCode === 410;
 }
 
-/** One line for a person. */
-export function describeError(err: unknown): string {
-  if (err instanceof ApiStatusError) return err.message;
-  if (err instanceof Error) {
-    const status = (err as { statusCode?: unknown }).statusCode;
-    return typeof status === 'number' ? `HTTP ${status} ${err.message}` : err.message;
-  }
-  return String(err);
-}
-
 class ResourceWatch<R extends ClusterResource, T extends CachedObject<ConvertedByResource[R]> = CachedObject<ConvertedByResource[R]>> {
   private readonly informer: ListWatch<T>;
-  private readonly watch: InstrumentedWatch;
+  private readonly watch: InstrumentedWatch<R>;
+  private readonly pacer: RetryPacer;
   private stopped = false;
   private listApplied = false;
-  private failures = 0;
   /** The stall guard aborted the watch: the abort error that follows is not news. */
   private stalled = false;
-  private restartTimer: NodeJS.Timeout | undefined;
+  /** The failure ListWatch is about to report was already counted in the backoff. */
+  private counted = false;
+  private restartPending = false;
+  private lastRejectionWarning = -Infinity;
   readonly state: ResourceWatchStatus = {
     synced: false,
     resourceVersion: '',
@@ -201,22 +189,35 @@ class ResourceWatch<R extends ClusterResource, T extends CachedObject<ConvertedB
     unreachableSince: null,
     restarts: 0,
     lists: 0,
+    rejectedEvents: 0,
   };
 
   constructor(
     private readonly spec: ResourceSpec<R>,
     private readonly shared: Shared,
   ) {
-    const hooks: WatchHooks = {
+    this.pacer = new RetryPacer(shared.backoff);
+    const hooks: WatchHooks<R> = {
       starting: () => this.watchStarting(),
-      opened: () => this.contact(),
-      event: (phase, obj) => this.watchEvent(phase, obj),
+      pace: () => this.pacer.wait(),
+      healthy: (events) => {
+        this.contact();
+        if (events > 0) this.pacer.succeeded();
+      },
+      event: (event, openMs) => this.watchEvent(event, openMs),
+      rejected: (reason) => this.rejected(reason),
       stalled: () => {
         this.stalled = true;
         this.record(new Error(`watch still open ${shared.stallGraceMs} ms past its timeoutSeconds; connection taken for dead`));
       },
+      ended: (end) => this.watchEnded(end),
     };
-    this.watch = new InstrumentedWatch(shared.kubeConfig, hooks, shared.timeoutSeconds, shared.stallGraceMs, (obj) => toCached(spec.resource, obj));
+    this.watch = new InstrumentedWatch(shared.kubeConfig, spec.resource, hooks, {
+      timeoutSeconds: shared.timeoutSeconds,
+      stallGraceMs: shared.stallGraceMs,
+      answerTimeoutMs: shared.answerTimeoutMs,
+      healthyAfterMs: shared.healthyAfterMs,
+    });
     this.informer = new ListWatch<T>(spec.path, this.watch, () => this.list(), false, spec.labelSelector, spec.fieldSelector);
     this.informer.on('add', (obj) => this.emit('add', obj));
     this.informer.on('update', (obj) => this.emit('update', obj));
@@ -230,7 +231,7 @@ class ResourceWatch<R extends ClusterResource, T extends CachedObject<ConvertedB
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.restartTimer);
+    this.pacer.cancel();
     await this.informer.stop();
     this.watch.abortAll();
   }
@@ -255,31 +256,39 @@ class ResourceWatch<R extends ClusterResource, T extends CachedObject<ConvertedB
     }
   }
 
-  /** A full list, in pages; an expired continue token falls back to one unpaged list, as client-go's pager. */
+  /** A full list, in pages, after the backoff; an expired continue token falls back to one unpaged list, as client-go's pager. */
   private async list(): Promise<KubernetesListObject<T>> {
+    if (!(await this.pacer.wait()) || this.stopped) throw new Error('stopped');
     const { pageSize } = this.shared;
-    let page = await this.listPage(pageSize, undefined);
-    const items: T[] = page.items;
-    while (page.continueToken) {
-      try {
-        page = await this.listPage(pageSize, page.continueToken);
-      } catch (err) {
-        if (!isGone(err)) throw err;
-        this.shared.logger?.info({ resource: this.spec.resource }, 'list continue token expired; listing without pages');
-        page = await this.listPage(undefined, undefined);
-        items.length = 0;
+    try {
+      let page = await this.listPage(pageSize, undefined);
+      const items = page.items;
+      while (page.continueToken) {
+        try {
+          page = await this.listPage(pageSize, page.continueToken);
+        } catch (err) {
+          if (!isGone(err)) throw err;
+          this.shared.logger?.info({ resource: this.spec.resource }, 'list continue token expired; listing without pages');
+          page = await this.listPage(undefined, undefined);
+          items.length = 0;
+        }
+        for (const item of page.items) items.push(item);
       }
-      for (const item of page.items) items.push(item);
+      this.contact();
+      this.state.lists++;
+      this.listApplied = true;
+      return { metadata: { resourceVersion: page.resourceVersion }, items: items as T[] };
+    } catch (err) {
+      this.pacer.failed();
+      this.counted = true;
+      throw err;
     }
-    this.contact();
-    this.state.lists++;
-    this.listApplied = true;
-    return { metadata: { resourceVersion: page.resourceVersion }, items };
   }
 
-  /** One page of the list: GET path?labelSelector&fieldSelector&limit&continue, items projected. */
-  private async listPage(limit: number | undefined, continueToken: string | undefined): Promise<{ items: T[]; resourceVersion: string; continueToken: string }> {
-    const { kubeConfig } = this.shared;
+  /** One page of the list: GET path?labelSelector&fieldSelector&limit&continue, validated and converted. */
+  private async listPage(limit: number | undefined, continueToken: string | undefined): Promise<ListPage<R>> {
+    const { kubeConfig, listTimeoutMs } = this.shared;
+    const op = `list ${this.spec.path}`;
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('no current cluster in the kubeconfig');
     const url = new URL(cluster.server + this.spec.path);
@@ -290,24 +299,40 @@ class ResourceWatch<R extends ClusterResource, T extends CachedObject<ConvertedB
       continue: continueToken,
     };
     for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
-    const init = await kubeConfig.applyToFetchOptions({ method: 'GET' });
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), LIST_TIMEOUT_MS);
+    const timer = setTimeout(() => controller.abort(), listTimeoutMs);
+    const failure = (err: unknown): Error =>
+      controller.signal.aborted ? toSentinelError(new Error(`no complete answer within ${listTimeoutMs / 1000} s`, { cause: err }), 'KUBE_API_ERROR', op) : toSentinelError(err, 'KUBE_API_ERROR', op);
     try {
-      const response = await fetch(url, { ...init, method: 'GET', signal: controller.signal });
-      const text = await response.text();
-      if (response.status !== 200) throw new ApiStatusError(response.status, statusDetail(response.status, text));
-      const list = JSON.parse(text) as { items?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown } };
-      const items = Array.isArray(list.items) ? list.items.map((item) => toCached(this.spec.resource, item) as T) : [];
-      const meta = list.metadata ?? {};
-      return {
-        items,
-        resourceVersion: typeof meta.resourceVersion === 'string' ? meta.resourceVersion : '',
-        continueToken: typeof meta.continue === 'string' ? meta.continue : '',
-      };
-    } catch (err) {
-      if (controller.signal.aborted) throw new Error(`list ${this.spec.path} timed out after ${LIST_TIMEOUT_MS / 1000} s`, { cause: err });
-      throw err;
+      let response: IncomingMessage;
+      try {
+        response = await apiGet(kubeConfig, url, controller.signal);
+      } catch (err) {
+        throw failure(err);
+      }
+      const status = response.statusCode ?? 0;
+      if (status !== 200) throw new ApiStatusError(status, statusDetail(status, await readErrorBody(response)), op);
+      let text: string;
+      try {
+        const parts: Buffer[] = [];
+        for await (const chunk of response) parts.push(chunk as Buffer);
+        text = Buffer.concat(parts).toString('utf8');
+      } catch (err) {
+        if (controller.signal.aborted) throw failure(err);
+        throw malformed(op, `the answer was cut off: ${describeError(err)}`, err);
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch (err) {
+        throw malformed(op, `the answer is not JSON (${Buffer.byteLength(text)} bytes${text.length > 0 ? ', cut off or garbage' : ', empty'})`, err);
+      }
+      const page = checkListPage(this.spec.resource, parsed);
+      if (!page.ok) {
+        this.state.rejectedEvents += page.rejectedItems;
+        throw malformed(op, page.reason);
+      }
+      return page.value;
     } finally {
       clearTimeout(timer);
     }
@@ -324,23 +349,67 @@ class ResourceWatch<R extends ClusterResource, T extends CachedObject<ConvertedB
     }
   }
 
-  private watchEvent(phase: string, obj: unknown): void {
-    this.contact();
-    if (phase !== 'ERROR') return;
-    const status = obj as { code?: unknown; reason?: unknown; message?: unknown };
-    const text = `watch ERROR ${String(status.code)} ${String(status.reason)}: ${String(status.message)}`;
-    if (status.code === 410) {
+  private watchEvent(event: WatchEvent<R>, openMs: number): void {
+    if (event.type !== 'ERROR') {
+      this.contact();
+      if (openMs >= this.shared.healthyAfterMs) this.pacer.succeeded();
+      return;
+    }
+    const { code, reason, message } = event.object;
+    const text = `watch ERROR ${code ?? 'without a code'} ${reason}: ${message}`;
+    if (code === 410) {
+      this.contact();
       this.shared.logger?.info({ resource: this.spec.resource, reason: text }, 'resourceVersion expired; relisting');
     } else {
-      this.state.lastError = text;
-      this.state.lastErrorAt = this.shared.now();
+      this.record(new Error(text));
     }
   }
 
+  /** A watch line that is not a valid event: counted and skipped; one warning a minute, the rest at debug. */
+  private rejected(reason: string): void {
+    if (this.stopped) return;
+    this.state.rejectedEvents++;
+    const fields = { resource: this.spec.resource, reason, rejectedEvents: this.state.rejectedEvents };
+    const now = performance.now();
+    if (now - this.lastRejectionWarning >= REJECTION_WARN_INTERVAL_MS) {
+      this.lastRejectionWarning = now;
+      this.shared.logger?.warn(fields, 'cluster watch event rejected; skipped');
+    } else {
+      this.shared.logger?.debug(fields, 'cluster watch event rejected; skipped');
+    }
+  }
+
+  /**
+   * How the watch ended decides the next wait. A failure, or an end before the watch proved healthy
+   * (an event after healthyAfterMs), counts against the backoff; an end that delivered nothing valid
+   * at all is a failure of the API even with a 200.
+   */
+  private watchEnded(end: WatchEnd): void {
+    if (this.stopped) return;
+    if (end.failed) {
+      this.pacer.failed();
+      if (isGone(end.error)) this.shared.logger?.info({ resource: this.spec.resource }, 'resourceVersion expired (HTTP 410); relisting');
+      // ListWatch reports any other error through 'error' (failed()), which records it.
+      else this.counted = true;
+      return;
+    }
+    if (end.fullLifetime) {
+      this.contact();
+      this.pacer.succeeded();
+      return;
+    }
+    if (end.events > 0 && end.openMs >= this.shared.healthyAfterMs) return;
+    this.pacer.failed();
+    if (end.events === 0 && end.errors === 0) {
+      const rejected = end.rejected > 0 ? `; ${end.rejected} line${end.rejected === 1 ? '' : 's'} rejected` : '';
+      this.record(malformed(`watch ${this.spec.path}`, `the watch ended after ${end.openMs} ms without a valid event${rejected}`));
+    }
+  }
+
+  /** A list succeeded, a valid event arrived, or a watch stayed open: the API is there. */
   private contact(): void {
     const now = this.shared.now();
     this.state.lastContact = now;
-    this.failures = 0;
     if (this.state.unreachableSince !== null) {
       const downMs = now.getTime() - this.state.unreachableSince.getTime();
       this.shared.logger?.info({ resource: this.spec.resource, downMs }, 'cluster watch recovered');
@@ -360,22 +429,21 @@ class ResourceWatch<R extends ClusterResource, T extends CachedObject<ConvertedB
     }
   }
 
-  /** client-node fired 'error': its informer has stopped and will not come back by itself. */
+  /** client-node fired 'error': its informer has stopped and will not come back by itself. Restarted at once; the backoff waits in list() and the watch. */
   private failed(err: unknown): void {
     if (this.stopped) return;
     if (this.stalled) this.stalled = false;
     else this.record(err);
-    if (this.restartTimer) return;
-    const { initialMs, maxMs, factor, jitter } = this.shared.backoff;
-    const base = Math.min(maxMs, initialMs * factor ** this.failures);
-    const delay = Math.max(0, base * (1 + jitter * (2 * Math.random() - 1)));
-    this.failures++;
-    this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
+    if (this.counted) this.counted = false;
+    else this.pacer.failed();
+    if (this.restartPending) return;
+    this.restartPending = true;
+    setImmediate(() => {
+      this.restartPending = false;
       if (this.stopped) return;
       this.state.restarts++;
       this.start();
-    }, delay);
+    });
   }
 }
 
@@ -388,9 +456,12 @@ export function startClusterWatch(options: ClusterWatchOptions): ClusterWatch {
     kubeConfig,
     logger: options.logger,
     now: options.now ?? (() => new Date()),
-    backoff: { initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 0.2, ...options.backoff },
+    backoff: options.backoff ?? {},
     timeoutSeconds: () => fixedTimeout ?? 300 + Math.floor(Math.random() * 300),
     stallGraceMs: options.watchStallGraceMs ?? 30_000,
+    answerTimeoutMs: options.watchAnswerTimeoutMs ?? 10_000,
+    healthyAfterMs: options.watchHealthyAfterMs ?? 1000,
+    listTimeoutMs: options.listTimeoutMs ?? 60_000,
     pageSize: options.listPageSize ?? 500,
     onSynced: () => {
       if (!watches.every((w) => w.state.synced)) return;

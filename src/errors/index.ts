@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   IPTABLES_SAVE_FAILED: 'An iptables `*-save` tool failed: it exited non-zero (the message gives the tool, the exit code and its first stderr line), could not be started, or did not finish within its time bound and was killed. Run the same tool by hand on the node to see why.',
   IPTABLES_SAVE_TOO_LARGE: 'An iptables `*-save` tool printed more than the reader\'s output bound and was killed, so a runaway ruleset cannot exhaust memory. See how large the ruleset is with `iptables-save > /tmp/rules && wc -l /tmp/rules`; the iptables checks stay unknown until the output fits.',
   IPTABLES_DUMP_INVALID: 'The output of an iptables `*-save` tool is not an iptables-save dump (garbage, too many malformed lines) or was cut off inside a table (no COMMIT); the iptables checks for that backend stay unknown.',
+  KUBE_API_MALFORMED: 'The Kubernetes API (or a proxy in front of it) answered with something that is not a valid list or watch event: not JSON, cut off, without items, or an object without metadata. A bad watch event is skipped and counted in ipvs_sentinel_watch_events_rejected_total; a bad list is retried with backoff. Check what sits between the node and the API server.',
   INTERNAL: 'An unexpected internal error; please report it with the log line.',
 } as const;
 

@@ -11,6 +11,10 @@
  * than the window gets one ERROR event (Status 410 Expired, HTTP 200) and the stream ends.
  * Test controls are methods, not HTTP. It does not load client-node (slow to load in the guest):
  * standinKubeConfig() (./standin-kubeconfig.ts) gives the KubeConfig that points at it.
+ *
+ * Faults, for the agent's hostile-API tests: injectFaults() answers matching requests with an error
+ * Status, an exact body (an empty, `null` or garbage 200 watch), a truncated answer, or no answer at
+ * all; sendRawLine() writes any line into the open watches of a kind.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -87,10 +91,23 @@ interface ListSnapshot {
   items: WireObject[];
 }
 
-interface InjectedError {
+/** What a matching request gets instead of its real answer. */
+export type StandinFault =
+  /** An error Status with this HTTP code, as the apiserver sends one. */
+  | { status: number }
+  /** The request is accepted and never answered (until the client gives up or the stand-in stops). */
+  | { hang: true }
+  /** Exactly this body, then the end: '' (an empty 200 watch), 'null', garbage, a cut-off event line. */
+  | { body: string; status?: number }
+  /** A list or get: the real answer, of which only the first `truncate` bytes are sent before the connection is cut. */
+  | { truncate: number };
+
+export type StandinMatch = (request: StandinRequest & { watch: boolean }) => boolean;
+
+interface InjectedFault {
   remaining: number;
-  status: number;
-  match: (request: StandinRequest & { watch: boolean }) => boolean;
+  fault: StandinFault;
+  match: StandinMatch;
 }
 
 class HttpError extends Error {
@@ -219,8 +236,12 @@ export class KubeApiStandin {
   private readonly watchers = new Set<Watcher>();
   private readonly snapshots = new Map<string, ListSnapshot>();
   private readonly sockets = new Set<Socket>();
-  private readonly injected: InjectedError[] = [];
+  private readonly injected: InjectedFault[] = [];
   private readonly log: StandinRequest[] = [];
+  /** performance.now() of each request in `log`. */
+  private readonly logTimes: number[] = [];
+  /** Answers to cut after this many bytes (a `truncate` fault). */
+  private readonly cuts = new WeakMap<http.ServerResponse, number>();
   private server: http.Server | null = null;
   private boundPort = 0;
 
@@ -287,8 +308,14 @@ export class KubeApiStandin {
     return [...this.log];
   }
 
+  /** Requests seen so far with the performance.now() they arrived at, oldest first. */
+  get timedRequests(): readonly (StandinRequest & { at: number })[] {
+    return this.log.map((r, i) => ({ ...r, at: this.logTimes[i] ?? 0 }));
+  }
+
   clearRequests(): void {
     this.log.length = 0;
+    this.logTimes.length = 0;
   }
 
   /** Open watch streams, optionally of one kind. */
@@ -297,8 +324,29 @@ export class KubeApiStandin {
   }
 
   /** Answer the next `count` matching requests with an error Status (default 500 InternalError). */
-  injectErrors(count: number, options: { status?: number; match?: (request: StandinRequest & { watch: boolean }) => boolean } = {}): void {
-    this.injected.push({ remaining: count, status: options.status ?? 500, match: options.match ?? (() => true) });
+  injectErrors(count: number, options: { status?: number; match?: StandinMatch } = {}): void {
+    this.injectFaults(count, { status: options.status ?? 500 }, options.match);
+  }
+
+  /** Answer the next `count` (Infinity: every) matching requests with `fault`; the earliest injection that matches wins. */
+  injectFaults(count: number, fault: StandinFault, match: StandinMatch = () => true): void {
+    this.injected.push({ remaining: count, fault, match });
+  }
+
+  /** Forget every injected fault that is left: the API is healthy again. */
+  healFaults(): void {
+    this.injected.length = 0;
+  }
+
+  /** Write one raw line (a newline is added) into every open watch of `kind`; returns how many got it. */
+  sendRawLine(kind: StandinKind, line: string): number {
+    let sent = 0;
+    for (const watcher of this.watchers) {
+      if (watcher.kind !== kind || watcher.frozen) continue;
+      watcher.res.write(`${line}\n`);
+      sent++;
+    }
+    return sent;
   }
 
   list(kind: StandinKind): WireObject[] {
@@ -393,13 +441,24 @@ export class KubeApiStandin {
     const query = Object.fromEntries(url.searchParams);
     const request: StandinRequest = { method: req.method ?? 'GET', path: url.pathname, query };
     this.log.push(request);
+    this.logTimes.push(performance.now());
     const watch = query.watch === 'true' || query.watch === '1';
     try {
       const injected = this.injected.find((e) => e.remaining > 0 && e.match({ ...request, watch }));
       if (injected) {
         injected.remaining--;
-        const reason = ({ 500: 'InternalError', 410: 'Expired', 403: 'Forbidden', 429: 'TooManyRequests' } as Record<number, string>)[injected.status];
-        throw new HttpError(injected.status, reason ?? 'Unknown', 'injected error from the test');
+        const { fault } = injected;
+        if ('status' in fault && !('body' in fault)) {
+          const reason = ({ 500: 'InternalError', 410: 'Expired', 403: 'Forbidden', 429: 'TooManyRequests' } as Record<number, string>)[fault.status];
+          throw new HttpError(fault.status, reason ?? 'Unknown', 'injected error from the test');
+        }
+        if ('hang' in fault) return;
+        if ('body' in fault) {
+          res.writeHead(fault.status ?? 200, { 'content-type': 'application/json' });
+          res.end(fault.body);
+          return;
+        }
+        this.cuts.set(res, fault.truncate);
       }
       if (request.method !== 'GET') throw new HttpError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
       const target = route(url.pathname);
@@ -424,7 +483,13 @@ export class KubeApiStandin {
   private json(res: http.ServerResponse, status: number, body: unknown): void {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+    const cut = this.cuts.get(res);
+    if (cut === undefined) {
+      res.end(text);
+      return;
+    }
+    // The promised length never arrives: the client sees the connection cut mid-body.
+    res.write(Buffer.from(text).subarray(0, cut), () => res.destroy());
   }
 
   private getOne(target: Route, name: string, res: http.ServerResponse): void {

@@ -1,0 +1,40 @@
+/**
+ * One GET against the Kubernetes API with the kubeconfig's credentials, TLS and proxy, as
+ * client-node's own requests carry them (KubeConfig.applyToFetchOptions: the headers and a
+ * per-request agent), made over node:http(s) rather than node-fetch 2: node-fetch never ends a body
+ * whose Content-Length the server did not send in full (the list would hang until its timeout),
+ * while node:http reports the cut ("aborted", ECONNRESET).
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Agent, IncomingMessage } from 'node:http';
+import { requestFor } from '../util/node-http.js';
+
+type HeaderBag = { forEach?: (fn: (value: string, name: string) => void) => void } | Record<string, unknown> | undefined;
+
+function plainHeaders(bag: HeaderBag): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (bag && typeof bag.forEach === 'function') {
+    (bag.forEach as (fn: (value: string, name: string) => void) => void)((value, name) => {
+      out[name] = value;
+    });
+  } else if (bag) {
+    for (const [name, value] of Object.entries(bag)) if (typeof value === 'string') out[name] = value;
+  }
+  return out;
+}
+
+/** The answer's status line and headers; its body is the returned message. Rejects when no answer comes (network error, abort). */
+export async function apiGet(kubeConfig: KubeConfig, url: URL, signal: AbortSignal): Promise<IncomingMessage> {
+  const init = await kubeConfig.applyToFetchOptions({});
+  const headers = { accept: 'application/json', ...plainHeaders(init.headers as HeaderBag) };
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const request = requestFor(url)(url, { method: 'GET', headers, agent: init.agent as Agent | undefined, signal }, (response) => {
+      // TCP keepalive on the connection, as client-node's Watch sets it: a dead peer is noticed.
+      response.socket.setKeepAlive(true, 30_000);
+      resolve(response);
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
