@@ -380,7 +380,9 @@ async function defaultLookup(host: string): Promise<string> {
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServerHandle> {
   const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
   const server = createServer({
-    headersTimeout: limits.headersTimeoutMs,
+    // A second line behind the book's own deadline, which is a timer per connection; Node's is only
+    // checked every connectionsCheckingInterval.
+    headersTimeout: Math.min(limits.requestTimeoutMs, 2 * limits.headersTimeoutMs),
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     maxHeaderSize: limits.maxHeaderSize,
