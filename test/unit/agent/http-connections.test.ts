@@ -9,7 +9,8 @@ import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clientOf } from '../../../src/agent/http-connections.js';
+import { EventEmitter } from 'node:events';
+import { ConnectionBook, clientOf } from '../../../src/agent/http-connections.js';
 import { startHttpServer, type HttpLimits, type HttpServerHandle, type HttpServerOptions } from '../../../src/agent/http.js';
 import { createMetrics } from '../../../src/agent/metrics.js';
 import { fakeAgentView } from '../../support/agent-view.js';
@@ -222,5 +223,46 @@ describe('HTTP server: per-client and overall bounds', () => {
     [undefined, null],
   ])('counts %s as client %s', (address, client) => {
     expect(clientOf(address)).toBe(client);
+  });
+});
+
+/** A socket as the book sees it: an address, and destroy() closing it. */
+function fakeSocket(remoteAddress: string): Socket {
+  const socket = Object.assign(new EventEmitter(), {
+    remoteAddress,
+    destroyed: false,
+    bytesRead: 0,
+    destroy() {
+      if (socket.destroyed) return socket;
+      socket.destroyed = true;
+      socket.emit('close');
+      return socket;
+    },
+  });
+  return socket as unknown as Socket;
+}
+
+describe('ConnectionBook warnings', () => {
+  it('warns when a bound is first hit, then at most once per interval with the counts since', () => {
+    let now = 0;
+    const warnings: object[] = [];
+    const book = new ConnectionBook({
+      limits: { maxConnections: 10, maxConnectionsPerClient: 1, headersTimeoutMs: 60_000, keepAliveTimeoutMs: 60_000 },
+      logger: { warn: (obj) => warnings.push(obj), debug: () => undefined },
+      monotonicMs: () => now,
+      warnIntervalMs: 1_000,
+    });
+    const busy = fakeSocket('10.0.0.9');
+    book.admit(busy);
+    book.requestStarted(busy);
+    for (let i = 0; i < 4; i++) book.admit(fakeSocket('10.0.0.1')); // 3 evictions
+    book.admit(fakeSocket('10.0.0.9')); // refused: its one connection is in a request
+    now = 999;
+    book.admit(fakeSocket('10.0.0.1'));
+    expect(warnings).toMatchObject([{ evicted: 1, refused: 0, timedOut: 0, client: '10.0.0.1' }]);
+    now = 1_000;
+    book.admit(fakeSocket('10.0.0.1'));
+    expect(warnings).toMatchObject([{ evicted: 1 }, { evicted: 4, refused: 1, timedOut: 0, client: '10.0.0.1', connections: 2, clients: 2 }]);
+    expect(book.size).toBe(2);
   });
 });
