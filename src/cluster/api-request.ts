@@ -23,11 +23,25 @@ function plainHeaders(bag: HeaderBag): Record<string, string> {
   return out;
 }
 
+async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new Error('aborted', { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
 /** The answer's status line and headers; its body is the returned message. Rejects when no answer comes (network error, abort). */
 export async function apiGet(kubeConfig: KubeConfig, url: URL, signal: AbortSignal): Promise<IncomingMessage> {
-  const init = await kubeConfig.applyToFetchOptions({});
+  // Credentials may come from an exec plugin that never returns: the abort ends the wait for it too.
+  const init = await untilAborted(kubeConfig.applyToFetchOptions({}), signal);
   const headers = { accept: 'application/json', ...plainHeaders(init.headers as HeaderBag) };
-  signal.throwIfAborted();
   return new Promise((resolve, reject) => {
     const request = requestFor(url)(url, { method: 'GET', headers, agent: init.agent as Agent | undefined, signal }, (response) => {
       // TCP keepalive on the connection, as client-node's Watch sets it: a dead peer is noticed.

@@ -121,10 +121,11 @@ export class InstrumentedWatch<R extends ClusterResource> extends Watch {
         }
         throw err;
       }
-      clearTimeout(timers.pop());
       const body: Readable = response;
       const status = response.statusCode ?? 0;
+      // Still under the answer timeout: an error body that never ends is cut there.
       if (status !== 200) throw new ApiStatusError(status, statusDetail(status, await readErrorBody(body)), `watch ${path}`);
+      clearTimeout(timers.pop());
       // The server's timeoutSeconds runs from when it got the request; timers may fire a little early.
       const lifetimeMs = timeoutSeconds * 1000 * 0.9;
       this.stream(path, body, controller, { lifetimeMs, requestedAt, stallMs: timeoutSeconds * 1000 + this.options.stallGraceMs }, timers, callback, finish);
