@@ -178,10 +178,11 @@ export function checkDeps(bundle: AgentBundle): CheckDeps {
   };
 }
 
-export function serveDeps(options: Options): ServeDeps<AgentBundle> {
+/** `signals`: the launcher's EarlySignals (src/cli/early-signals.ts), else the process's own. */
+export function serveDeps(options: Options, signals: ServeDeps['signals'] = { on: (signal, listener) => void process.on(signal, listener) }): ServeDeps<AgentBundle> {
   return {
     logger: createLogger(options).child({ component: 'agent' }),
-    signals: { on: (signal, listener) => void process.on(signal, listener) },
+    signals,
     startAgent: () => createAgent(options),
     startHttp: async (bundle) => {
       const { startHttpServer } = await import('./agent/http.js');

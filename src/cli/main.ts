@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { SentinelError } from '../errors/index.js';
 import { checkDeps, createAgent, createIpvsReader, modulesDeps, serveDeps } from '../wiring.js';
 import { runCheck } from './check.js';
+import type { EarlySignals } from './early-signals.js';
 import { runServe } from './serve.js';
 import { parseCommandLine, usage, type ParsedCommandLine } from './flags.js';
 import { processIo, type Io } from './io.js';
@@ -17,13 +18,19 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+/**
+ * `early`: the signals the launcher held while the CLI loaded; `serve` takes them over, every other
+ * command gives them back to their default actions.
+ */
+export async function main(argv: readonly string[], io: Io = processIo, early?: EarlySignals): Promise<number> {
   let parsed: ParsedCommandLine;
   try {
     parsed = parseCommandLine(argv, io.env);
   } catch (err) {
+    early?.release();
     return reportError(err, io);
   }
+  if (parsed.command !== 'serve' || parsed.help || parsed.version) early?.release();
   if (parsed.version) {
     io.stdout(`ipvs-sentinel ${packageVersion()}\n`);
     return 0;
@@ -41,7 +48,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       case 'check':
         return await runCheck(parsed.options, io, checkDeps(await createAgent({ ...parsed.options, logLevel: parsed.options.logLevel === 'info' ? 'error' : parsed.options.logLevel }, 'stderr')));
       case 'serve':
-        return await runServe(serveDeps(parsed.options));
+        return await runServe(serveDeps(parsed.options, early));
     }
   } catch (err) {
     return reportError(err, io);
