@@ -4,11 +4,8 @@
  * is converted to the model as it arrives (cached.ts): the informer caches, and the events hand on,
  * its identity and its converted form only.
  *
- * Lists are ListWatch's listFn, ours to supply: one plain GET per page with client-node's own
- * request options (KubeConfig.applyToFetchOptions, as its Watch; api-request.ts), each
- * page validated and converted as it is parsed (list-page.ts). client-node's generated list APIs
- * would deserialize every object into model classes first (and load the whole generated API — see
- * client-node.ts). Watches are ListWatch's, the request ours (instrumented-watch.ts).
+ * Lists are ListWatch's listFn, ours to supply (list.ts); watches are ListWatch's, the request ours
+ * (instrumented-watch.ts).
  *
  * What client-node 1.4 leaves to us (dist/cache.js, dist/watch.js):
  * - a list or watch error fires 'error' and the informer stops for good (cache.js doneHandler): we
@@ -26,15 +23,12 @@
  *   guarded here.
  */
 import type { KubeConfig, KubernetesListObject } from '@kubernetes/client-node';
-import type { IncomingMessage } from 'node:http';
-import { toSentinelError } from '../errors/index.js';
-import { ApiStatusError, describeError, malformed, readErrorBody, statusDetail } from './api-error.js';
-import { apiGet } from './api-request.js';
+import { describeError, malformed } from './api-error.js';
 import { RetryPacer, type BackoffOptions } from './backoff.js';
 import type { CachedObject, ClusterResource, ConvertedByResource } from './cached.js';
 import { ListWatch } from './client-node.js';
 import { InstrumentedWatch, type WatchEnd, type WatchHooks } from './instrumented-watch.js';
-import { checkListPage, type ListPage } from './list-page.js';
+import { isGone, listAll, type ListRequest } from './list.js';
 import { LABEL_HEADLESS, LABEL_SERVICE_PROXY_NAME } from './model.js';
 import type { WatchEvent } from './watch-event.js';
 
@@ -125,14 +119,7 @@ const RESOURCES: readonly ClusterResource[] = ['service', 'endpointslice', 'node
 /** A warning about rejected watch lines at most this often per resource; the rest go to debug with the count. */
 const REJECTION_WARN_INTERVAL_MS = 60_000;
 
-/** What one informer lists and watches: the collection's path and the selectors both requests carry. */
-interface WatchRequest {
-  path: string;
-  labelSelector?: string;
-  fieldSelector?: string;
-}
-
-interface ResourceSpec<R extends ClusterResource> extends WatchRequest {
+interface ResourceSpec<R extends ClusterResource> extends ListRequest {
   resource: R;
   emit: (type: ClusterEventType, object: CachedObject<ConvertedByResource[R]>) => void;
 }
@@ -141,7 +128,7 @@ interface ResourceSpec<R extends ClusterResource> extends WatchRequest {
  * What each informer asks for: Services and EndpointSlices with kube-proxy's label selector
  * (cmd/kube-proxy/app/server.go), and by name only this node's Node and the kube-proxy ConfigMap.
  */
-function kubeProxyRequests(nodeName: string, cm: { namespace: string; name: string }): Record<ClusterResource, WatchRequest> {
+function kubeProxyRequests(nodeName: string, cm: { namespace: string; name: string }): Record<ClusterResource, ListRequest> {
   return {
     service: { path: '/api/v1/services', labelSelector: KUBE_PROXY_LABEL_SELECTOR },
     endpointslice: { path: '/apis/discovery.k8s.io/v1/endpointslices', labelSelector: KUBE_PROXY_LABEL_SELECTOR },
@@ -162,10 +149,6 @@ interface Shared {
   listTimeoutMs: number;
   pageSize: number;
   onSynced: () => void;
-}
-
-function isGone(err: unknown): boolean {
-  return err instanceof ApiStatusError && err.statusCode === 410;
 }
 
 class ResourceWatch<R extends ClusterResource, T extends CachedObject<ConvertedByResource[R]> = CachedObject<ConvertedByResource[R]>> {
@@ -256,85 +239,28 @@ class ResourceWatch<R extends ClusterResource, T extends CachedObject<ConvertedB
     }
   }
 
-  /** A full list, in pages, after the backoff; an expired continue token falls back to one unpaged list, as client-go's pager. */
+  /** A full list (list.ts), after the backoff. */
   private async list(): Promise<KubernetesListObject<T>> {
     if (!(await this.pacer.wait()) || this.stopped) throw new Error('stopped');
-    const { pageSize } = this.shared;
+    const { resource } = this.spec;
     try {
-      let page = await this.listPage(pageSize, undefined);
-      const items = page.items;
-      while (page.continueToken) {
-        try {
-          page = await this.listPage(pageSize, page.continueToken);
-        } catch (err) {
-          if (!isGone(err)) throw err;
-          this.shared.logger?.info({ resource: this.spec.resource }, 'list continue token expired; listing without pages');
-          page = await this.listPage(undefined, undefined);
-          items.length = 0;
-        }
-        for (const item of page.items) items.push(item);
-      }
+      const { items, resourceVersion } = await listAll(resource, this.spec, {
+        kubeConfig: this.shared.kubeConfig,
+        pageSize: this.shared.pageSize,
+        timeoutMs: this.shared.listTimeoutMs,
+        onRestartUnpaged: () => this.shared.logger?.info({ resource }, 'list continue token expired; listing without pages'),
+        onRejectedItems: (count) => {
+          this.state.rejectedEvents += count;
+        },
+      });
       this.contact();
       this.state.lists++;
       this.listApplied = true;
-      return { metadata: { resourceVersion: page.resourceVersion }, items: items as T[] };
+      return { metadata: { resourceVersion }, items: items as T[] };
     } catch (err) {
       this.pacer.failed();
       this.counted = true;
       throw err;
-    }
-  }
-
-  /** One page of the list: GET path?labelSelector&fieldSelector&limit&continue, validated and converted. */
-  private async listPage(limit: number | undefined, continueToken: string | undefined): Promise<ListPage<R>> {
-    const { kubeConfig, listTimeoutMs } = this.shared;
-    const op = `list ${this.spec.path}`;
-    const cluster = kubeConfig.getCurrentCluster();
-    if (!cluster) throw new Error('no current cluster in the kubeconfig');
-    const url = new URL(cluster.server + this.spec.path);
-    const query: Record<string, string | number | undefined> = {
-      labelSelector: this.spec.labelSelector,
-      fieldSelector: this.spec.fieldSelector,
-      limit,
-      continue: continueToken,
-    };
-    for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, String(value));
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), listTimeoutMs);
-    const failure = (err: unknown): Error =>
-      controller.signal.aborted ? toSentinelError(new Error(`no complete answer within ${listTimeoutMs / 1000} s`, { cause: err }), 'KUBE_API_ERROR', op) : toSentinelError(err, 'KUBE_API_ERROR', op);
-    try {
-      let response: IncomingMessage;
-      try {
-        response = await apiGet(kubeConfig, url, controller.signal);
-      } catch (err) {
-        throw failure(err);
-      }
-      const status = response.statusCode ?? 0;
-      if (status !== 200) throw new ApiStatusError(status, statusDetail(status, await readErrorBody(response)), op);
-      let text: string;
-      try {
-        const parts: Buffer[] = [];
-        for await (const chunk of response) parts.push(chunk as Buffer);
-        text = Buffer.concat(parts).toString('utf8');
-      } catch (err) {
-        if (controller.signal.aborted) throw failure(err);
-        throw malformed(op, `the answer was cut off: ${describeError(err)}`, err);
-      }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (err) {
-        throw malformed(op, `the answer is not JSON (${Buffer.byteLength(text)} bytes${text.length > 0 ? ', cut off or garbage' : ', empty'})`, err);
-      }
-      const page = checkListPage(this.spec.resource, parsed);
-      if (!page.ok) {
-        this.state.rejectedEvents += page.rejectedItems;
-        throw malformed(op, page.reason);
-      }
-      return page.value;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
