@@ -13,6 +13,7 @@
  */
 import { SentinelError } from '../errors/index.js';
 import type { Protocol } from '../ipvs/types.js';
+import { canonicalNetwork } from '../util/cidr.js';
 import { addressFamilyOf, canonicalAddress } from '../util/ip.js';
 import { trimmed } from '../util/trimmed.js';
 import {
@@ -110,6 +111,17 @@ function canonicalAll(values: unknown[]): string[] {
   return trimmed(out);
 }
 
+/** loadBalancerSourceRanges as kube-proxy keeps them: trimmed, parsed as CIDRs (others dropped), canonical networks. */
+function sourceRanges(values: unknown[]): readonly string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    const text = str(v);
+    const network = text === null ? null : canonicalNetwork(text);
+    if (network !== null) out.push(network);
+  }
+  return out.length === 0 ? NO_STRINGS : trimmed(out);
+}
+
 /**
  * A Service, or null when kube-proxy's informer would not deliver it: it carries the label
  * service.kubernetes.io/service-proxy-name (another proxy owns it) or service.kubernetes.io/headless.
@@ -154,6 +166,8 @@ export function serviceFromObject(obj: unknown): Service | null {
     externalTrafficPolicy: trafficPolicy(field(spec, 'externalTrafficPolicy')),
     internalTrafficPolicy: trafficPolicy(field(spec, 'internalTrafficPolicy')),
     allocateLoadBalancerNodePorts: typeof alloc === 'boolean' ? alloc : null,
+    loadBalancerSourceRanges: sourceRanges(list(field(spec, 'loadBalancerSourceRanges'))),
+    healthCheckNodePort: num(field(spec, 'healthCheckNodePort')) ?? 0,
   };
 }
 

@@ -49,6 +49,14 @@ export interface Service {
   internalTrafficPolicy: TrafficPolicy | null;
   /** spec.allocateLoadBalancerNodePorts (null = unset = true); nodePort is 0 when false. */
   allocateLoadBalancerNodePorts: boolean | null;
+  /**
+   * spec.loadBalancerSourceRanges, trimmed, as canonical networks ("10.0.0.0/8"); entries that are
+   * not CIDRs are dropped, as kube-proxy's MapCIDRsByIPFamily drops them. serviceFromObject always
+   * sets it; absent (hand-built objects) means none.
+   */
+  loadBalancerSourceRanges?: readonly string[];
+  /** spec.healthCheckNodePort, 0 when unset. serviceFromObject always sets it; absent means 0. */
+  healthCheckNodePort?: number;
 }
 
 export type EndpointAddressType = 'IPv4' | 'IPv6';

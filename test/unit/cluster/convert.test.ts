@@ -21,6 +21,7 @@ const lbService = {
     internalTrafficPolicy: 'Cluster',
     allocateLoadBalancerNodePorts: true,
     healthCheckNodePort: 32145,
+    loadBalancerSourceRanges: [' 192.168.56.0/24 ', '10.1.2.3/8', '2001:DB8::/32', 'not-a-cidr', '203.0.113.9', '0.0.0.0/0'],
     sessionAffinity: 'ClientIP',
     sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } },
     ports: [
@@ -91,6 +92,9 @@ describe.each([
       externalTrafficPolicy: 'Local',
       internalTrafficPolicy: 'Cluster',
       allocateLoadBalancerNodePorts: true,
+      // Trimmed, host bits cleared, canonical; not-a-CIDR entries dropped as kube-proxy drops them.
+      loadBalancerSourceRanges: ['192.168.56.0/24', '10.0.0.0/8', '2001:db8::/32', '0.0.0.0/0'],
+      healthCheckNodePort: 32145,
     });
   });
 
@@ -150,7 +154,7 @@ describe('objects kube-proxy ignores', () => {
 
   it('falls back to spec.clusterIP when clusterIPs is absent (old objects), and defaults protocol to TCP', () => {
     const svc = serviceFromObject({ metadata: { name: 'a', namespace: 'ns' }, spec: { clusterIP: '10.96.0.5', ports: [{ port: 80 }, { port: 81, protocol: 'ICMP' }] } });
-    expect(svc).toMatchObject({ clusterIPs: ['10.96.0.5'], ports: [{ name: '', protocol: 'TCP', port: 80, nodePort: 0 }], externalTrafficPolicy: null, internalTrafficPolicy: null, allocateLoadBalancerNodePorts: null });
+    expect(svc).toMatchObject({ clusterIPs: ['10.96.0.5'], ports: [{ name: '', protocol: 'TCP', port: 80, nodePort: 0 }], externalTrafficPolicy: null, internalTrafficPolicy: null, allocateLoadBalancerNodePorts: null, loadBalancerSourceRanges: [], healthCheckNodePort: 0 });
   });
 });
 
