@@ -1,15 +1,16 @@
 /**
  * The desired IPVS state of one node, computed from scratch the way kube-proxy's syncProxyRules
  * does on every sync (docs/kube-proxy-ipvs.md §7): per IP family, every Service port's virtual servers
- * with their real servers, and the kube-ipvs0 addresses. Pure: no I/O, no clock.
+ * with their real servers, the kube-ipvs0 addresses and the ipsets' entries. Pure: no I/O, no clock.
  */
 import type { ClusterSnapshot, EndpointSlice, Node, Service } from '../cluster/model.js';
 import { namespacedKey } from '../cluster/model.js';
 import { effectiveScheduler } from '../cluster/kube-proxy-config.js';
 import type { KubeProxyConfig } from '../cluster/kube-proxy-config.js';
 import type { AddressFamily } from '../ipvs/types.js';
+import { proxierNodeIP } from './ipsets.js';
 import { DesiredStateIndex } from './merge.js';
-import { localAddressesExceptKubeIpvs0, nodePortIPs, resolveNodePortAddresses } from './node-addresses.js';
+import { localAddressesExceptKubeIpvs0, nodePortIPs, primaryNodeIP, resolveNodePortAddresses } from './node-addresses.js';
 import type { DesiredState, NodeFacts } from './types.js';
 import { serviceResult } from './virtual-servers.js';
 import type { FamilyContext } from './virtual-servers.js';
@@ -58,6 +59,7 @@ export function buildFamilyContexts(
     nodeName: proxyNodeName(node),
     zone: ownNode ? ownNode.zone : node.zone,
     preferSameTrafficDistribution: options.preferSameTrafficDistribution ?? false,
+    nodeIP: proxierNodeIP(primaryNodeIP(ownNode, family), family),
   }));
 }
 

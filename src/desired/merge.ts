@@ -8,11 +8,13 @@
  * last wins: node-port, load-balancer, external-ip, cluster-ip.
  *
  * The index is incremental: add()/remove() a Service's result, then build() patches the previous
- * output in place when only real servers changed, and re-sorts only when keys come or go.
+ * output in place when only real servers changed, and re-sorts only when keys come or go; the
+ * ipsets' entries are kept the same way by IpsetIndex.
  */
 import type { ServicePortRef } from '../drift/types.js';
 import type { AddressFamily } from '../ipvs/types.js';
 import { compareStrings, sortAddresses } from '../util/sort-key.js';
+import { IpsetIndex } from './ipset-index.js';
 import type { DesiredState, ExpectedVirtualServer, VirtualServerConflict, VirtualServerRole } from './types.js';
 import type { ServiceResult } from './virtual-servers.js';
 
@@ -52,6 +54,7 @@ export class DesiredStateIndex {
   private readonly position = new Map<string, number>();
   private readonly conflicts = new Map<string, VirtualServerConflict>();
   private addresses: string[] = [];
+  private readonly ipsets = new IpsetIndex();
 
   add(result: ServiceResult): void {
     for (const vs of result.virtualServers) {
@@ -67,6 +70,7 @@ export class DesiredStateIndex {
       if (n === undefined) this.addressesChanged = true;
       this.boundCount.set(a, (n ?? 0) + 1);
     }
+    this.ipsets.add(result.ipsetMembers);
   }
 
   remove(result: ServiceResult): void {
@@ -85,6 +89,7 @@ export class DesiredStateIndex {
         if (n === 1) this.unbound.add(a);
       }
     }
+    this.ipsets.remove(result.ipsetMembers);
   }
 
   build(excludeCIDRs: readonly string[], families: readonly AddressFamily[]): DesiredState {
@@ -131,9 +136,11 @@ export class DesiredStateIndex {
       }
     }
     this.unbound.clear();
+    let ipvsIPsChanged = false;
     if (this.addressesChanged) {
       this.addresses = sortAddresses(this.boundCount.keys());
       this.addressesChanged = false;
+      ipvsIPsChanged = true;
     }
     return {
       virtualServers: this.output.slice(),
@@ -141,6 +148,7 @@ export class DesiredStateIndex {
       excludeCIDRs: [...excludeCIDRs],
       families: [...families],
       conflicts: [...this.conflicts.values()].sort((a, b) => compareStrings(a.key, b.key)),
+      ipsets: this.ipsets.build(families, this.addresses, ipvsIPsChanged),
     };
   }
 }

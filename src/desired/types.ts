@@ -1,5 +1,6 @@
 import type { AddressFamily, Protocol } from '../ipvs/types.js';
 import type { ServicePortRef } from '../drift/types.js';
+import type { KubeProxyIpsetType } from './ipsets.js';
 
 /** Which of kube-proxy's virtual-server kinds this is (docs/kube-proxy-ipvs.md §1). */
 export type VirtualServerRole = 'cluster-ip' | 'external-ip' | 'load-balancer' | 'node-port';
@@ -52,6 +53,23 @@ export interface DesiredState {
    * hand-built states may omit it, computeDesiredState always sets it.
    */
   conflicts?: VirtualServerConflict[];
+  /**
+   * The ipsets kube-proxy keeps (docs/kube-proxy-ipvs.md §3.1), by set name: every set of every
+   * family in `families` — each proxier creates all of its sets at every sync, so empty ones are
+   * listed too. Optional so hand-built states may omit it; computeDesiredState and
+   * DesiredStateModel always set it.
+   */
+  ipsets?: ReadonlyMap<string, DesiredIpset>;
+}
+
+/** One set kube-proxy wants on the node (its comment and catalogue key: ipsets.ts findIpset(name)). */
+export interface DesiredIpset {
+  /** The name on the node: KUBE-… for IPv4, KUBE-6-… cut to 31 characters for IPv6. */
+  name: string;
+  family: AddressFamily;
+  type: KubeProxyIpsetType;
+  /** Entry texts as kube-proxy writes them (Entry.String), unique, sorted by code unit. */
+  entries: readonly string[];
 }
 
 export interface VirtualServerConflict {

@@ -1,6 +1,7 @@
 /**
  * The virtual servers kube-proxy programs for one Service (docs/kube-proxy-ipvs.md §1, §1.1, §2.3;
- * syncProxyRules and syncEndpoint in pkg/proxy/ipvs/proxier.go).
+ * syncProxyRules and syncEndpoint in pkg/proxy/ipvs/proxier.go), and the ipset entries the same
+ * service ports add (ipsets.ts).
  */
 import type { EndpointSlice, Service } from '../cluster/model.js';
 import type { AddressFamily } from '../ipvs/types.js';
@@ -9,6 +10,8 @@ import { virtualServerKey } from '../ipvs/identity.js';
 import { trimmed } from '../util/trimmed.js';
 import { categorizeEndpoints, collectEndpoints } from './endpoints.js';
 import type { ServiceEndpoint } from './endpoints.js';
+import { servicePortIpsetMembers } from './ipsets.js';
+import type { IpsetMembers } from './ipsets.js';
 import { servicePortsForFamily } from './service-port.js';
 import type { ServicePortInfo } from './service-port.js';
 import type { ExpectedRealServer, ExpectedVirtualServer, VirtualServerRole } from './types.js';
@@ -26,6 +29,8 @@ export interface FamilyContext {
   nodeName: string;
   zone: string | null;
   preferSameTrafficDistribution: boolean;
+  /** The proxier's node IP of this family, for KUBE-LOAD-BALANCER-SOURCE-IP (ipsets.ts proxierNodeIP). */
+  nodeIP: string;
 }
 
 /** One Service's contribution to the desired state, over every family. */
@@ -33,9 +38,11 @@ export interface ServiceResult {
   virtualServers: ExpectedVirtualServer[];
   /** Addresses this Service wants on kube-ipvs0 (may repeat). */
   boundAddresses: string[];
+  /** Its ipset entries, as (set name, entry) pairs; KUBE-IPVS-IPS comes from boundAddresses instead. */
+  ipsetMembers: IpsetMembers;
 }
 
-export const EMPTY_RESULT: ServiceResult = Object.freeze({ virtualServers: [], boundAddresses: [] });
+export const EMPTY_RESULT: ServiceResult = Object.freeze({ virtualServers: [], boundAddresses: [], ipsetMembers: [] });
 
 function toRealServers(endpoints: readonly ServiceEndpoint[], terminatingFallback: boolean): ExpectedRealServer[] {
   return endpoints.map((ep) => ({
@@ -78,8 +85,9 @@ function pushVirtualServer(out: ServiceResult, t: Template, address: string, por
   });
 }
 
-function servicePortVirtualServers(info: ServicePortInfo, slices: readonly EndpointSlice[], ctx: FamilyContext, out: ServiceResult): void {
+function servicePortVirtualServers(svc: Service, info: ServicePortInfo, slices: readonly EndpointSlice[], ctx: FamilyContext, out: ServiceResult): void {
   const endpoints = collectEndpoints(slices, info.ref.port, info.protocol, ctx.family, ctx.nodeName);
+  servicePortIpsetMembers(svc, info, endpoints, ctx, out.ipsetMembers);
   const cat = categorizeEndpoints(endpoints, info, ctx.nodeName, ctx.zone, ctx.preferSameTrafficDistribution);
   const cluster: RealServerChoice = { realServers: toRealServers(cat.cluster, cat.clusterTerminatingFallback), localOnly: false };
   // syncEndpoint: "local only" uses local endpoints, and in IPVS mode falls back to the cluster
@@ -112,14 +120,14 @@ function servicePortVirtualServers(info: ServicePortInfo, slices: readonly Endpo
   }
 }
 
-/** Every virtual server and kube-ipvs0 address one Service yields, for each family context. */
+/** Every virtual server, kube-ipvs0 address and ipset entry one Service yields, for each family context. */
 export function serviceResult(svc: Service, slices: readonly EndpointSlice[], contexts: readonly FamilyContext[]): ServiceResult {
-  const out: ServiceResult = { virtualServers: [], boundAddresses: [] };
+  const out: ServiceResult = { virtualServers: [], boundAddresses: [], ipsetMembers: [] };
   // Slice-name order makes duplicate-endpoint resolution deterministic (kube-proxy: Go map order).
   const ordered = slices.length > 1 ? [...slices].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : slices;
   for (const ctx of contexts) {
-    for (const info of servicePortsForFamily(svc, ctx.family)) servicePortVirtualServers(info, ordered, ctx, out);
+    for (const info of servicePortsForFamily(svc, ctx.family)) servicePortVirtualServers(svc, info, ordered, ctx, out);
   }
   if (out.virtualServers.length === 0) return EMPTY_RESULT;
-  return { virtualServers: trimmed(out.virtualServers), boundAddresses: trimmed(out.boundAddresses) };
+  return { virtualServers: trimmed(out.virtualServers), boundAddresses: trimmed(out.boundAddresses), ipsetMembers: trimmed(out.ipsetMembers) };
 }

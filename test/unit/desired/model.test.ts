@@ -32,11 +32,19 @@ const serviceArb: fc.Arbitrary<Service> = fc
     type: fc.constantFrom('ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'),
     clusterIPs: fc.constantFrom<string[]>(['10.96.0.1'], ['10.96.0.2'], ['fd00:96::1', '10.96.0.3'], ['None']),
     externalIPs: fc.constantFrom<string[]>([], ['198.51.100.1'], ['192.168.1.10']),
-    ingress: fc.constantFrom<LoadBalancerIngress[]>([], [{ ip: '203.0.113.1', ipMode: null }], [{ ip: '203.0.113.1', ipMode: 'Proxy' }]),
+    ingress: fc.constantFrom<LoadBalancerIngress[]>([], [{ ip: '203.0.113.1', ipMode: null }], [{ ip: '203.0.113.1', ipMode: 'Proxy' }], [{ ip: '2001:db8:1::1', ipMode: 'VIP' }]),
+    // The ipset inputs: source ranges (one holding node-a's Node IP, a zero CIDR, IPv6) and a health check node port.
+    sourceRanges: fc.constantFrom<string[]>([], ['192.168.1.0/24'], ['0.0.0.0/0', '10.0.0.0/8'], ['2001:db8::/64', '198.51.100.0/24']),
+    healthCheckNodePort: fc.constantFrom(0, 31999),
     etp: fc.constantFrom(null, 'Cluster' as const, 'Local' as const),
     itp: fc.constantFrom(null, 'Local' as const),
     affinity: fc.constantFrom('None' as const, 'ClientIP' as const),
-    ports: fc.constantFrom<ServicePort[]>([port('http', 80, { nodePort: 30080 })], [port('http', 80), port('dns', 53, { protocol: 'UDP', nodePort: 30053 })], [port('', 443)]),
+    ports: fc.constantFrom<ServicePort[]>(
+      [port('http', 80, { nodePort: 30080 })],
+      [port('http', 80), port('dns', 53, { protocol: 'UDP', nodePort: 30053 })],
+      [port('', 443)],
+      [port('http', 80, { protocol: 'SCTP', nodePort: 30080 })],
+    ),
   })
   .map((r) =>
     service(`ns/${r.name}`, {
@@ -48,6 +56,8 @@ const serviceArb: fc.Arbitrary<Service> = fc
       externalTrafficPolicy: r.etp,
       internalTrafficPolicy: r.itp,
       sessionAffinity: r.affinity,
+      loadBalancerSourceRanges: r.sourceRanges,
+      healthCheckNodePort: r.healthCheckNodePort,
       ports: r.type === 'ClusterIP' || r.type === 'ExternalName' ? r.ports.map((p) => ({ ...p, nodePort: 0 })) : r.ports,
     }),
   );
@@ -58,7 +68,7 @@ const sliceArb: fc.Arbitrary<EndpointSlice> = fc
     suffix: fc.constantFrom('a', 'b'),
     v6: fc.boolean(),
     endpoints: fc.array(endpointArb, { maxLength: 4 }),
-    ports: fc.constantFrom<{ name: string; protocol?: Protocol; port: number }[]>([{ name: 'http', port: 8080 }], [{ name: 'dns', protocol: 'UDP' as const, port: 5353 }, { name: 'http', port: 8081 }], [{ name: '', port: 8443 }]),
+    ports: fc.constantFrom<{ name: string; protocol?: Protocol; port: number }[]>([{ name: 'http', port: 8080 }], [{ name: 'dns', protocol: 'UDP' as const, port: 5353 }, { name: 'http', port: 8081 }], [{ name: '', port: 8443 }], [{ name: 'http', protocol: 'SCTP' as const, port: 2905 }]),
   })
   .map((r) => slice(`ns/${r.service}`, r.endpoints, { suffix: r.suffix, addressType: r.v6 ? 'IPv6' : 'IPv4', ports: r.ports }));
 
