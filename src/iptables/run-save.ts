@@ -26,7 +26,8 @@ export interface RunSaveOptions {
 }
 
 const DEFAULTS = { binDir: '/usr/sbin', timeoutMs: 10_000, maxOutputBytes: 256 * 1024 * 1024, maxStderrBytes: 16 * 1024 };
-// A fixed PATH and the C locale: the tool's messages (matched below) and number formats do not follow the agent's environment.
+// A fixed PATH and the C locale: the messages matched below come untranslated (libxtables prints through
+// strerror), and nothing in the agent's environment (XTABLES_LIBDIR, a PATH with another modprobe) reaches the tool.
 const CHILD_ENV = { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' };
 const MAX_WARNING_LINES = 20;
 
@@ -48,7 +49,8 @@ function argsFor(tool: SaveTool): string[] {
   // Never `-t`: iptables-legacy-save -t <table> instantiates that table and loads iptable_<table>
   // (net/ipv4/netfilter/ip_tables.c get_info → try_then_request_module); without it the tool only lists
   // /proc/net/ip_tables_names (iptables/iptables-save.c for_each_table). `-M /bin/false`: should a table
-  // still fail to open, do_output's xtables_load_ko() runs /bin/false instead of modprobe.
+  // still fail to open, do_output's xtables_load_ko() runs /bin/false instead of modprobe. Never `-w`: the
+  // save tools' getopt string ("bcdt:M:f:V") has none and they never call xtables_lock (iptables/iptables-save.c).
   return backendOf(tool) === 'legacy' ? ['-M', '/bin/false'] : [];
 }
 
