@@ -110,6 +110,8 @@ try {
   const { readModuleInputs } = await import('../dist/kmod/read.js');
   const { readSysctls } = await import('../dist/node/sysctl.js');
   const { probeKubeProxy } = await import('../dist/node/kube-proxy-probe.js');
+  const { readNodeIpsets } = await import('../dist/ipset/node.js');
+  const { readIpset, readIpsets } = await import('../dist/ipset/reader.js');
   let metrics = null;
   const clusterReads = [];
   // The agent's own heap compaction after each poll (src/agent/heap.ts), with its pauses recorded.
@@ -123,6 +125,15 @@ try {
       sysctl: () => readSysctls({ procRoot: `${node}/proc` }),
       'kube-proxy': () => probeKubeProxy({ url: `http://127.0.0.1:${port + 2}` }),
       interfaces: () => Promise.resolve(interfaces),
+      // The real ipset reader in this process's network namespace, which holds no kube-proxy sets:
+      // the check reports each set missing (a few findings); bench/ipset-bench.ts measures reading
+      // them at scale.
+      ipsets: () =>
+        readNodeIpsets({
+          modules: () => readModuleInputs({ procRoot: `${node}/proc`, modulesDir: `${node}/lib/modules` }),
+          headers: () => readIpsets({ headersOnly: true }).sets,
+          set: (name) => readIpset(name),
+        }),
     },
     cluster: cluster.source,
     logger: logger.child({ component: 'poller' }),

@@ -21,6 +21,9 @@ import type { Options } from './cli/flags.js';
 import type { ModulesDeps } from './cli/modules.js';
 import { IpvsReader, ipvsUnavailable } from './ipvs/reader.js';
 import { readModuleInputs } from './kmod/read.js';
+import { readNodeIpsets } from './ipset/node.js';
+import { enabledChecks } from './checks/registry.js';
+import { readIpset, readIpsets } from './ipset/reader.js';
 import { openGenericNetlink } from './netlink/libnl.js';
 import { resolveKubeProxyConfig } from './node/kube-proxy.js';
 import { probeKubeProxy } from './node/kube-proxy-probe.js';
@@ -95,6 +98,12 @@ function nodeSources(options: Options, reader: IpvsReader): NodeSources {
     sysctl: () => readSysctls({ procRoot: options.procRoot }),
     'kube-proxy': () => probeKubeProxy({ url: options.kubeProxyUrl }),
     interfaces: () => Promise.resolve(readNodeInterfaces()),
+    ipsets: () =>
+      readNodeIpsets({
+        modules: () => readModuleInputs({ procRoot: options.procRoot, modulesDir: options.modulesDir }),
+        headers: () => readIpsets({ headersOnly: true }).sets,
+        set: (name) => readIpset(name),
+      }),
   };
 }
 
@@ -148,7 +157,7 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
   if (!heap) logger.child({ component: 'poller' }).info({}, 'heap compaction off: gc is not exposed (node --expose-gc, as the image runs it)');
   let metrics: AgentMetrics | null = null;
   const agent = new Agent({
-    options: { nodeName, pollIntervalMs: options.pollIntervalMs, graceMs: options.graceMs, scheduler: options.scheduler },
+    options: { nodeName, pollIntervalMs: options.pollIntervalMs, graceMs: options.graceMs, scheduler: options.scheduler, checks: enabledChecks(options.skipChecks) },
     node: nodeSources(options, reader),
     cluster: cluster.source,
     logger: logger.child({ component: 'poller' }),
@@ -159,7 +168,12 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
     },
   });
   const { createMetrics } = await import('./agent/metrics.js');
-  metrics = createMetrics({ backendMetrics: options.backendMetrics, view: agent });
+  const watched = cluster.source;
+  metrics = createMetrics({
+    backendMetrics: options.backendMetrics,
+    view: agent,
+    watchStatus: watched instanceof WatchClusterSource ? () => watched.status() : undefined,
+  });
   const stop = agent.stop.bind(agent);
   agent.stop = async () => {
     await stop();

@@ -14,13 +14,17 @@ import type { IpvsSnapshot } from '../ipvs/types.js';
 import { checkModules } from '../kmod/check.js';
 import type { ModuleReport } from '../kmod/types.js';
 import { parseKubeProxyConfigMap, resolveKubeProxyConfig } from '../node/kube-proxy.js';
+import { CHECKS, healthLinesOf } from '../checks/registry.js';
 import type { NodeReadingsOf, NodeSourceName, NodeSources, Reading } from '../checks/sources.js';
+import type { CheckDefinition, HealthLine } from '../checks/types.js';
 import type { ClusterSource } from './cluster-source.js';
 import type { Compaction } from './heap.js';
 import { evaluatePoll, healthChecks, schedulersInUse, type NodeObservation } from './evaluate.js';
 import type { AgentView, HealthCheck, SourceName } from './view.js';
 
 export type { NodeSources } from '../checks/sources.js';
+
+const NOT_READ: Reading<never> = Object.freeze({ value: null, error: 'not read: its check is skipped (--skip-checks)', code: null });
 
 export interface AgentLogger {
   info(obj: Record<string, unknown>, msg: string): void;
@@ -40,6 +44,8 @@ export interface AgentOptions {
   graceMs: number;
   /** --scheduler: overrides kube-proxy's configured scheduler. */
   scheduler: string | null;
+  /** The checks to run (--skip-checks leaves some out); default every check of the registry. */
+  checks?: readonly CheckDefinition[];
 }
 
 export interface AgentDeps {
@@ -75,6 +81,10 @@ export class Agent implements AgentView {
   private lookupMap = new Map<string, ServicePortRef>();
   private config: { config: KubeProxyConfig; source: KubeProxyConfigSource } | null = null;
   private readonly sources = new Map<SourceName, SourceState>();
+  private readonly enabled: readonly CheckDefinition[];
+  /** Sources of skipped checks: never read. */
+  private readonly unread: ReadonlySet<NodeSourceName>;
+  private readonly healthLines: readonly HealthLine[];
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
@@ -85,7 +95,10 @@ export class Agent implements AgentView {
     this.monotonicMs = deps.monotonicMs ?? (() => performance.now());
     this.lastTick = this.monotonicMs();
     this.report = buildDriftReport({ node: this.node, checkedAt: this.now(), findings: [], unknownReason: 'not polled yet' });
-    this.checks = healthChecks(null, this.clusterUnknown, this.report);
+    this.enabled = deps.options.checks ?? CHECKS;
+    this.unread = new Set(CHECKS.filter((c) => c.ownSource !== undefined && !this.enabled.includes(c)).map((c) => c.ownSource as NodeSourceName));
+    this.healthLines = healthLinesOf(this.enabled);
+    this.checks = healthChecks(null, this.clusterUnknown, this.report, this.healthLines);
   }
 
   // ---- AgentView --------------------------------------------------------------------------------
@@ -179,11 +192,16 @@ export class Agent implements AgentView {
     await this.running;
   }
 
-  /** Every node-side source at once, each timed and failing on its own. */
+  /**
+   * Every node-side source at once, each timed and failing on its own; a source only a skipped
+   * check needs is not read at all.
+   */
   private async readNode(): Promise<NodeReadingsOf> {
     const sources = this.deps.node;
     const names = Object.keys(sources) as NodeSourceName[];
-    const readings = await Promise.all(names.map((name) => this.timed(name, sources[name] as () => Promise<unknown>)));
+    const readings = await Promise.all(
+      names.map((name) => (this.unread.has(name) ? Promise.resolve(NOT_READ) : this.timed(name, sources[name] as () => Promise<unknown>))),
+    );
     return Object.fromEntries(names.map((name, i) => [name, readings[i]])) as unknown as NodeReadingsOf;
   }
 
@@ -256,7 +274,7 @@ export class Agent implements AgentView {
       unknownReason: cluster.unknownReason,
       configuredMode: configuredMode(configMapText, resolved.source === 'configz' ? config.mode : null),
       strictARP: config.strictARP,
-    });
+    }, this.enabled);
 
     const now = this.now();
     const { findings, confirmed, cleared } = advanceWithTransitions(this.findings, verdict.findings, now, { grace: this.deps.options.graceMs });
@@ -278,7 +296,7 @@ export class Agent implements AgentView {
       this.deps.logger.info({ status: this.report.status, previous: previousStatus, reason: this.report.reason }, `node verdict is now ${this.report.status}`);
     }
     this.observation = observation;
-    this.checks = healthChecks(observation, cluster.unknownReason, this.report);
+    this.checks = healthChecks(observation, cluster.unknownReason, this.report, this.healthLines);
     this.lastPoll = now;
     this.polls++;
     this.lastTick = this.monotonicMs();

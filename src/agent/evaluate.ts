@@ -4,8 +4,8 @@
  * comparison with the desired state was possible (if so). The grace state machine
  * (drift/grace.ts) then decides which findings are confirmed.
  */
-import { evaluateChecks, HEALTH_LINES } from '../checks/registry.js';
-import type { ClusterView, ComparisonContext, NodeObservation } from '../checks/types.js';
+import { CHECKS, evaluateChecks, HEALTH_LINES } from '../checks/registry.js';
+import type { CheckDefinition, ClusterView, ComparisonContext, HealthLine, NodeObservation } from '../checks/types.js';
 import type { Finding } from '../drift/types.js';
 import type { DriftReport } from '../drift/types.js';
 import type { IpvsSnapshot } from '../ipvs/types.js';
@@ -35,14 +35,14 @@ function comparisonUnknown(node: NodeObservation, cluster: ClusterView): string 
   return null;
 }
 
-export function evaluatePoll(node: NodeObservation, cluster: ClusterView): PollVerdict {
+export function evaluatePoll(node: NodeObservation, cluster: ClusterView, checks: readonly CheckDefinition[] = CHECKS): PollVerdict {
   const unknownReason = comparisonUnknown(node, cluster);
   const comparison: ComparisonContext | null =
     unknownReason === null && node.snapshot && cluster.desired ? { node, cluster, desired: cluster.desired, snapshot: node.snapshot } : null;
-  return { findings: evaluateChecks({ node, cluster }, comparison), unknownReason };
+  return { findings: evaluateChecks({ node, cluster }, comparison, checks), unknownReason };
 }
 
 /** The node verdict for /healthz, from the latest observation and the drift report after grace. */
-export function healthChecks(node: NodeObservation | null, clusterUnknown: string | null, report: DriftReport): HealthCheck[] {
-  return HEALTH_LINES.map((line) => ({ name: line.name, ...line.evaluate({ node, clusterUnknown, report }) }));
+export function healthChecks(node: NodeObservation | null, clusterUnknown: string | null, report: DriftReport, lines: readonly HealthLine[] = HEALTH_LINES): HealthCheck[] {
+  return lines.map((line) => ({ name: line.name, ...line.evaluate({ node, clusterUnknown, report }) }));
 }

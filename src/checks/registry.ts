@@ -6,6 +6,7 @@
  */
 import { SentinelError } from '../errors/index.js';
 import type { Finding } from '../drift/types.js';
+import { ipsetsCheck } from './ipsets.js';
 import { ipvsCheck } from './ipvs.js';
 import { kernelModulesCheck } from './kernel-modules.js';
 import { kubeIpvs0Check } from './kube-ipvs0.js';
@@ -14,7 +15,7 @@ import { sysctlsCheck } from './sysctls.js';
 import type { CheckDefinition, ComparisonContext, HealthLine, PollContext } from './types.js';
 
 /** In the order findings of equal severity are listed on /drift and by `check`. */
-export const CHECKS = [kernelModulesCheck, kubeProxyModeCheck, ipvsCheck, sysctlsCheck, kubeIpvs0Check] as const;
+export const CHECKS = [kernelModulesCheck, kubeProxyModeCheck, ipvsCheck, sysctlsCheck, kubeIpvs0Check, ipsetsCheck] as const;
 
 export type FindingKind = (typeof CHECKS)[number]['kinds'][number];
 
@@ -49,10 +50,22 @@ const VERDICT_LINES: readonly HealthLine[] = [
   },
 ];
 
-/** Every /healthz line, in order. */
-export const HEALTH_LINES: readonly HealthLine[] = [...CHECKS.flatMap((c) => (c.health ? [c.health] : [])), ...VERDICT_LINES].sort((a, b) => a.order - b.order);
+/** The /healthz lines of these checks and the verdict lines, in order. */
+export function healthLinesOf(checks: readonly CheckDefinition[]): readonly HealthLine[] {
+  return [...checks.flatMap((c) => (c.health ? [c.health] : [])), ...VERDICT_LINES].sort((a, b) => a.order - b.order);
+}
+
+/** Every /healthz line, in order, when every check runs. */
+export const HEALTH_LINES: readonly HealthLine[] = healthLinesOf(CHECKS);
 
 export const HEALTH_CHECK_NAMES: readonly string[] = HEALTH_LINES.map((l) => l.name);
+
+export const CHECK_NAMES: readonly string[] = CHECKS.map((c) => c.name);
+
+/** The checks that run when those named are skipped (--skip-checks), in registry order. */
+export function enabledChecks(skipped: readonly string[]): readonly CheckDefinition[] {
+  return CHECKS.filter((c) => !skipped.includes(c.name));
+}
 
 /**
  * One poll's raw findings: every prerequisite check, and — when `comparison` is given (the cluster

@@ -5,6 +5,7 @@
  * each — a failed source degrades its own checks only.
  */
 import type { NodeInterface } from '../desired/types.js';
+import type { NodeIpsets } from '../ipset/node.js';
 import type { IpvsSnapshot } from '../ipvs/types.js';
 import type { ModuleFacts } from '../kmod/check.js';
 import type { KubeProxyProbe } from '../node/kube-proxy-probe.js';
@@ -21,6 +22,8 @@ export interface NodeReadings {
   'kube-proxy': KubeProxyProbe;
   /** Every interface's addresses (rtnetlink), kube-ipvs0's among them. */
   interfaces: NodeInterface[];
+  /** kube-proxy's KUBE-* ipsets over NETLINK_NETFILTER (src/ipset/node.ts), or why they were not read. */
+  ipsets: NodeIpsets;
 }
 
 export type NodeSourceName = keyof NodeReadings;

@@ -8,7 +8,7 @@ import type { DesiredState } from '../desired/types.js';
 import type { DriftReport, Finding } from '../drift/types.js';
 import type { IpvsSnapshot } from '../ipvs/types.js';
 import type { ModuleReport } from '../kmod/types.js';
-import type { NodeReadingsOf } from './sources.js';
+import type { NodeReadingsOf, NodeSourceName } from './sources.js';
 
 /** What the node-side sources returned in one poll, and what is derived from them once. */
 export interface NodeObservation {
@@ -65,8 +65,10 @@ export interface HealthLine {
 }
 
 interface CheckBase<K extends string> {
-  /** The check's name, as in logs and docs. */
+  /** The check's name, as in logs, docs and --skip-checks. */
   name: string;
+  /** The node source only this check needs: not read while the check is skipped (--skip-checks). */
+  ownSource?: NodeSourceName;
   /** Every kind it may emit, in the order findings of equal severity are listed. */
   kinds: readonly K[];
   health: HealthLine | null;

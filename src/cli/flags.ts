@@ -5,6 +5,7 @@
 import { SentinelError } from '../errors/index.js';
 import { parseDuration } from '../util/duration.js';
 import { parseIPv6 } from '../util/ip.js';
+import { CHECK_NAMES } from '../checks/registry.js';
 
 export const COMMANDS = ['serve', 'check', 'ipvs', 'modules'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -23,6 +24,8 @@ export interface Options {
   output: 'table' | 'json';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   backendMetrics: boolean;
+  /** Checks not to run (--skip-checks), by their registry names. */
+  skipChecks: string[];
 }
 
 interface FlagSpec {
@@ -48,6 +51,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'output', kind: 'string', default: 'table', help: 'table or json (check, ipvs, modules)' },
   { name: 'log-level', kind: 'string', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent; logs are JSON lines on stdout' },
   { name: 'backend-metrics', kind: 'boolean', default: 'true', help: 'per-real-server metric series; false for very large tables' },
+  { name: 'skip-checks', kind: 'string', default: null, help: `checks not to run, comma-separated (${CHECK_NAMES.join(', ')}): their sources are not read, their /healthz lines left out` },
 ];
 
 export function envName(flag: string): string {
@@ -70,6 +74,16 @@ interface Given {
   value: string;
   /** "--poll-interval" or "--poll-interval (from IPVS_SENTINEL_POLL_INTERVAL)". */
   label: string;
+}
+
+function parseCheckList(given: Given | null): string[] {
+  if (given === null) return [];
+  const names = given.value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const unknown = names.filter((n) => !CHECK_NAMES.includes(n));
+  if (unknown.length > 0 || names.length === 0) {
+    throw bad(`${given.label} takes check names separated by commas (${CHECK_NAMES.join(', ')}), not "${given.value}"`);
+  }
+  return [...new Set(names)];
 }
 
 function parseBoolean(given: Given): boolean {
@@ -190,6 +204,7 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
       output: output.value,
       logLevel: logLevel.value as Options['logLevel'],
       backendMetrics: parseBoolean(required('backend-metrics')),
+      skipChecks: parseCheckList(lookup('skip-checks')),
     },
   };
 }

@@ -16,6 +16,11 @@ export interface ModuleFacts {
   release: string | null;
   /** Loaded modules; null when /proc/modules is absent (kernel without loadable modules) or unreadable. */
   loaded: readonly ProcModule[] | null;
+  /**
+   * true when /proc/modules exists but could not be read: then whether a module is loaded is
+   * unknown, and nothing that could make the kernel load one may be asked. Absent means false.
+   */
+  loadedUnreadable?: boolean;
   /** Normalised names of built-in modules; null when modules.builtin could not be read. */
   builtin: ReadonlySet<string> | null;
   /** Whether <proc-root>/net/ip_vs exists (IPVS is in the kernel); null when not looked at. */

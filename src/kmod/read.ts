@@ -49,6 +49,7 @@ export async function readModuleInputs(options: ModuleReadOptions = {}): Promise
 
   const modulesPath = join(procRoot, 'modules');
   let loaded: ModuleFacts['loaded'] = null;
+  let loadedUnreadable = false;
   try {
     const parsed = parseProcModules(await readFile(modulesPath, 'utf8'));
     loaded = parsed.modules;
@@ -57,7 +58,10 @@ export async function readModuleInputs(options: ModuleReadOptions = {}): Promise
     }
   } catch (error) {
     // ENOENT: the kernel has no loadable-module support, so every module present is built in.
-    if (errorCode(error) !== 'ENOENT') problems.push(`cannot read ${modulesPath}: ${String(error)}`);
+    if (errorCode(error) !== 'ENOENT') {
+      problems.push(`cannot read ${modulesPath}: ${String(error)}`);
+      loadedUnreadable = true;
+    }
   }
 
   const builtinPath = join(modulesDir, release, 'modules.builtin');
@@ -74,5 +78,5 @@ export async function readModuleInputs(options: ModuleReadOptions = {}): Promise
     exists(join(procRoot, 'sys/net/netfilter/nf_conntrack_max')),
   ]);
 
-  return { release, loaded, builtin, procNetIpvs, conntrackSysctls, problems };
+  return { release, loaded, loadedUnreadable, builtin, procNetIpvs, conntrackSysctls, problems };
 }

@@ -40,6 +40,7 @@ function harness(heap?: AgentDeps['heap']): { agent: Agent; lines: Line[]; setTa
       sysctl: unavailable,
       'kube-proxy': () => Promise.resolve({ runningMode: 'ipvs', configz: null, problems: [] }),
       interfaces: unavailable,
+      ipsets: unavailable,
     },
     cluster,
     logger,

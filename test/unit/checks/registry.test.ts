@@ -6,7 +6,7 @@ import { isSentinelError } from '../../../src/errors/index.js';
 
 const unread = { value: null, error: 'not read', code: 'error' };
 const node: NodeObservation = {
-  readings: { netlink: unread, modules: unread, sysctl: unread, 'kube-proxy': unread, interfaces: unread },
+  readings: { netlink: unread, modules: unread, sysctl: unread, 'kube-proxy': unread, interfaces: unread, ipsets: unread },
   snapshot: null,
   schedulersInUse: null,
   modules: null,
@@ -33,7 +33,7 @@ describe('the registry of checks', () => {
     expect(FINDING_KINDS).toEqual(CHECKS.flatMap((c) => c.kinds));
   });
 
-  it('lists the kinds in the order findings of equal severity have always been listed', () => {
+  it('lists the kinds in the order findings of equal severity are listed', () => {
     expect(FINDING_KINDS).toEqual([
       'module-missing',
       'proxy-mode-mismatch',
@@ -52,6 +52,9 @@ describe('the registry of checks', () => {
       'kube-ipvs0-address-missing',
       'kube-ipvs0-address-unexpected',
       'vip-shadows-node-ip',
+      'ipset-missing',
+      'ipset-entry-missing',
+      'ipset-entry-unexpected',
     ]);
   });
 
@@ -60,7 +63,7 @@ describe('the registry of checks', () => {
   });
 
   it('orders the /healthz lines as operators script against them, each name once', () => {
-    expect(HEALTH_CHECK_NAMES).toEqual(['kernel-modules', 'ipvs', 'kube-proxy-mode', 'cluster', 'drift']);
+    expect(HEALTH_CHECK_NAMES).toEqual(['kernel-modules', 'ipvs', 'kube-proxy-mode', 'ipsets', 'cluster', 'drift']);
     expect(new Set(HEALTH_LINES.map((l) => l.order)).size).toBe(HEALTH_LINES.length);
   });
 

@@ -18,6 +18,7 @@ const DEFAULTS: Options = {
   output: 'table',
   logLevel: 'info',
   backendMetrics: true,
+  skipChecks: [],
 };
 
 describe('parseCommandLine: defaults and commands', () => {
@@ -44,7 +45,7 @@ describe('parseCommandLine: defaults and commands', () => {
 
   it('every flag of docs/contract.md §2 is known, and each has its IPVS_SENTINEL_ variable', () => {
     expect(FLAGS.map((f) => f.name).sort()).toEqual(
-      ['backend-metrics', 'cluster-state', 'grace', 'kube-proxy-url', 'kubeconfig', 'listen', 'log-level', 'modules-dir', 'node-name', 'output', 'poll-interval', 'proc-root', 'scheduler'].sort(),
+      ['backend-metrics', 'cluster-state', 'grace', 'kube-proxy-url', 'kubeconfig', 'listen', 'log-level', 'modules-dir', 'node-name', 'output', 'poll-interval', 'proc-root', 'scheduler', 'skip-checks'].sort(),
     );
     expect(envName('poll-interval')).toBe('IPVS_SENTINEL_POLL_INTERVAL');
     expect(envName('kube-proxy-url')).toBe('IPVS_SENTINEL_KUBE_PROXY_URL');
@@ -100,6 +101,9 @@ describe('parseCommandLine: good flags', () => {
     ['flag wins over a bad env value', ['--output=json'], { IPVS_SENTINEL_OUTPUT: 'yaml' }, { output: 'json' }],
     ['empty env value ignored', [], { IPVS_SENTINEL_GRACE: '' }, { graceMs: 30_000 }],
     ['a value that looks like a command', ['--node-name', 'check'], {}, { nodeName: 'check' }],
+    ['--skip-checks one', ['--skip-checks', 'ipsets'], {}, { skipChecks: ['ipsets'] }],
+    ['--skip-checks several, spaced and repeated', ['--skip-checks=ipsets, kube-ipvs0,ipsets'], {}, { skipChecks: ['ipsets', 'kube-ipvs0'] }],
+    ['IPVS_SENTINEL_SKIP_CHECKS', [], { IPVS_SENTINEL_SKIP_CHECKS: 'sysctls' }, { skipChecks: ['sysctls'] }],
   ];
 
   it.each(cases)('%s', (_name, argv, env, want) => {
@@ -128,6 +132,8 @@ describe('parseCommandLine: bad flags give BAD_FLAG naming the flag', () => {
     ['unknown command', ['ipvsadm'], {}, /unknown command "ipvsadm"/],
     ['second positional', ['now'], {}, /unexpected argument "now"/],
     ['boolean value without =', ['--backend-metrics', 'false'], {}, /--backend-metrics takes its value after "=": --backend-metrics=false/],
+    ['unknown check', ['--skip-checks=ipset'], {}, /--skip-checks takes check names separated by commas \(kernel-modules, .*\), not "ipset"/],
+    ['only commas', ['--skip-checks=,,'], {}, /--skip-checks takes check names/],
     ['bad boolean', ['--backend-metrics=maybe'], {}, /--backend-metrics takes true or false, not "maybe"/],
     ['poll-interval 0s', ['--poll-interval', '0s'], {}, /--poll-interval takes a duration .*at least 100 ms.*"0s"/],
     ['poll-interval 1ns (would spin)', ['--poll-interval', '1ns'], {}, /--poll-interval takes a duration .*at least 100 ms.*"1ns"/],
