@@ -112,6 +112,9 @@ try {
   const { probeKubeProxy } = await import('../dist/node/kube-proxy-probe.js');
   const { readNodeIpsets } = await import('../dist/ipset/node.js');
   const { readIpset, readIpsets } = await import('../dist/ipset/reader.js');
+  const { readNodeNetfilter } = await import('../dist/iptables/node.js');
+  const { readIptables } = await import('../dist/iptables/read.js');
+  const { readNftTables } = await import('../dist/nftables/reader.js');
   let metrics = null;
   const clusterReads = [];
   // The agent's own heap compaction after each poll (src/agent/heap.ts), with its pauses recorded.
@@ -133,6 +136,13 @@ try {
           modules: () => readModuleInputs({ procRoot: `${node}/proc`, modulesDir: `${node}/lib/modules` }),
           headers: () => readIpsets({ headersOnly: true }).sets,
           set: (name) => readIpset(name),
+        }),
+      // The real readers too: this process's network namespace's nftables tables and iptables rules.
+      netfilter: () =>
+        readNodeNetfilter({
+          modules: () => readModuleInputs({ procRoot: `${node}/proc`, modulesDir: `${node}/lib/modules` }),
+          nftTables: () => readNftTables().tables,
+          iptables: (nftTables) => readIptables({ procRoot: `${node}/proc`, nftTables }),
         }),
     },
     cluster: cluster.source,

@@ -24,6 +24,9 @@ import { readModuleInputs } from './kmod/read.js';
 import { readNodeIpsets } from './ipset/node.js';
 import { enabledChecks } from './checks/registry.js';
 import { readIpset, readIpsets } from './ipset/reader.js';
+import { readNodeNetfilter } from './iptables/node.js';
+import { readIptables } from './iptables/read.js';
+import { readNftTables } from './nftables/reader.js';
 import { openGenericNetlink } from './netlink/libnl.js';
 import { resolveKubeProxyConfig } from './node/kube-proxy.js';
 import { probeKubeProxy } from './node/kube-proxy-probe.js';
@@ -103,6 +106,12 @@ function nodeSources(options: Options, reader: IpvsReader): NodeSources {
         modules: () => readModuleInputs({ procRoot: options.procRoot, modulesDir: options.modulesDir }),
         headers: () => readIpsets({ headersOnly: true }).sets,
         set: (name) => readIpset(name),
+      }),
+    netfilter: () =>
+      readNodeNetfilter({
+        modules: () => readModuleInputs({ procRoot: options.procRoot, modulesDir: options.modulesDir }),
+        nftTables: () => readNftTables().tables,
+        iptables: (nftTables) => readIptables({ procRoot: options.procRoot, nftTables }),
       }),
   };
 }

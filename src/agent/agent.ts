@@ -96,7 +96,10 @@ export class Agent implements AgentView {
     this.lastTick = this.monotonicMs();
     this.report = buildDriftReport({ node: this.node, checkedAt: this.now(), findings: [], unknownReason: 'not polled yet' });
     this.enabled = deps.options.checks ?? CHECKS;
-    this.unread = new Set(CHECKS.filter((c) => c.ownSource !== undefined && !this.enabled.includes(c)).map((c) => c.ownSource as NodeSourceName));
+    // A source some skipped check owns is read still while an enabled check owns it too.
+    const owned = (checks: readonly CheckDefinition[]): NodeSourceName[] => checks.flatMap((c) => (c.ownSource === undefined ? [] : [c.ownSource]));
+    const needed = new Set(owned(this.enabled));
+    this.unread = new Set(owned(CHECKS.filter((c) => !this.enabled.includes(c))).filter((s) => !needed.has(s)));
     this.healthLines = healthLinesOf(this.enabled);
     this.checks = healthChecks(null, this.clusterUnknown, this.report, this.healthLines);
   }

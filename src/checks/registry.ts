@@ -7,6 +7,8 @@
 import { SentinelError } from '../errors/index.js';
 import type { Finding } from '../drift/types.js';
 import { ipsetsCheck } from './ipsets.js';
+import { iptablesCheck } from './iptables.js';
+import { iptablesLeftoversCheck } from './iptables-leftovers.js';
 import { ipvsCheck } from './ipvs.js';
 import { kernelModulesCheck } from './kernel-modules.js';
 import { kubeIpvs0Check } from './kube-ipvs0.js';
@@ -15,7 +17,7 @@ import { sysctlsCheck } from './sysctls.js';
 import type { CheckDefinition, ComparisonContext, HealthLine, PollContext } from './types.js';
 
 /** In the order findings of equal severity are listed on /drift and by `check`. */
-export const CHECKS = [kernelModulesCheck, kubeProxyModeCheck, ipvsCheck, sysctlsCheck, kubeIpvs0Check, ipsetsCheck] as const;
+export const CHECKS = [kernelModulesCheck, kubeProxyModeCheck, ipvsCheck, sysctlsCheck, kubeIpvs0Check, ipsetsCheck, iptablesCheck, iptablesLeftoversCheck] as const;
 
 export type FindingKind = (typeof CHECKS)[number]['kinds'][number];
 

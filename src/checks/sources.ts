@@ -6,6 +6,7 @@
  */
 import type { NodeInterface } from '../desired/types.js';
 import type { NodeIpsets } from '../ipset/node.js';
+import type { NodeNetfilter } from '../iptables/node.js';
 import type { IpvsSnapshot } from '../ipvs/types.js';
 import type { ModuleFacts } from '../kmod/check.js';
 import type { KubeProxyProbe } from '../node/kube-proxy-probe.js';
@@ -24,6 +25,8 @@ export interface NodeReadings {
   interfaces: NodeInterface[];
   /** kube-proxy's KUBE-* ipsets over NETLINK_NETFILTER (src/ipset/node.ts), or why they were not read. */
   ipsets: NodeIpsets;
+  /** The iptables backends' rules (their own *-save tools) and the nftables table list (src/iptables/node.ts). */
+  netfilter: NodeNetfilter;
 }
 
 export type NodeSourceName = keyof NodeReadings;

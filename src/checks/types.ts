@@ -67,7 +67,7 @@ export interface HealthLine {
 interface CheckBase<K extends string> {
   /** The check's name, as in logs, docs and --skip-checks. */
   name: string;
-  /** The node source only this check needs: not read while the check is skipped (--skip-checks). */
+  /** A node source only checks like this one need: not read while every check owning it is skipped (--skip-checks). */
   ownSource?: NodeSourceName;
   /** Every kind it may emit, in the order findings of equal severity are listed. */
   kinds: readonly K[];

@@ -95,3 +95,45 @@ export const IPTABLES_MODE_CHAINS: readonly TableChain[] = [
  * iptables-wrappers also accepts KUBE-KUBELET-CANARY. Neither is kube-proxy's: never a finding.
  */
 export const KUBELET_HINT_CHAINS: readonly string[] = ['KUBE-IPTABLES-HINT', 'KUBE-KUBELET-CANARY'];
+
+/**
+ * The rules of IPVS mode that match one of kube-proxy's ipsets (pkg/proxy/ipvs/proxier.go:
+ * ipsetWithIptablesChain, written only while the set is not empty; acceptIPVSTraffic for
+ * KUBE-CLUSTER-IP / KUBE-LOAD-BALANCER, likewise; the KUBE-IPVS-FILTER rules and the health-check
+ * ACCEPT, written at every sync). `set` is the set's key in src/desired/ipsets.ts, named per family
+ * (KUBE-6- for IPv6). The masquerade rule of KUBE-CLUSTER-IP depends on masqueradeAll and the local
+ * traffic detector, and the KUBE-EXTERNAL-IP rules on the set alone; both are left out so that no
+ * configuration this project does not model can make a rule look missing.
+ */
+export interface SetRule {
+  readonly table: 'nat' | 'filter';
+  readonly chain: string;
+  readonly set: string;
+  readonly target: string;
+  /** Written at every sync (true) or only while the set has entries (false). */
+  readonly always: boolean;
+}
+
+export const IPVS_MODE_SET_RULES: readonly SetRule[] = [
+  { table: 'nat', chain: 'KUBE-POSTROUTING', set: 'loopBack', target: 'MASQUERADE', always: false },
+  { table: 'nat', chain: 'KUBE-SERVICES', set: 'loadBalancer', target: 'KUBE-LOAD-BALANCER', always: false },
+  { table: 'nat', chain: 'KUBE-LOAD-BALANCER', set: 'loadBalancerLocal', target: 'RETURN', always: false },
+  { table: 'nat', chain: 'KUBE-NODE-PORT', set: 'nodePortLocalTCP', target: 'RETURN', always: false },
+  { table: 'nat', chain: 'KUBE-NODE-PORT', set: 'nodePortTCP', target: 'KUBE-MARK-MASQ', always: false },
+  { table: 'nat', chain: 'KUBE-NODE-PORT', set: 'nodePortLocalUDP', target: 'RETURN', always: false },
+  { table: 'nat', chain: 'KUBE-NODE-PORT', set: 'nodePortUDP', target: 'KUBE-MARK-MASQ', always: false },
+  { table: 'nat', chain: 'KUBE-NODE-PORT', set: 'nodePortLocalSCTP', target: 'RETURN', always: false },
+  { table: 'nat', chain: 'KUBE-NODE-PORT', set: 'nodePortSCTP', target: 'KUBE-MARK-MASQ', always: false },
+  { table: 'nat', chain: 'KUBE-SERVICES', set: 'clusterIP', target: 'ACCEPT', always: false },
+  { table: 'nat', chain: 'KUBE-SERVICES', set: 'loadBalancer', target: 'ACCEPT', always: false },
+  { table: 'filter', chain: 'KUBE-PROXY-FIREWALL', set: 'loadBalancerFW', target: 'KUBE-SOURCE-RANGES-FIREWALL', always: false },
+  { table: 'filter', chain: 'KUBE-SOURCE-RANGES-FIREWALL', set: 'loadBalancerSourceCIDR', target: 'RETURN', always: false },
+  { table: 'filter', chain: 'KUBE-SOURCE-RANGES-FIREWALL', set: 'loadBalancerSourceIP', target: 'RETURN', always: false },
+  { table: 'filter', chain: 'KUBE-NODE-PORT', set: 'healthCheckNodePort', target: 'ACCEPT', always: true },
+  { table: 'filter', chain: 'KUBE-IPVS-FILTER', set: 'loadBalancer', target: 'RETURN', always: true },
+  { table: 'filter', chain: 'KUBE-IPVS-FILTER', set: 'clusterIP', target: 'RETURN', always: true },
+  { table: 'filter', chain: 'KUBE-IPVS-FILTER', set: 'externalIP', target: 'RETURN', always: true },
+  { table: 'filter', chain: 'KUBE-IPVS-FILTER', set: 'externalIPLocal', target: 'RETURN', always: true },
+  { table: 'filter', chain: 'KUBE-IPVS-FILTER', set: 'healthCheckNodePort', target: 'RETURN', always: true },
+  { table: 'filter', chain: 'KUBE-IPVS-FILTER', set: 'ipvsIPs', target: 'REJECT', always: true },
+];

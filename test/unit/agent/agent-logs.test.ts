@@ -41,6 +41,7 @@ function harness(heap?: AgentDeps['heap']): { agent: Agent; lines: Line[]; setTa
       'kube-proxy': () => Promise.resolve({ runningMode: 'ipvs', configz: null, problems: [] }),
       interfaces: unavailable,
       ipsets: unavailable,
+      netfilter: unavailable,
     },
     cluster,
     logger,

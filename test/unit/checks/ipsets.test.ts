@@ -93,7 +93,7 @@ describe('diffIpset', () => {
 describe('ipsetsCheck', () => {
   const unread = { value: null, error: null, code: null };
   const node = (ipsets: NodeObservation['readings']['ipsets']): NodeObservation => ({
-    readings: { netlink: unread, modules: unread, sysctl: unread, 'kube-proxy': unread, interfaces: unread, ipsets },
+    readings: { netlink: unread, modules: unread, sysctl: unread, 'kube-proxy': unread, interfaces: unread, ipsets, netfilter: unread },
     snapshot: null,
     schedulersInUse: null,
     modules: null,

@@ -6,7 +6,7 @@ import { isSentinelError } from '../../../src/errors/index.js';
 
 const unread = { value: null, error: 'not read', code: 'error' };
 const node: NodeObservation = {
-  readings: { netlink: unread, modules: unread, sysctl: unread, 'kube-proxy': unread, interfaces: unread, ipsets: unread },
+  readings: { netlink: unread, modules: unread, sysctl: unread, 'kube-proxy': unread, interfaces: unread, ipsets: unread, netfilter: unread },
   snapshot: null,
   schedulersInUse: null,
   modules: null,
@@ -55,6 +55,12 @@ describe('the registry of checks', () => {
       'ipset-missing',
       'ipset-entry-missing',
       'ipset-entry-unexpected',
+      'iptables-chain-missing',
+      'iptables-jump-missing',
+      'iptables-rule-missing',
+      'iptables-backends-both',
+      'stale-iptables-mode-rules',
+      'stale-nftables-rules',
     ]);
   });
 
@@ -63,7 +69,7 @@ describe('the registry of checks', () => {
   });
 
   it('orders the /healthz lines as operators script against them, each name once', () => {
-    expect(HEALTH_CHECK_NAMES).toEqual(['kernel-modules', 'ipvs', 'kube-proxy-mode', 'ipsets', 'cluster', 'drift']);
+    expect(HEALTH_CHECK_NAMES).toEqual(['kernel-modules', 'ipvs', 'kube-proxy-mode', 'ipsets', 'iptables', 'cluster', 'drift']);
     expect(new Set(HEALTH_LINES.map((l) => l.order)).size).toBe(HEALTH_LINES.length);
   });
 
