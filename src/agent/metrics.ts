@@ -6,6 +6,7 @@
  * the latest poll and nothing stale survives a finding, a module or a mode that went away.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from './prom-client.js';
+import { FINDING_KINDS } from '../checks/registry.js';
 import { ipvsMetricsPieces } from '../render/ipvs-metrics.js';
 import type { ClusterWatchStatus } from '../cluster/informers.js';
 import type { PiecePool } from '../render/pieces.js';
@@ -104,6 +105,18 @@ export function createMetrics(options: MetricsOptions): AgentMetrics {
     help: 'Findings that became confirmed drift, by kind.',
     labelNames: ['kind'],
     registers,
+  });
+  // Every kind the registry declares starts at 0, so increase() and alerts see the first confirmation.
+  for (const kind of FINDING_KINDS) driftDetected.inc({ kind }, 0);
+  new Gauge({
+    name: name('health_check'),
+    help: 'Each /healthz line of the node verdict (the checks of src/checks/registry.ts that run, then cluster and drift): 1 passing, 0 failing.',
+    labelNames: ['check'],
+    registers,
+    collect() {
+      this.reset();
+      for (const c of view.health()) this.set({ check: c.name }, c.ok ? 1 : 0);
+    },
   });
   new Gauge({
     name: name('kernel_module_loaded'),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { FINDING_KINDS } from '../../../src/checks/registry.js';
 import { createMetrics } from '../../../src/agent/metrics.js';
 import { escapeLabelValue, localMark } from '../../../src/render/ipvs-metrics.js';
 import { fakeAgentView, okDrift, sampleModules, trackedFinding } from '../../support/agent-view.js';
@@ -97,6 +98,7 @@ describe('createMetrics', () => {
       ipvs_sentinel_real_servers: 'gauge',
       ipvs_sentinel_drift_findings: 'gauge',
       ipvs_sentinel_drift_detected_total: 'counter',
+      ipvs_sentinel_health_check: 'gauge',
       ipvs_sentinel_kernel_module_loaded: 'gauge',
       ipvs_sentinel_kube_proxy_mode: 'gauge',
       ipvs_sentinel_cluster_synced: 'gauge',
@@ -244,14 +246,18 @@ describe('createMetrics', () => {
       [{ source: 'cluster', reason: 'timeout' }, 2],
       [{ source: 'modules', reason: 'ENOENT' }, 1],
     ]);
-    expect(series(samples, 'ipvs_sentinel_drift_detected_total').map((s) => [s.labels, s.value])).toEqual([[{ kind: 'weight-mismatch' }, 2]]);
+    const detected = series(samples, 'ipvs_sentinel_drift_detected_total');
+    expect(detected.filter((s) => s.value > 0).map((s) => [s.labels, s.value])).toEqual([[{ kind: 'weight-mismatch' }, 2]]);
+    // Every kind of the registry is there from the start, at 0.
+    expect(detected.map((s) => s.labels.kind).sort()).toEqual([...FINDING_KINDS].sort());
   });
 
   it('uses its own registry: two instances do not share series', async () => {
     const a = createMetrics({ backendMetrics: true, view: sampleView().view });
     const b = createMetrics({ backendMetrics: true, view: sampleView().view });
     a.recordDriftDetected('scheduler-mismatch');
-    expect(await b.render()).not.toContain('kind="scheduler-mismatch"');
+    expect(await a.render()).toContain('ipvs_sentinel_drift_detected_total{kind="scheduler-mismatch"} 1');
+    expect(await b.render()).toContain('ipvs_sentinel_drift_detected_total{kind="scheduler-mismatch"} 0');
   });
 
   it('escapes label values and formats marks', () => {

@@ -18,6 +18,8 @@ const CONTRACT_METRICS = new Set([
   'ipvs_sentinel_real_servers',
   'ipvs_sentinel_drift_findings',
   'ipvs_sentinel_drift_detected_total',
+  'ipvs_sentinel_health_check',
+  'ipvs_sentinel_watch_events_rejected_total',
   'ipvs_sentinel_kernel_module_loaded',
   'ipvs_sentinel_kube_proxy_mode',
   'ipvs_sentinel_cluster_synced',
