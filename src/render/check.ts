@@ -20,7 +20,8 @@ export interface CheckRenderInput {
 }
 
 function findingLine(f: TrackedFinding): string[] {
-  const where = [f.virtualServer, f.realServer ? `-> ${f.realServer}` : null].filter((p) => p !== null).join(' ');
+  // A finding about a virtual or real server is placed by them; any other by its subject (the module, the set and entry, the chain).
+  const where = f.virtualServer === null && f.realServer === null ? f.subject : [f.virtualServer, f.realServer ? `-> ${f.realServer}` : null].filter((p) => p !== null).join(' ');
   const service = f.service ? `${f.service.namespace}/${f.service.name}${f.service.port ? `:${f.service.port}` : ''}` : null;
   const state = f.confirmed ? 'confirmed' : 'pending';
   return [
