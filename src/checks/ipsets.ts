@@ -72,15 +72,41 @@ function unexpectedEntry(set: DesiredIpset, entry: string): Finding {
   };
 }
 
+/**
+ * The desired entries as a set, built once per desired set: the desired state hands the same frozen
+ * set object from poll to poll while nothing in it changes.
+ */
+const wantedEntries = new WeakMap<DesiredIpset, ReadonlySet<string>>();
+function wanted(desired: DesiredIpset): ReadonlySet<string> {
+  let set = wantedEntries.get(desired);
+  if (set === undefined) {
+    set = new Set(desired.entries);
+    wantedEntries.set(desired, set);
+  }
+  return set;
+}
+
 /** Compare one set; both entry lists in kube-proxy's text form. */
 export function diffIpset(desired: DesiredIpset, observed: IpSet | undefined): Finding[] {
   if (observed === undefined) return [missingSet(desired)];
   const findings: Finding[] = [];
-  const want = new Set(desired.entries);
-  const have = new Set<string>();
-  for (const e of observed.entries) have.add(ipsetEntryText(e));
-  for (const entry of desired.entries) if (!have.has(entry)) findings.push(missingEntry(desired, entry));
-  for (const entry of have) if (!want.has(entry)) findings.push(unexpectedEntry(desired, entry));
+  const want = wanted(desired);
+  // A set holds each entry once, so when every observed entry is wanted and as many as are wanted,
+  // nothing is missing either: the usual poll builds no second set.
+  let matched = 0;
+  const texts: string[] = new Array<string>(observed.entries.length);
+  const unexpected: string[] = [];
+  observed.entries.forEach((e, i) => {
+    const text = ipsetEntryText(e);
+    texts[i] = text;
+    if (want.has(text)) matched++;
+    else unexpected.push(text);
+  });
+  if (matched < want.size) {
+    const have = new Set(texts);
+    for (const entry of desired.entries) if (!have.has(entry)) findings.push(missingEntry(desired, entry));
+  }
+  for (const entry of unexpected) findings.push(unexpectedEntry(desired, entry));
   return findings;
 }
 
