@@ -184,7 +184,9 @@ export function decodeServiceMessage(attributes: Uint8Array, sink?: UnknownSink)
     port = readU16Be(portAttr, ctx, 'PORT');
     identity.push(
       { type: IPVS_SVC_ATTR.PROTOCOL, data: protoAttr.data.slice(0, 2) },
-      { type: IPVS_SVC_ATTR.ADDR, data: addrAttr.data.slice() },
+      // At most the 16 bytes of union nf_inet_addr: the kernel's policy refuses a longer ADDR
+      // (ip_vs_svc_policy, net/netfilter/ipvs/ip_vs_ctl.c), and a peer's 64 KiB one would not fit nla_len.
+      { type: IPVS_SVC_ATTR.ADDR, data: addrAttr.data.slice(0, 16) },
       { type: IPVS_SVC_ATTR.PORT, data: portAttr.data.slice(0, 2) },
     );
   }
