@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Inside the real-IPVS guest: a node of a sample kubeadm cluster (worker-1), its IPVS table as
-# kube-proxy programs it, and ipvs-sentinel serving — then one injected drift, the verdict, the
-# repair, and the verdict clearing.
+# Inside the real-IPVS guest: a node of a sample kubeadm cluster (worker-1), its IPVS table, ipsets
+# and iptables chains as kube-proxy programs them, and ipvs-sentinel serving with every check on —
+# then one injected drift, the verdict, the repair, and the verdict clearing.
 set -euo pipefail
 CLUSTER=test/fixtures/cluster/kubeadm-ipv4.yaml   # `kubectl get services,endpointslices,nodes,cm -A -o yaml` of a kubeadm cluster
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
@@ -19,8 +19,11 @@ sysctl -qw net.ipv4.vs.conntrack=1 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.
   net.ipv4.ip_forward=1 net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
 echo ipvs > /run/kube-proxy-mode
 "$NODE" test/guest/fake-kube-proxy.mjs /run/kube-proxy-mode &
-# The table kube-proxy programs on worker-1 for that cluster.
+# The table kube-proxy programs on worker-1 for that cluster, and its ipsets and iptables chains.
 "$NODE" test/guest/program-desired.mjs test/fixtures/golden/desired/kubeadm-ipv4.json /dev/null
+. test/guest/netfilter/node.sh
+netfilter_modules
+netfilter_load
 
 say "1. The agent, as the DaemonSet runs it (cluster from a file here; the API in a cluster)"
 run "NODE_OPTIONS='${AGENT_NODE_OPTIONS:-}' \"$NODE\" bin/ipvs-sentinel.js serve --cluster-state $CLUSTER --node-name worker-1 --listen 127.0.0.1:9742 --poll-interval 2s --grace 6s > /tmp/agent.log &"

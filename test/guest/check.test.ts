@@ -1,8 +1,9 @@
 /**
  * `ipvs-sentinel check` and `modules` on the real kernel: a table programmed exactly as kube-proxy
- * would for the kubeadm fixture cluster gives status ok; each drift kind injected with ipvsadm,
- * ip or sysctl gives exactly that finding, nothing else. Modules loaded one by one change the
- * module verdict, and an ip_vs reload resetting net.ipv4.vs.conntrack is caught.
+ * would for the kubeadm fixture cluster (with its ipsets and iptables chains, test/guest/netfilter/)
+ * gives status ok; each drift kind injected with ipvsadm, ip or sysctl gives exactly that finding,
+ * nothing else. Modules loaded one by one change the module verdict, and an ip_vs reload resetting
+ * net.ipv4.vs.conntrack is caught.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -93,6 +94,11 @@ sysctl -qw net.ipv4.vs.conntrack=1 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.
 echo ipvs > /run/kube-proxy-mode
 "$NODE" test/guest/fake-kube-proxy.mjs /run/kube-proxy-mode &
 "$NODE" test/guest/program-desired.mjs test/fixtures/golden/desired/kubeadm-ipv4.json "$OUT/table.ipvsadm"
+# kube-proxy's ipsets and iptables chains for worker-1, so the netfilter checks see a clean node too
+# (after the module steps above: these modules pull in nf_conntrack).
+. test/guest/netfilter/node.sh
+netfilter_modules
+netfilter_load
 # Node starts slowly under emulation: wait for the fake kube-proxy's metrics port (a minute at most), or say so.
 for i in $(seq 1 300); do curl -s -o /dev/null http://127.0.0.1:10249/proxyMode && break; sleep 0.2; done
 curl -s -o /dev/null http://127.0.0.1:10249/proxyMode || echo "fake kube-proxy did not start" >&2
