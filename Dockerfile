@@ -4,8 +4,8 @@
 #
 # Two stages: a Node 24 build stage compiles TypeScript and prunes dev dependencies; the runtime
 # stage is the official slim Node 24 image plus the two libnl libraries the agent calls through
-# koffi, and nothing else. scripts/image-build.sh proves this file with a real build against local
-# stand-ins of both base images (passed through the two ARGs below).
+# koffi and Debian's iptables package, and nothing else. scripts/image-build.sh proves this file
+# with a real build against local stand-ins of both base images (passed through the two ARGs below).
 ARG BUILD_IMAGE=node:24-bookworm
 ARG RUNTIME_IMAGE=node:24-bookworm-slim
 
@@ -42,11 +42,18 @@ LABEL org.opencontainers.image.title="ipvs-sentinel" \
       org.opencontainers.image.licenses="Apache-2.0" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
-# libnl is the only native dependency (generic netlink to the kernel's IPVS family). The base
-# image's package managers (npm, npx, corepack, yarn) are removed: the agent installs nothing at
-# run time. The entrypoint symlink is made here, before its target is copied, to save a layer.
+# libnl: the agent's netlink sockets (IPVS generic netlink; the ipset and nftables table lists over
+# NETLINK_NETFILTER). iptables: the four *-save tools of both backends, which the agent runs by
+# explicit name to read kube-proxy's chains (src/iptables/run-save.ts). Keep it at least as new as
+# the iptables of kube-proxy's image (kubernetes/release images/build/distroless-iptables: bookworm's
+# 1.8.9): an older iptables-nft prints newer rules as different, shorter ones (kubernetes#112477), so
+# move this base to trixie when kube-proxy's does; scripts/image-build.sh checks the version. No
+# recommends: no nftables and no ipset binaries, the agent reads sets and tables over netlink.
+# The base image's package managers (npm, npx, corepack, yarn) are removed: the agent installs
+# nothing at run time. The entrypoint symlink is made here, before its target is copied, to save a
+# layer.
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libnl-3-200 libnl-genl-3-200 \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libnl-3-200 libnl-genl-3-200 iptables \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log \
  && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack /opt/yarn-* \
@@ -64,10 +71,10 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY --from=build /src/bin ./bin
-# Root on purpose: every IPVS netlink command, reads included, needs CAP_NET_ADMIN in the initial
-# user namespace, and a non-root process only gets it from file capabilities or ambient caps,
-# which Kubernetes does not grant. The manifests run it as uid 0 with every other capability
-# dropped, a read-only root filesystem and no privilege escalation (README.md, Security).
+# Root on purpose: every IPVS and NETLINK_NETFILTER request, reads included, needs CAP_NET_ADMIN,
+# and the *-save tools CAP_NET_RAW as well; a non-root process only gets them from file capabilities
+# or ambient caps, which Kubernetes does not grant. The manifests run it as uid 0 with NET_ADMIN and
+# NET_RAW only, a read-only root filesystem and no privilege escalation (README.md, Security).
 USER 0:0
 EXPOSE 9742
 ENTRYPOINT ["ipvs-sentinel"]

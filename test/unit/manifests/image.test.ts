@@ -9,6 +9,16 @@ describe('the image', () => {
     expect(() => imageNodeOptions('FROM node:24\nENV NODE_ENV=production\n')).toThrow(/NODE_OPTIONS/);
   });
 
+  it('installs libnl and iptables (both backends\' *-save tools) in the runtime stage, without recommends: no nftables, no ipset', () => {
+    const dockerfile = readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8');
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    const installs = [...runtime.matchAll(/apt-get install ([^\n\\&]+)/g)].map((m) => m[1]?.trim().split(/\s+/) ?? []);
+    expect(installs).toHaveLength(1);
+    const words = installs[0] ?? [];
+    expect(words).toContain('--no-install-recommends');
+    expect(words.filter((w) => !w.startsWith('-')).sort()).toEqual(['iptables', 'libnl-3-200', 'libnl-genl-3-200']);
+  });
+
   it('runs the agent as the entrypoint, so NODE_OPTIONS applies to serve', () => {
     const dockerfile = readFileSync(new URL('../../../Dockerfile', import.meta.url), 'utf8');
     expect(dockerfile).toMatch(/^ENTRYPOINT \["ipvs-sentinel"\]$/m);

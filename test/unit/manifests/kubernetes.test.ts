@@ -2,9 +2,10 @@
  * manifests/: every object valid against the Kubernetes OpenAPI schemas (and no field the API does
  * not know), RBAC exactly what the agent reads, the DaemonSet's security and the CLI flags it uses.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { FLAGS, parseCommandLine } from '../../../src/cli/flags.js';
 import { build, MANIFESTS, readKustomization, REPO_ROOT, schemaErrors, unknownFields, type K8sObject, type LoadedObject } from './load.js';
 
@@ -157,7 +158,7 @@ describe('DaemonSet', () => {
     expect(daemonSet.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '10%' } });
   });
 
-  it('is least-privilege: uid 0 with CAP_NET_ADMIN only, read-only root, no escalation, RuntimeDefault seccomp', () => {
+  it('is least-privilege: uid 0 with CAP_NET_ADMIN and CAP_NET_RAW only, read-only root, no escalation, RuntimeDefault seccomp', () => {
     expect(pod.containers).toHaveLength(1);
     expect(container.securityContext).toEqual({
       runAsUser: 0,
@@ -166,10 +167,19 @@ describe('DaemonSet', () => {
       privileged: false,
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
-      capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] },
+      capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'NET_RAW'] },
       seccompProfile: { type: 'RuntimeDefault' },
     });
     expect(pod.securityContext.seccompProfile).toEqual({ type: 'RuntimeDefault' });
+  });
+
+  it("is what the README's Security section shows", () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const security = readme.slice(readme.indexOf('\n## Security\n'), readme.indexOf('\n## ', readme.indexOf('\n## Security\n') + 1));
+    const block = /```yaml\n(securityContext:\n[\s\S]*?)```/.exec(security)?.[1];
+    expect(block, 'README Security has no securityContext block').toBeDefined();
+    const shown = (parse(block ?? '') as { securityContext: Record<string, unknown> }).securityContext;
+    expect({ ...container.securityContext, runAsGroup: undefined }).toEqual({ ...shown, runAsGroup: undefined });
   });
 
   it('mounts only /lib/modules from the host, read-only', () => {
@@ -224,7 +234,7 @@ describe('DaemonSet', () => {
     for (const [k, v] of Object.entries(svc.selector)) expect(daemonSet.template.metadata.labels[k]).toBe(v);
   });
 
-  it('lives in a namespace whose Pod Security level admits hostNetwork and NET_ADMIN', () => {
+  it('lives in a namespace whose Pod Security level admits hostNetwork, NET_ADMIN and NET_RAW', () => {
     expect(one('Namespace').metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('privileged');
   });
 });
