@@ -167,14 +167,17 @@ function be32At(view: DataView, offset: number, width: number, where: string, na
   return view.getUint32(offset, false);
 }
 
-/** What each of kube-proxy's types lists for every member; a member without it is malformed. */
-const REQUIRED: Record<string, readonly (keyof IpsetEntry)[]> = {
-  'hash:ip': ['ip'],
-  'hash:ip,port': ['ip', 'protocol', 'port'],
-  'hash:ip,port,ip': ['ip', 'protocol', 'port', 'ip2'],
-  'hash:ip,port,net': ['ip', 'protocol', 'port', 'ip2', 'cidr2'],
-  'bitmap:port': ['port'],
-};
+/**
+ * What each of kube-proxy's types lists for every member; a member without it is malformed. A Map,
+ * because the type name is the kernel's text: "constructor" must not find Object.prototype's.
+ */
+const REQUIRED = new Map<string, readonly (keyof IpsetEntry)[]>([
+  ['hash:ip', ['ip']],
+  ['hash:ip,port', ['ip', 'protocol', 'port']],
+  ['hash:ip,port,ip', ['ip', 'protocol', 'port', 'ip2']],
+  ['hash:ip,port,net', ['ip', 'protocol', 'port', 'ip2', 'cidr2']],
+  ['bitmap:port', ['port']],
+]);
 
 interface SetInProgress {
   name: string;
@@ -263,7 +266,7 @@ export class IpsetDumpDecoder {
       header: this.decodeHeader(name, type, data),
       entriesListed: this.options.headersOnly !== true,
       entries: [],
-      required: REQUIRED[type] ?? [],
+      required: REQUIRED.get(type) ?? [],
     };
     if (type !== 'bitmap:port' && type.startsWith('hash:ip') && set.family === null) throw decodeError(`set ${name} of type ${type} has no address family`);
     this.names.add(name);
