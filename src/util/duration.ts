@@ -8,16 +8,17 @@ const NS_PER_MS = 1_000_000n;
 /** Go's Duration is an int64 of nanoseconds. */
 const MAX_NS = (1n << 63n) - 1n;
 
-const UNIT_NS: Record<string, bigint> = {
-  ns: 1n,
-  us: 1_000n,
-  '\u00b5s': 1_000n, // µ MICRO SIGN, what Go prints
-  '\u03bcs': 1_000n, // μ GREEK SMALL LETTER MU, also accepted by Go
-  ms: 1_000_000n,
-  s: 1_000_000_000n,
-  m: 60_000_000_000n,
-  h: 3_600_000_000_000n,
-};
+/** A Map: the unit is the caller's text, and "1constructor" must not find Object.prototype's. */
+const UNIT_NS = new Map<string, bigint>([
+  ['ns', 1n],
+  ['us', 1_000n],
+  ['\u00b5s', 1_000n], // µ MICRO SIGN, what Go prints
+  ['\u03bcs', 1_000n], // μ GREEK SMALL LETTER MU, also accepted by Go
+  ['ms', 1_000_000n],
+  ['s', 1_000_000_000n],
+  ['m', 60_000_000_000n],
+  ['h', 3_600_000_000_000n],
+]);
 
 const COMPONENT = /^(\d*)(?:\.(\d*))?([a-zµμ]+)/u;
 
@@ -40,7 +41,7 @@ export function parseDuration(text: string): number | null {
     if (match === null) return null;
     const [whole, intDigits = '', fracDigits, unitText = ''] = match;
     if (intDigits === '' && (fracDigits === undefined || fracDigits === '')) return null;
-    const unit = UNIT_NS[unitText];
+    const unit = UNIT_NS.get(unitText);
     if (unit === undefined) return null;
     let value = BigInt(intDigits === '' ? '0' : intDigits) * unit;
     if (fracDigits !== undefined && fracDigits !== '') {
@@ -63,7 +64,10 @@ function nsToMs(ns: bigint): number {
 /** Format milliseconds the way Go's Duration.String() does: 0 → "0s", 90000 → "1m30s", 3600000 → "1h0m0s". */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) throw new RangeError(`formatDuration: not a finite number: ${ms}`);
-  let ns = BigInt(Math.round(Math.abs(ms) * 1e6));
+  // Whole milliseconds and the fraction apart: |ms| * 1e6 as one double is inexact past 2^53 ns (~104 days).
+  const abs = Math.abs(ms);
+  const whole = Math.trunc(abs);
+  let ns = BigInt(whole) * NS_PER_MS + BigInt(Math.round((abs - whole) * 1e6));
   const negative = ms < 0 && ns !== 0n;
   let out: string;
   if (ns === 0n) return '0s';
