@@ -11,6 +11,7 @@ import type { StatePiece, StateSink } from './state-file-pieces.js';
 const WS = /[^ \t\n\r]/g;
 const STRUCTURAL = /["[\]{}]/g;
 const SCALAR_END = /[ \t\n\r,\]}]/g;
+const LITERAL = /true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /** Index after the closing quote of the string opening at `start`, or -1 when the text ends first. */
 function stringEnd(text: string, start: number): number {
@@ -80,9 +81,9 @@ export function jsonSyntaxError(text: string): { offset: number; expected: strin
           state = 'after';
           break;
         }
-        const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
-        if (literal === null) return { offset: i, expected: 'a value' };
-        i += literal[0].length;
+        LITERAL.lastIndex = i;
+        if (!LITERAL.test(text)) return { offset: i, expected: 'a value' };
+        i = LITERAL.lastIndex;
         state = 'after';
         break;
       }
@@ -163,7 +164,14 @@ export class JsonStateSplitter {
 
   end(): void {
     this.run(true);
-    if (this.state !== 'done') throw this.syntax(this.text.length, this.expectation());
+    if (this.state === 'done') return;
+    const unfinished = this.skipSpace();
+    if (unfinished >= 0) {
+      // A string, object or array the text ends inside of.
+      const { line, column } = this.positionAt(unfinished);
+      throw stateInvalid(`${this.source}: malformed JSON: the file ends inside ${this.path()}, in the value that starts at line ${line}, column ${column}`);
+    }
+    throw this.syntax(this.text.length, this.expectation());
   }
 
   private positionAt(offset: number): Position {

@@ -1,0 +1,48 @@
+/**
+ * Where the parser says a cluster-state file is wrong: the file, the document or item, and the line
+ * and column in the whole file — although each List item is parsed on its own.
+ */
+import { describe, it } from 'vitest';
+import { parseClusterState } from '../../../src/cluster/state-file.js';
+import { expectSentinelError } from '../../support/errors.js';
+
+const node = (name: string): string => `- kind: Node\n  metadata:\n    name: ${name}\n`;
+
+describe('error positions', () => {
+  it.each([
+    {
+      name: 'YAML: a bad item after others',
+      text: `apiVersion: v1\nitems:\n${node('a')}${node('b')}- kind: Node\n  metadata: [\n${node('c')}kind: List\n`,
+      message: /^s: document 1 items\[2\]: malformed YAML at line 10, column 1: /,
+    },
+    {
+      name: 'YAML: the List header after its items',
+      text: `apiVersion: v1\nitems:\n${node('a')}kind: List\nmetadata: {a: [}\n`,
+      message: /^s: document 1: malformed YAML at line 7, column \d+: /,
+    },
+    {
+      name: 'YAML: a later document',
+      text: `kind: Node\nmetadata: {name: a}\n---\nkind: Node\nmetadata: {name: "b}\n`,
+      message: /^s: document 2: malformed YAML at line 5, column \d+: Missing closing "quote/,
+    },
+    {
+      name: 'JSON: a bad item on a later line',
+      text: '{\n    "items": [\n        {"kind": "Node", "metadata": {"name": "a"}},\n        {"kind": "Node",\n         "metadata": {"name": a}}\n    ],\n    "kind": "List"\n}\n',
+      message: /^s: document 1 items\[1\]: malformed JSON at line 5, column 31: expected a value, found 'a'$/,
+    },
+    {
+      name: 'JSON: a bad escape in a key',
+      text: '{"kind": "List", "it\\ems": []}',
+      message: /^s: document 1: malformed JSON at line 1, column 21: expected a valid string/,
+    },
+    { name: 'JSON: text after the object', text: '{"kind": "List", "items": []}\n{}', message: /^s: malformed JSON at line 2, column 1: expected nothing more after the JSON object, found '\{'$/ },
+    { name: 'JSON: cut off inside an item', text: '{"kind": "List", "items": [{"kind": "Node"', message: /^s: malformed JSON: the file ends inside document 1 items\[0\], in the value that starts at line 1, column 28$/ },
+    { name: 'JSON: cut off after an item', text: '{"kind": "List", "items": [{"kind": "Node", "metadata": {"name": "n"}}\n', message: /^s: malformed JSON at line 2, column 1: expected ',' or '\]', found the end of the file$/ },
+    { name: 'JSON: two items lists', text: '{"kind": "List", "items": [], "items": []}', message: /^s: document 1 has more than one items list/ },
+    { name: 'YAML: items under a kind that is not a List', text: `items:\n${node('a')}kind: Service\n`, message: /^s: document 1 has a top-level items list but kind Service; expected List/ },
+    { name: 'YAML: kind before items that is not a List', text: `kind: Node\nitems:\n${node('a')}`, message: /^s: document 1 has a top-level items list but kind Node/ },
+    { name: 'YAML: two kinds', text: `kind: List\nitems:\n${node('a')}kind: NodeList\n`, message: /^s: document 1 has two kinds, List and NodeList$/ },
+  ])('$name', ({ text, message }) => {
+    expectSentinelError(() => parseClusterState(text, 's'), 'CLUSTER_STATE_INVALID', message);
+  });
+});
