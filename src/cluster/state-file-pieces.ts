@@ -11,7 +11,7 @@ const MiB = 1024 * 1024;
 
 /** The bounds on a cluster-state file (README, "State files"). */
 export const STATE_FILE_LIMITS = {
-  /** The whole file: `kubectl get services,endpointslices,nodes -A -o json` of 50,000 Services with 10 endpoints each is 210 MB. */
+  /** The whole file: `kubectl get services,endpointslices,nodes -A -o json` of 25,000 Services with 10 endpoints each (50,000 objects) is 200 MiB. */
   fileBytes: 256 * MiB,
   /** One object's text (a List item, or a document without its items): etcd stores at most 1.5 MiB per object. */
   objectChars: 2 * MiB,
