@@ -46,7 +46,7 @@ function readBounded(file: string, max: number): Buffer | null {
  * bounded, UTF-8, shallow YAML mapping: its own errors quote the file over several lines and an
  * empty file makes it read `clusters` of undefined. Every refusal names the file and what is wrong.
  */
-export function readKubeconfigText(file: string): string {
+function readKubeconfigText(file: string): string {
   let bytes: Buffer | null;
   try {
     bytes = readBounded(file, KUBECONFIG_MAX_BYTES);
