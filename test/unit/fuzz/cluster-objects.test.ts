@@ -298,7 +298,7 @@ describe('objects shaped like Services, EndpointSlices and Nodes, wrong anywhere
         expect(s.externalIPs.length).toBeLessThanOrEqual(lengthAt(obj, 'spec', 'externalIPs'));
         expect(s.loadBalancerIngress.length).toBeLessThanOrEqual(lengthAt(obj, 'status', 'loadBalancer', 'ingress'));
       }),
-      { numRuns: 1500 },
+      { numRuns: 800 },
     );
   });
 
@@ -320,7 +320,7 @@ describe('objects shaped like Services, EndpointSlices and Nodes, wrong anywhere
         expect(s.endpoints.length).toBeLessThanOrEqual(lengthAt(obj, 'endpoints'));
         expect(s.ports.length).toBeLessThanOrEqual(lengthAt(obj, 'ports'));
       }),
-      { numRuns: 1500 },
+      { numRuns: 800 },
     );
   });
 
@@ -337,7 +337,7 @@ describe('objects shaped like Services, EndpointSlices and Nodes, wrong anywhere
         }
         expect(n.addresses.length).toBeLessThanOrEqual(lengthAt(obj, 'status', 'addresses'));
       }),
-      { numRuns: 1000 },
+      { numRuns: 500 },
     );
   });
 
@@ -358,7 +358,7 @@ describe('objects shaped like Services, EndpointSlices and Nodes, wrong anywhere
         if (resource !== 'node') expect(checked.value.metadata.namespace).toBeTruthy();
         expect(checked.value).toEqual(cached);
       }),
-      { numRuns: 1500 },
+      { numRuns: 800 },
     );
   });
 

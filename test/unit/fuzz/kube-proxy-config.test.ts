@@ -173,7 +173,7 @@ describe('a configuration written as kube-proxy writes it reads back exactly', (
       fc.property(config, fc.boolean(), (c, v1alpha2) => {
         expect(parseKubeProxyConfigMap(configConfOf(c, v1alpha2))).toEqual(c);
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 });
@@ -240,7 +240,7 @@ describe('any configuration text or object gives a config or KUBE_PROXY_CONFIG_I
         const c = valueOrCoded(INVALID, () => parseConfigz(asText && typeof body !== 'string' ? JSON.stringify(body) : body));
         if (c !== undefined) expectWellFormed(c);
       }),
-      { numRuns: 1500 },
+      { numRuns: 1000 },
     );
   });
 
@@ -250,7 +250,7 @@ describe('any configuration text or object gives a config or KUBE_PROXY_CONFIG_I
         const c = valueOrCoded(INVALID, () => parseKubeProxyConfigMap(text));
         if (c !== undefined) expectWellFormed(c);
       }),
-      { numRuns: 800 },
+      { numRuns: 400 },
     );
   });
 
@@ -281,7 +281,7 @@ describe('any configuration text or object gives a config or KUBE_PROXY_CONFIG_I
           expect(resolved.config.excludeCIDRs).not.toBe(KUBE_PROXY_DEFAULTS.excludeCIDRs);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: 250 },
     );
   });
 });
