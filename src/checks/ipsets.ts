@@ -42,6 +42,15 @@ function missingSet(set: DesiredIpset): Finding {
   };
 }
 
+/** A set of kube-proxy's name but another type: `ipset create -exist` fails on it, so it is as good as missing. */
+function wrongType(set: DesiredIpset, observed: IpSet): Finding {
+  return {
+    ...missingSet(set),
+    actual: { set: observed.name, type: observed.type, entries: observed.entries.length },
+    message: `ipset ${set.name} exists as ${observed.type} instead of ${set.type}, so kube-proxy cannot create its own (\`ipset create -exist\` fails on another type) and its ${set.entries.length} entr${set.entries.length === 1 ? 'y is' : 'ies are'} not in force; delete the set (\`ipset destroy ${set.name}\`, after whatever uses it) so kube-proxy re-creates it, and find what created it.`,
+  };
+}
+
 function missingEntry(set: DesiredIpset, entry: string): Finding {
   return {
     kind: 'ipset-entry-missing',
@@ -89,6 +98,7 @@ function wanted(desired: DesiredIpset): ReadonlySet<string> {
 /** Compare one set; both entry lists in kube-proxy's text form. */
 export function diffIpset(desired: DesiredIpset, observed: IpSet | undefined): Finding[] {
   if (observed === undefined) return [missingSet(desired)];
+  if (observed.type !== desired.type) return [wrongType(desired, observed)];
   const findings: Finding[] = [];
   const want = wanted(desired);
   // A set holds each entry once, so when every observed entry is wanted and as many as are wanted,

@@ -48,6 +48,12 @@ describe('diffIpset', () => {
       ['critical ipset-entry-missing KUBE-CLUSTER-IP 10.96.0.10,udp:53'],
     ],
     [
+      'a set of the right name but another type, once',
+      CLUSTER_IP,
+      observed('KUBE-CLUSTER-IP', 'hash:ip', [{ ip: '10.96.0.1' }]),
+      ['critical ipset-missing KUBE-CLUSTER-IP'],
+    ],
+    [
       'an entry no Service puts there',
       CLUSTER_IP,
       observed('KUBE-CLUSTER-IP', 'hash:ip,port', [
