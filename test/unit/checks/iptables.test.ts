@@ -114,6 +114,25 @@ describe('iptables check on real iptables-nft-save captures of kube-proxy\'s IPV
     expect(findings[0]?.message).toContain('iptables-nft here (kubelet-hint-nft)');
   });
 
+  it('reports a drifted node\'s chains, jumps, rules and backends (golden)', async () => {
+    const drifted = observation(
+      { inet: read('iptables-legacy-save', 'legacy-ipvs.save'), inet6: absent },
+      {
+        inet: read('iptables-nft-save', 'nft-ipvs.save', (t) =>
+          drop('-A KUBE-IPVS-FILTER -m set --match-set KUBE-CLUSTER-IP dst,dst -j RETURN')(
+            drop('-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES')(t.split('\n').filter((l) => !l.includes('KUBE-SOURCE-RANGES-FIREWALL')).join('\n')),
+          ),
+        ),
+        inet6: read('ip6tables-nft-save', 'nft-ipvs6.save'),
+      },
+    );
+    const findings = iptablesCheck.evaluate(ctx(drifted));
+    expect(findings.map((f) => f.kind).sort()).toEqual(['iptables-backends-both', 'iptables-chain-missing', 'iptables-jump-missing', 'iptables-rule-missing']);
+    const tracked = advance([], findings, new Date('2026-12-06T20:00:00.000Z'), { grace: 0 });
+    const report = buildDriftReport({ node: 'worker-1', checkedAt: new Date('2026-12-06T20:00:00.000Z'), findings: tracked, unknownReason: null });
+    await expectGolden('test/fixtures/golden/drift/iptables.json', formatDriftReportJson(report));
+  });
+
   it('names each finding by command, table, chain (and rule), so ids never collide', () => {
     const c = ctx(observation({ inet: absent, inet6: absent }, { inet: absent, inet6: absent }));
     const findings = iptablesCheck.evaluate(c);
