@@ -147,7 +147,8 @@ export function parseKubeProxyConfigMap(configConfText: string): KubeProxyConfig
   const op = 'parse kube-proxy ConfigMap config.conf';
   let doc: unknown;
   try {
-    doc = parseYaml(configConfText) as unknown;
+    // logLevel error: a warning (an unknown tag) would go to stderr as a Node warning, outside the JSON log lines.
+    doc = parseYaml(configConfText, { logLevel: 'error' }) as unknown;
   } catch (error) {
     throw new SentinelError('KUBE_PROXY_CONFIG_INVALID', op, `not YAML: ${(error as Error).message}`, { cause: error });
   }
