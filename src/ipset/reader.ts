@@ -12,7 +12,7 @@
 import { SentinelError } from '../errors/index.js';
 import { ERRNO, NetlinkError } from '../netlink/errors.js';
 import { NETLINK_NETFILTER, openRawNetlink, type NetlinkSocket } from '../netlink/libnl.js';
-import { runNfnlDump, type DumpLimits } from '../netlink/nfnetlink.js';
+import { dumpWithRetries, runNfnlDump, type DumpLimits } from '../netlink/nfnetlink.js';
 import { encodeIpsetListRequest, IpsetDumpDecoder } from './codec.js';
 import { IPSET_ERR_PROTOCOL } from './constants.js';
 import type { IpSet, IpsetDump, IpsetReadStats } from './types.js';
@@ -63,13 +63,14 @@ export function readIpset(name: string, options: ReadIpsetsOptions = {}): (IpSet
 function dumpSets(setName: string | undefined, options: ReadIpsetsOptions): IpsetRead {
   const open = options.open ?? (() => openRawNetlink(NETLINK_NETFILTER));
   const limits: IpsetLimits = { ...DEFAULT_IPSET_LIMITS, ...options.limits };
-  const firstSeq = options.seq ?? Date.now() & 0x7fffffff;
   const context = setName === undefined ? 'ipset list' : `ipset list ${setName}`;
-  let last: NetlinkError | null = null;
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const seq = (firstSeq + attempt - 1) >>> 0;
-    const socket = open();
-    try {
+  const read = dumpWithRetries({
+    open,
+    context,
+    firstSeq: options.seq ?? Date.now() & 0x7fffffff,
+    attempts: ATTEMPTS,
+    interrupted: 'the dump was interrupted',
+    attempt: (socket, seq) => {
       const decoder = new IpsetDumpDecoder({ maxEntries: limits.maxEntries, headersOnly: options.headersOnly === true });
       const request = encodeIpsetListRequest({
         seq,
@@ -78,16 +79,10 @@ function dumpSets(setName: string | undefined, options: ReadIpsetsOptions): Ipse
         ...(options.headersOnly === true ? { headersOnly: true } : {}),
       });
       const outcome = runNfnlDump(socket, { context, request, seq, limits, onMessage: (m) => decoder.add(m), refusal: (errno) => ipsetRefusal(context, errno) });
-      if (!outcome.interrupted) return { ...decoder.finish(), stats: { datagrams: outcome.datagrams, bytes: outcome.bytes, attempts: attempt } };
-      last = new NetlinkError('NETLINK_PROTOCOL', `dump ${context}`, 'the dump was interrupted (NLM_F_DUMP_INTR)', {});
-    } catch (err) {
-      if (!(err instanceof NetlinkError) || !err.retryable) throw err;
-      last = err;
-    } finally {
-      socket.close();
-    }
-  }
-  throw new SentinelError('NETLINK_PROTOCOL', `dump ${context}`, `no complete dump after ${ATTEMPTS} attempts: ${last?.message ?? 'unknown cause'}`, { cause: last });
+      return { outcome, value: () => decoder.finish() };
+    },
+  });
+  return { ...read.value, stats: { datagrams: read.datagrams, bytes: read.bytes, attempts: read.attempts } };
 }
 
 /** The kernel's NLMSG_ERROR for an ipset dump, as a coded error. */

@@ -165,6 +165,51 @@ export function runNfnlDump(socket: NetlinkSocket, dump: NfnlDump): DumpOutcome 
   }
 }
 
+export interface RetriedDump<T> {
+  value: T;
+  datagrams: number;
+  bytes: number;
+  /** Attempts it took (more than one when a dump was interrupted or a datagram dropped). */
+  attempts: number;
+}
+
+export interface DumpAttempts<T> {
+  /** Opens a fresh socket for each attempt; it is closed after it. */
+  open: () => NetlinkSocket;
+  context: string;
+  /** The first attempt's sequence number; each next attempt takes the next one. */
+  firstSeq: number;
+  attempts: number;
+  /** What an interrupted dump means for this kind of dump, for the final error. */
+  interrupted: string;
+  /** One attempt: send and read the dump on `socket` with `seq`; `value` is taken only when it was not interrupted. */
+  attempt: (socket: NetlinkSocket, seq: number) => { outcome: DumpOutcome; value: () => T };
+}
+
+/**
+ * A dump retried while the kernel says its state changed underneath (NLM_F_DUMP_INTR) or a datagram
+ * was dropped (a retryable NetlinkError), each attempt on a socket of its own; any other error ends
+ * it at once. After the last attempt, NETLINK_PROTOCOL with the last cause.
+ */
+export function dumpWithRetries<T>(spec: DumpAttempts<T>): RetriedDump<T> {
+  let last: NetlinkError | null = null;
+  for (let attempt = 1; attempt <= spec.attempts; attempt++) {
+    const seq = (spec.firstSeq + attempt - 1) >>> 0;
+    const socket = spec.open();
+    try {
+      const { outcome, value } = spec.attempt(socket, seq);
+      if (!outcome.interrupted) return { value: value(), datagrams: outcome.datagrams, bytes: outcome.bytes, attempts: attempt };
+      last = new NetlinkError('NETLINK_PROTOCOL', `dump ${spec.context}`, `${spec.interrupted} (NLM_F_DUMP_INTR)`, {});
+    } catch (err) {
+      if (!(err instanceof NetlinkError) || !err.retryable) throw err;
+      last = err;
+    } finally {
+      socket.close();
+    }
+  }
+  throw new SentinelError('NETLINK_PROTOCOL', `dump ${spec.context}`, `no complete dump after ${spec.attempts} attempts: ${last?.message ?? 'unknown cause'}`, { cause: last });
+}
+
 // ---- the module gate ---------------------------------------------------------------------------
 
 /**

@@ -7,10 +7,9 @@
  * ("nfnetlink-subsys-10") in nfnetlink_rcv_msg, net/netfilter/nfnetlink.c); the dump itself only
  * walks the table list and loads nothing.
  */
-import { SentinelError } from '../errors/index.js';
 import { ERRNO, NetlinkError } from '../netlink/errors.js';
 import { NETLINK_NETFILTER, openRawNetlink, type NetlinkSocket } from '../netlink/libnl.js';
-import { runNfnlDump, tooLarge, type DumpLimits } from '../netlink/nfnetlink.js';
+import { dumpWithRetries, runNfnlDump, tooLarge, type DumpLimits } from '../netlink/nfnetlink.js';
 import { decodeNftTable, encodeGetTablesRequest, type NftTable } from './tables.js';
 
 /** A node has a handful of tables; thousands mean something is wrong. */
@@ -42,13 +41,14 @@ export interface NftTablesRead {
 export function readNftTables(options: ReadNftTablesOptions = {}): NftTablesRead {
   const open = options.open ?? (() => openRawNetlink(NETLINK_NETFILTER));
   const limits: NftTableLimits = { ...DEFAULT_NFT_TABLE_LIMITS, ...options.limits };
-  const firstSeq = options.seq ?? Date.now() & 0x7fffffff;
   const context = 'nftables tables';
-  let last: NetlinkError | null = null;
-  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-    const seq = (firstSeq + attempt - 1) >>> 0;
-    const socket = open();
-    try {
+  const read = dumpWithRetries({
+    open,
+    context,
+    firstSeq: options.seq ?? Date.now() & 0x7fffffff,
+    attempts: ATTEMPTS,
+    interrupted: 'the ruleset changed during the dump',
+    attempt: (socket, seq) => {
       const tables: NftTable[] = [];
       const unknown = new Set<string>();
       const outcome = runNfnlDump(socket, {
@@ -62,16 +62,10 @@ export function readNftTables(options: ReadNftTablesOptions = {}): NftTablesRead
         },
         refusal: (errno) => nftRefusal(context, errno),
       });
-      if (!outcome.interrupted) return { tables, unknownAttributes: [...unknown].sort(), stats: { datagrams: outcome.datagrams, bytes: outcome.bytes, attempts: attempt } };
-      last = new NetlinkError('NETLINK_PROTOCOL', `dump ${context}`, 'the ruleset changed during the dump (NLM_F_DUMP_INTR)', {});
-    } catch (err) {
-      if (!(err instanceof NetlinkError) || !err.retryable) throw err;
-      last = err;
-    } finally {
-      socket.close();
-    }
-  }
-  throw new SentinelError('NETLINK_PROTOCOL', `dump ${context}`, `no complete dump after ${ATTEMPTS} attempts: ${last?.message ?? 'unknown cause'}`, { cause: last });
+      return { outcome, value: () => ({ tables, unknownAttributes: [...unknown].sort() }) };
+    },
+  });
+  return { ...read.value, stats: { datagrams: read.datagrams, bytes: read.bytes, attempts: read.attempts } };
 }
 
 /** The kernel's NLMSG_ERROR for a table dump, as a coded error. */
