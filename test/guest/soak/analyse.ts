@@ -1,6 +1,6 @@
 /**
  * The soak's figures, computed from what the guest recorded (test/guest/soak/run.ts): the /drift and
- * RSS samples, the churn's and the kube-proxy stand-in's own logs, the agent's log and its last
+ * memory samples (the last one taken after the table settled), the churn's and the kube-proxy stand-in's own logs, the agent's log and its last
  * /metrics. Pure: the recordings come in through `read`.
  */
 import type { SoakOptions } from './run.js';
@@ -15,6 +15,7 @@ interface Finding {
 interface Sample {
   t: number;
   rss: number | null;
+  heapUsed: number | null;
   drift: { status: string; findings: Finding[] } | null;
 }
 interface LogLine {
@@ -27,6 +28,15 @@ interface Sync {
   ms?: number;
   commands?: number;
   error?: string;
+}
+
+/** A memory series over the samples after the warm-up, in MiB; the slope by least squares. */
+export interface MemoryFigures {
+  warmUpS: number;
+  samples: number;
+  minMb: number;
+  maxMb: number;
+  slopeMbPerMin: number;
 }
 
 export interface SoakFigures {
@@ -58,7 +68,8 @@ export interface SoakFigures {
   /** ipvs_sentinel_drift_detected_total summed: every confirmation, sampled or not. */
   confirmedTotal: number;
   settled: boolean;
-  rss: { warmUpS: number; samples: number; minMb: number; maxMb: number; slopeMbPerMin: number } | null;
+  rss: MemoryFigures | null;
+  heapUsed: MemoryFigures | null;
   errorLines: string[];
   warnings: Record<string, number>;
   agentExitCode: string;
@@ -121,15 +132,18 @@ export function analyseSoak(read: (name: string) => string | null): SoakFigures 
     if (!gone) unresolved.push(key);
     else longest = Math.max(longest, gone.t - p.firstSeen);
   }
-  // The last /drift, after the settling, must show nothing either.
-  const final = JSON.parse(read('drift-final.json') ?? 'null') as Sample['drift'];
-  for (const f of (final?.findings ?? []).filter(significant)) {
-    if (f.confirmed) confirmed.add(f.id);
-    else if (!unresolved.some((u) => u.startsWith(`${f.id} first seen`))) unresolved.push(`${f.id} first seen ${f.firstSeen} (in the final /drift)`);
-  }
 
   const warmUpMs = Math.min(120_000, (churnEnd - churnStart) / 3);
-  const rssPoints = samples.filter((s) => s.rss !== null && s.t >= churnStart + warmUpMs && s.t <= churnEnd).map((s) => ({ x: (s.t - churnStart) / 60_000, y: (s.rss as number) / 2 ** 20 }));
+  const afterWarmUp = samples.filter((s) => s.t >= churnStart + warmUpMs && s.t <= churnEnd);
+  const memory = (value: (s: Sample) => number | null): MemoryFigures | null => {
+    const points = afterWarmUp.flatMap((s) => {
+      const v = value(s);
+      return v === null ? [] : [{ x: (s.t - churnStart) / 60_000, y: v / 2 ** 20 }];
+    });
+    if (points.length === 0) return null;
+    const ys = points.map((p) => p.y);
+    return { warmUpS: Math.round(warmUpMs / 1000), samples: points.length, minMb: Math.min(...ys), maxMb: Math.max(...ys), slopeMbPerMin: slope(points) };
+  };
 
   const logs: LogLine[] = [];
   const errorLines: string[] = [];
@@ -159,22 +173,14 @@ export function analyseSoak(read: (name: string) => string | null): SoakFigures 
     samplesWithoutVerdict: samples.filter((s) => s.drift === null || s.drift.status === 'unknown').length,
     polls: metricSum(metrics, 'ipvs_sentinel_read_duration_seconds_count', { source: 'netlink' }),
     pendingSeen: pending.size,
-    pendingResolved: pending.size - unresolved.filter((u) => !u.endsWith('(in the final /drift)')).length,
+    pendingResolved: pending.size - unresolved.length,
     unresolved,
     longestPendingS: Math.round(longest / 100) / 10,
     confirmedSeen: [...confirmed],
     confirmedTotal: metricSum(metrics, 'ipvs_sentinel_drift_detected_total'),
     settled: events.has('settled'),
-    rss:
-      rssPoints.length === 0
-        ? null
-        : {
-            warmUpS: Math.round(warmUpMs / 1000),
-            samples: rssPoints.length,
-            minMb: Math.min(...rssPoints.map((p) => p.y)),
-            maxMb: Math.max(...rssPoints.map((p) => p.y)),
-            slopeMbPerMin: slope(rssPoints),
-          },
+    rss: memory((s) => s.rss),
+    heapUsed: memory((s) => s.heapUsed ?? null),
     errorLines,
     warnings,
     agentExitCode: (read('agent-exit-code') ?? '').trim(),
@@ -192,8 +198,12 @@ export function soakFailures(f: SoakFigures): string[] {
   return failures;
 }
 
+function memoryLine(name: string, m: MemoryFigures | null): string {
+  if (m === null) return `  ${name}: no samples after the warm-up`;
+  return `  ${name} after ${m.warmUpS} s warm-up (${m.samples} samples): min ${m.minMb.toFixed(1)} MiB, max ${m.maxMb.toFixed(1)} MiB, slope ${m.slopeMbPerMin.toFixed(2)} MiB/min`;
+}
+
 export function formatFigures(f: SoakFigures, o: SoakOptions): string {
-  const mb = (x: number): string => x.toFixed(1);
   return [
     `churn soak: ${f.churnS} s of churn (seed ${o.seed}; agent --grace ${o.graceS}s --poll-interval ${o.pollS}s; kube-proxy stand-in sync every 1-${o.lagS} s)`,
     `  changes applied: ${f.changes} (${Object.entries(f.byAction).map(([k, v]) => `${k} ${v}`).join(', ')}); refused: ${f.changeFailures}; Services at the end: ${f.servicesAtEnd}`,
@@ -201,9 +211,8 @@ export function formatFigures(f: SoakFigures, o: SoakOptions): string {
     `  agent polls: ${f.polls}; /drift samples: ${f.samples} (${f.samplesWithoutVerdict} without a verdict)`,
     `  pending findings seen: ${f.pendingSeen}, resolved: ${f.pendingResolved}, longest pending: ${f.longestPendingS} s (grace ${o.graceS} s)`,
     `  confirmed findings: ${f.confirmedTotal} (in samples: ${f.confirmedSeen.length}); settled clean after the churn: ${f.settled ? 'yes' : 'no'}`,
-    f.rss === null
-      ? '  RSS: no samples after the warm-up'
-      : `  RSS after ${f.rss.warmUpS} s warm-up (${f.rss.samples} samples): min ${mb(f.rss.minMb)} MB, max ${mb(f.rss.maxMb)} MB, slope ${f.rss.slopeMbPerMin.toFixed(2)} MB/min`,
+    memoryLine('RSS', f.rss),
+    memoryLine('heap used', f.heapUsed),
     `  error lines: ${f.errorLines.length}; warnings: ${Object.keys(f.warnings).length === 0 ? 'none' : Object.entries(f.warnings).map(([m, n]) => `${n}× ${m}`).join('; ')}`,
     ...f.errorLines.map((l) => `    ${l}`),
     ...f.syncErrors.slice(0, 5).map((e) => `  sync error: ${e}`),

@@ -106,13 +106,17 @@ event ready
 "$NODE" test/guest/soak/kube-proxy-standin.mjs --node worker-1 --lag-s ${o.lagS} --seed ${o.seed} --log "$OUT/syncs.jsonl" 2> "$OUT/kube-proxy.stderr" &
 KUBE_PROXY=$!
 
-# The sampler: /drift and the agent's RSS every ${o.sampleS} s until told to stop.
-( while [ ! -f /run/stop-sampler ]; do
-    d=$(curl -s -m 10 "$A/drift" | jq -c . 2>/dev/null); [ -n "$d" ] || d=null
-    r=$(curl -s -m 10 "$A/metrics" | awk '$1 == "process_resident_memory_bytes" { print $2 }'); [ -n "$r" ] || r=null
-    printf '{"t":%s,"rss":%s,"drift":%s}\\n' "$(now)" "$r" "$d" >> "$OUT/samples.jsonl"
-    sleep ${o.sampleS}
-  done ) &
+# A sample: the time, the agent's RSS and heap in use (/metrics) and its /drift, as one JSON line.
+sample() {
+  local d m r h
+  d=$(curl -s -m 10 "$A/drift" | jq -c . 2>/dev/null); [ -n "$d" ] || d=null
+  m=$(curl -s -m 10 "$A/metrics")
+  r=$(awk '$1 == "process_resident_memory_bytes" { print $2 }' <<< "$m"); [ -n "$r" ] || r=null
+  h=$(awk '$1 == "nodejs_heap_size_used_bytes" { print $2 }' <<< "$m"); [ -n "$h" ] || h=null
+  printf '{"t":%s,"rss":%s,"heapUsed":%s,"drift":%s}\\n' "$(now)" "$r" "$h" "$d" >> "$OUT/samples.jsonl"
+}
+# The sampler: every ${o.sampleS} s until told to stop.
+( while [ ! -f /run/stop-sampler ]; do sample; sleep ${o.sampleS}; done ) &
 SAMPLER=$!
 
 event churn-start
@@ -125,7 +129,8 @@ clean() { curl -s -m 10 "$A/drift" | jq -e '.status == "ok" and ([.findings[] | 
 sleep ${o.pollS}
 until_ ${o.lagS + o.graceS + 4 * o.pollS} clean && event settled
 touch /run/stop-sampler; wait $SAMPLER
-curl -s -m 10 "$A/drift" > "$OUT/drift-final.json"
+# The last sample, after the settling: a pending finding must be gone by then.
+sample
 curl -s -m 10 "$A/metrics" > "$OUT/metrics-final.txt"
 kill -TERM $KUBE_PROXY; wait $KUBE_PROXY
 kill -TERM $AGENT; wait $AGENT; echo $? > "$OUT/agent-exit-code"
