@@ -90,10 +90,22 @@ function keepStats(stats: IpvsStats): IpvsStats {
 }
 
 /**
+ * `rs` as the snapshot keeps it next to `before`, the previous read's real server of the same
+ * address and port (or undefined): `before` itself when nothing differs, else a kept copy that
+ * shares `before`'s counters when those did not move.
+ */
+export function reuseRealServer(before: RealServer | undefined, rs: RealServer): RealServer {
+  if (before === undefined) return keep(rs);
+  if (sameRealServer(before, rs)) return before;
+  return sameStats(before.stats, rs.stats) ? { ...rs, stats: before.stats } : keep(rs);
+}
+
+/**
  * Real servers of `next` (sorted, as the reader sorts them), each replaced by its equal in `previous`
  * when there is one; the previous array itself when every element was reused and none was added.
  */
-function reuseRealServers(previous: readonly RealServer[], next: readonly RealServer[]): readonly RealServer[] {
+export function reuseRealServers(previous: readonly RealServer[] | undefined, next: readonly RealServer[]): readonly RealServer[] {
+  if (previous === undefined) return next.map(keep);
   if (previous.length === 0) return next.length === 0 ? previous : next.map(keep);
   const out: RealServer[] = new Array<RealServer>(next.length);
   let all = previous.length === next.length;
@@ -108,12 +120,9 @@ function reuseRealServers(previous: readonly RealServer[], next: readonly RealSe
       before = byKey.get(`${rs.address}|${rs.port}`);
       all = false;
     }
-    if (before !== undefined && sameRealServer(before, rs)) {
-      out[i] = before;
-    } else {
-      out[i] = before !== undefined && sameStats(before.stats, rs.stats) ? { ...rs, stats: before.stats } : keep(rs);
-      all = false;
-    }
+    const kept = reuseRealServer(before, rs);
+    if (kept !== before) all = false;
+    out[i] = kept;
   }
   return all ? previous : out;
 }
@@ -123,8 +132,16 @@ function reuseRealServers(previous: readonly RealServer[], next: readonly RealSe
  * when nothing differs.
  */
 export function reuseUnchanged(previous: VirtualServer | undefined, next: VirtualServer): VirtualServer {
-  if (previous === undefined) return { ...next, stats: keepStats(next.stats), destinations: next.destinations.map(keep) };
-  const destinations = reuseRealServers(previous.destinations, next.destinations);
+  return withDestinations(previous, next, reuseRealServers(previous?.destinations, next.destinations));
+}
+
+/**
+ * `next`'s settings and counters with `destinations` (already shared with `previous`'s where
+ * unchanged): `previous` itself when nothing differs, else a new virtual server sharing
+ * `previous`'s counters when those did not move.
+ */
+export function withDestinations(previous: VirtualServer | undefined, next: VirtualServer, destinations: readonly RealServer[]): VirtualServer {
+  if (previous === undefined) return { ...next, stats: keepStats(next.stats), destinations };
   if (destinations === previous.destinations && sameVirtualServerFields(previous, next)) return previous;
   return {
     ...next,
