@@ -3,7 +3,8 @@
 // the grace machine), the real HTTP server and metrics, and the real IPVS reader and decoder, whose
 // netlink requests are answered in process with the table kube-proxy would have programmed
 // (bench/scale-kernel.mjs), one backend in ten seeing traffic between polls; the real module,
-// sysctl and kube-proxy readers against a recorded node; the heap compaction after each poll.
+// sysctl and kube-proxy readers against a recorded node; the heap collection after each poll (its CPU
+// time reported apart: heapCpuMs).
 //   NODE_OPTIONS=... node bench/agent-host.mjs SERVICES BACKEND_METRICS  → one JSON line (bench/agent-scale.ts AgentScaleRow)
 //   (`npm run bench agent` passes the image's NODE_OPTIONS; BENCH_MEMORY_DETAIL=1 prints where the RSS is)
 /* global setTimeout */
@@ -120,6 +121,8 @@ try {
   // The agent's own heap compaction after each poll (src/agent/heap.ts), with its pauses recorded.
   const heap = processHeapCompactor();
   const compactionMs = [];
+  let reducing = 0;
+  let heapCpuMs = 0;
   const agent = new Agent({
     options: { nodeName: 'worker-1', pollIntervalMs: POLL_INTERVAL_MS, graceMs: 30_000, scheduler: null },
     node: {
@@ -149,8 +152,12 @@ try {
     logger: logger.child({ component: 'poller' }),
     heap: heap && {
       afterPoll: () => {
+        const cpu = process.cpuUsage();
         const compaction = heap.afterPoll();
+        const used = process.cpuUsage(cpu);
+        heapCpuMs += (used.user + used.system) / 1000;
         if (compaction) compactionMs.push(compaction.pauseMs);
+        if (compaction?.reducing) reducing++;
         return compaction;
       },
     },
@@ -171,10 +178,15 @@ try {
   let cycleMs = 0;
   let clusterMs = 0;
   const cpu0 = process.cpuUsage();
+  // The collections of the timed polls only (the first poll's gives back what the initial list used).
+  heapCpuMs = 0;
+  reducing = 0;
+  let rssMax = 0;
   for (let i = 0; i < POLLS; i++) {
     const s = performance.now();
     await agent.cycle();
     cycleMs += (performance.now() - s) / POLLS;
+    rssMax = Math.max(rssMax, process.memoryUsage.rss());
   }
   const cpu = process.cpuUsage(cpu0);
   clusterMs = clusterReads.length === 0 ? 0 : (clusterReads.reduce((a, b) => a + b, 0) / clusterReads.length) * 1000;
@@ -215,11 +227,14 @@ try {
       backendMetrics,
       readyMs: Math.round(readyMs),
       rssMb: Math.round(rss / 2 ** 20),
+      rssMaxMb: Math.round(rssMax / 2 ** 20),
       hwmMb: Math.round(hwm / 2 ** 20),
       rssAfterScrapesMb: Math.round(rssAfterScrapes / 2 ** 20),
       cycleMs: Math.round(cycleMs),
       cycleCpuMs: Math.round((cpu.user + cpu.system) / 1000 / POLLS),
       compactions: compactionMs.length,
+      reducing,
+      heapCpuMs: Math.round(heapCpuMs / POLLS),
       compactionMs: compactionMs.length === 0 ? null : Math.round(Math.max(...compactionMs)),
       netlinkMs: round(netlinkMs),
       clusterMs: round(clusterMs),

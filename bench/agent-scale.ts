@@ -24,10 +24,15 @@ export interface AgentScaleRow {
   rssMb: number;
   /** Peak RSS (VmHWM), e.g. during the initial list. */
   hwmMb: number;
+  /** Host only: the highest RSS right after one of the timed polls (the agent idles between polls at about that). */
+  rssMaxMb?: number;
   /** Wall time of one poll cycle: the checkedAt spacing minus the poll interval. */
   cycleMs: number;
   /** CPU time (user + system) per poll cycle. */
   cycleCpuMs: number;
+  /** Host only: of which the heap collection after the poll (src/agent/heap.ts), and how many of the timed polls' collections were memory-reducing ones. */
+  heapCpuMs?: number;
+  reducing?: number;
   /** Mean of ipvs_sentinel_read_duration_seconds per source. */
   netlinkMs: number;
   clusterMs: number;
@@ -150,17 +155,18 @@ true
 `;
 
 function printRows(rows: AgentScaleRow[]): void {
-  const head = ['where', 'Services', 'backends', 'metrics/backend', 'ready', 'RSS', 'peak', 'cycle', 'cycle CPU', 'netlink', 'cluster', '/metrics', '/ipvs', 'drift'];
+  const head = ['where', 'Services', 'backends', 'metrics/backend', 'ready', 'RSS', 'peak', 'cycle', 'cycle CPU', 'of it GC', 'netlink', 'cluster', '/metrics', '/ipvs', 'drift'];
   const lines = rows.map((r) => [
     r.where,
     String(r.services),
     String(r.realServers),
     r.backendMetrics ? 'on' : 'off',
     `${(r.readyMs / 1000).toFixed(1)} s`,
-    `${r.rssMb} MB`,
+    r.rssMaxMb === undefined ? `${r.rssMb} MB` : `${r.rssMb} MB (max ${r.rssMaxMb})`,
     `${r.hwmMb} MB`,
     `${r.cycleMs} ms`,
     `${r.cycleCpuMs} ms`,
+    r.heapCpuMs === undefined ? '' : `${r.heapCpuMs} ms`,
     `${r.netlinkMs} ms`,
     `${r.clusterMs} ms`,
     `${r.metricsMs} ms (${r.metricsKb} kB)`,

@@ -19,6 +19,9 @@ const NLMSG_DONE = 3;
 // Same numbering as test/guest/standin-server.ts's synthetic cluster and bench/agent-host.mjs.
 export const clusterIpBytes = (i) => [10, 100 + (i >> 16), (i >> 8) & 255, i & 255];
 export const podIpBytes = (k) => [10, 128 + (k >> 16), (k >> 8) & 255, k & 255];
+/** The same addresses as one big-endian u32, written without an array per message. */
+const clusterIpValue = (i) => ((10 << 24) | ((100 + (i >> 16)) << 16) | (((i >> 8) & 255) << 8) | (i & 255)) >>> 0;
+const podIpValue = (k) => ((10 << 24) | ((128 + (k >> 16)) << 16) | (((k >> 8) & 255) << 8) | (k & 255)) >>> 0;
 
 /** Every counter type of a stats nest, in the kernel's order (ip_vs_genl_fill_stats64). */
 const STAT_TYPES = Object.values(IPVS_STATS_ATTR).filter((type) => type !== IPVS_STATS_ATTR.PAD);
@@ -110,33 +113,75 @@ function patchPoints(attributes) {
 }
 
 /**
- * Fixed-size messages of one template each, written datagram by datagram into `buffer` (the
- * receiving socket's one reused buffer, as libnl's recv fills it) when the reader asks; then DONE.
+ * Messages of one size, each a copy of a prepared message (header, genl header, attributes and
+ * padding, as `messageOf(i)` gives it for message i) with its sequence number and address written
+ * in, datagram by datagram into `buffer` (the receiving socket's one reused buffer, as libnl's recv
+ * fills it) when the reader asks; then DONE, in the same buffer. Like the kernel, it makes no
+ * JavaScript object per message: the bench's CPU and garbage are the agent's.
  */
-function* dump(buffer, seq, cmd, template, count, patch) {
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  const attrs = template.byteLength;
-  const len = 16 + 4 + attrs;
-  const size = (len + 3) & ~3;
-  const perDatagram = Math.max(1, Math.floor(DATAGRAM_BYTES / size));
-  for (let first = 0; first < count; first += perDatagram) {
-    const n = Math.min(perDatagram, count - first);
-    buffer.fill(0, 0, n * size);
+class Dump {
+  constructor(buffer) {
+    this.buffer = buffer;
+    this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    this.done = true;
+  }
+
+  /**
+   * `count` messages of `size` bytes, message i `messageOf(base + i)` with the u32 address
+   * `addressOf(base + i)` at `addressAt`.
+   */
+  start(seq, size, count, messageOf, addressAt, addressOf, base = 0) {
+    this.seq = seq;
+    this.base = base;
+    this.size = size;
+    this.count = count;
+    this.messageOf = messageOf;
+    this.addressAt = addressAt;
+    this.addressOf = addressOf;
+    this.perDatagram = Math.max(1, Math.floor(DATAGRAM_BYTES / size));
+    this.first = 0;
+    this.done = false;
+  }
+
+  next() {
+    const { buffer, view, size } = this;
+    if (this.first >= this.count) {
+      this.done = true;
+      // NLMSG_DONE: a header and a zero status (what status(seq, NLMSG_DONE, 0) encodes).
+      buffer.fill(0, 0, 20);
+      view.setUint32(0, 20, true);
+      view.setUint16(4, NLMSG_DONE, true);
+      view.setUint16(6, NLM_F_MULTI, true);
+      view.setUint32(8, this.seq, true);
+      view.setUint32(12, LOCAL_PORT, true);
+      return buffer.subarray(0, 20);
+    }
+    const n = Math.min(this.perDatagram, this.count - this.first);
     for (let m = 0; m < n; m++) {
       const o = m * size;
-      view.setUint32(o, len, true);
-      view.setUint16(o + 4, FAMILY_ID, true);
-      view.setUint16(o + 6, NLM_F_MULTI, true);
-      view.setUint32(o + 8, seq, true);
-      view.setUint32(o + 12, LOCAL_PORT, true);
-      buffer[o + 16] = cmd;
-      buffer[o + 17] = 1;
-      buffer.set(template, o + 20);
-      patch(buffer, view, o + 20, first + m);
+      const k = this.base + this.first + m;
+      buffer.set(this.messageOf(k), o);
+      view.setUint32(o + 8, this.seq, true);
+      view.setUint32(o + this.addressAt, this.addressOf(k), false);
     }
-    yield buffer.subarray(0, n * size);
+    this.first += n;
+    return buffer.subarray(0, n * size);
   }
-  yield status(seq, NLMSG_DONE, 0);
+}
+
+/** A whole NEW_SERVICE / NEW_DEST message around `attributes` (sequence number 0, padded to 4 bytes). */
+function dumpMessage(cmd, attributes) {
+  const len = 16 + 4 + attributes.byteLength;
+  const out = new Uint8Array((len + 3) & ~3);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, len, true);
+  view.setUint16(4, FAMILY_ID, true);
+  view.setUint16(6, NLM_F_MULTI, true);
+  view.setUint32(12, LOCAL_PORT, true);
+  out[16] = cmd;
+  out[17] = 1;
+  out.set(attributes, 20);
+  return out;
 }
 
 function message(type, flags, seq, payload) {
@@ -189,28 +234,46 @@ export function scaleKernel({ services, endpoints, busyEvery = 10 }) {
       [IPVS_STATS_ATTR.OUTBPS, 900n * n],
     ];
   };
-  const writeCounters = (view, base, points, n) => {
-    for (const [type, value] of counters(n)) {
-      const narrow = points.stats32.get(type);
-      if (isByteCounter(type)) view.setBigUint64(base + narrow, value, true);
-      else view.setUint32(base + narrow, Number(BigInt.asUintN(32, value)), true);
-      view.setBigUint64(base + points.stats64.get(type), value, true);
+  /** `template` (attributes) with the counters of `n` busy real servers and, for a destination, one active connection. */
+  const withTraffic = (template, points, n) => {
+    const out = template.slice();
+    const view = new DataView(out.buffer);
+    if (points.activeConns >= 0) view.setUint32(points.activeConns, 1, true);
+    for (const [type, value] of counters(BigInt(n))) {
+      if (isByteCounter(type)) view.setBigUint64(points.stats32.get(type), value, true);
+      else view.setUint32(points.stats32.get(type), Number(BigInt.asUintN(32, value)), true);
+      view.setBigUint64(points.stats64.get(type), value, true);
     }
+    return out;
   };
   const serviceTemplate = serviceAttributes(0);
   const servicePoints = patchPoints(serviceTemplate);
   const destTemplate = destAttributes([0, 0, 0, 0]);
   const destPoints = patchPoints(destTemplate);
   const busyIn = (i) => {
-    let n = 0n;
+    let n = 0;
     for (let j = 0; j < endpoints; j++) if (busy(i * endpoints + j)) n++;
     return n;
   };
+  // The messages of this read: idle ones never change, busy ones carry this read's counters.
+  const idleService = dumpMessage(IPVS_CMD.NEW_SERVICE, serviceTemplate);
+  const idleDest = dumpMessage(IPVS_CMD.NEW_DEST, destTemplate);
+  let busyDest = idleDest;
+  const busyServices = new Map();
+  const destMessage = (k) => (busy(k) ? busyDest : idleDest);
+  const serviceMessage = (i) => {
+    const n = busyIn(i);
+    if (n === 0) return idleService;
+    if (!busyServices.has(n)) busyServices.set(n, dumpMessage(IPVS_CMD.NEW_SERVICE, withTraffic(serviceTemplate, servicePoints, n)));
+    return busyServices.get(n);
+  };
 
-  const answer = (buffer, seq, cmd, attributes) => {
+  const answer = (dump, seq, cmd, attributes) => {
     switch (cmd) {
       case IPVS_CMD.GET_INFO:
         reads++;
+        busyDest = dumpMessage(IPVS_CMD.NEW_DEST, withTraffic(destTemplate, destPoints, 1));
+        busyServices.clear();
         return [genl(IPVS_CMD.SET_INFO, seq, encodeAttributes([u32Attr(1, 0x010201), u32Attr(2, 4096)], false)), status(seq, NLMSG_ERROR, 0)];
       case IPVS_CMD.GET_CONFIG:
         return [
@@ -218,23 +281,14 @@ export function scaleKernel({ services, endpoints, busyEvery = 10 }) {
           status(seq, NLMSG_ERROR, 0),
         ];
       case IPVS_CMD.GET_SERVICE:
-        return dump(buffer, seq, IPVS_CMD.NEW_SERVICE, serviceTemplate, services, (d, view, base, i) => {
-          d.set(clusterIpBytes(i), base + servicePoints.address);
-          const n = busyIn(i);
-          if (n > 0n) writeCounters(view, base, servicePoints, n);
-        });
+        dump.start(seq, idleService.byteLength, services, serviceMessage, 20 + servicePoints.address, clusterIpValue);
+        return null;
       case IPVS_CMD.GET_DEST: {
         // The identity nest: AF (8 bytes), PROTOCOL (8), then ADDR whose first 4 bytes are the IPv4 address.
         const a = attributes.subarray(4 + 8 + 8 + 4, 4 + 8 + 8 + 8);
-        const i = ((a[1] - 100) << 16) | (a[2] << 8) | a[3];
-        return dump(buffer, seq, IPVS_CMD.NEW_DEST, destTemplate, endpoints, (d, view, base, j) => {
-          const k = i * endpoints + j;
-          d.set(podIpBytes(k), base + destPoints.address);
-          if (busy(k)) {
-            view.setUint32(base + destPoints.activeConns, 1, true);
-            writeCounters(view, base, destPoints, 1n);
-          }
-        });
+        const base = (((a[1] - 100) << 16) | (a[2] << 8) | a[3]) * endpoints;
+        dump.start(seq, idleDest.byteLength, endpoints, destMessage, 20 + destPoints.address, podIpValue, base);
+        return null;
       }
       default:
         return [status(seq, NLMSG_ERROR, -95)];
@@ -243,22 +297,24 @@ export function scaleKernel({ services, endpoints, busyEvery = 10 }) {
 
   return {
     open() {
-      const buffer = new Uint8Array(64 * 1024);
-      let replies = [][Symbol.iterator]();
+      const dump = new Dump(new Uint8Array(64 * 1024));
+      let replies = [];
       return {
         localPort: LOCAL_PORT,
         resolveFamily: (name) => (name === 'IPVS' ? FAMILY_ID : null),
         send(bytes) {
           const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-          replies = answer(buffer, view.getUint32(8, true), bytes[16], bytes.subarray(20))[Symbol.iterator]();
+          replies = answer(dump, view.getUint32(8, true), bytes[16], bytes.subarray(20)) ?? [];
         },
         receive() {
-          const next = replies.next();
-          if (next.done) throw new Error('scale kernel: nothing queued');
-          return next.value;
+          if (!dump.done) return dump.next();
+          const next = replies.shift();
+          if (next === undefined) throw new Error('scale kernel: nothing queued');
+          return next;
         },
         close() {
-          replies = [][Symbol.iterator]();
+          replies = [];
+          dump.done = true;
         },
       };
     },
