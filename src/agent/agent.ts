@@ -182,7 +182,7 @@ export class Agent implements AgentView {
     if (compaction) {
       const mb = (bytes: number): number => Math.round(bytes / 2 ** 20);
       this.deps.logger.debug(
-        { beforeMb: mb(compaction.beforeBytes), afterMb: mb(compaction.afterBytes), liveMb: mb(compaction.liveBytes), pauseMs: Math.round(compaction.pauseMs) },
+        { reducing: compaction.reducing, beforeMb: mb(compaction.beforeBytes), afterMb: mb(compaction.afterBytes), liveMb: mb(compaction.liveBytes), pauseMs: Math.round(compaction.pauseMs) },
         'heap compacted',
       );
     }

@@ -89,7 +89,7 @@ describe('agent state-change logs', () => {
   });
 
   it('compacts the heap after each poll of the loop, with one debug line when it did', async () => {
-    const compactions = [null, { beforeBytes: 150 * 2 ** 20, afterBytes: 86 * 2 ** 20, liveBytes: 84 * 2 ** 20, pauseMs: 180 }];
+    const compactions = [null, { reducing: true, beforeBytes: 150 * 2 ** 20, afterBytes: 86 * 2 ** 20, liveBytes: 84 * 2 ** 20, pauseMs: 180 }];
     let polled = 0;
     let compactedAfter: number[] = [];
     const h = harness({

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compactionSlack, HeapCompactor, shouldCompact, type HeapFigures } from '../../../src/agent/heap.js';
+import { compactionSlack, HeapCompactor, rssAllowance, shouldCompact, type Compaction, type HeapFigures } from '../../../src/agent/heap.js';
 
 const MiB = 2 ** 20;
 
@@ -15,54 +15,91 @@ describe('compaction policy', () => {
     expect(compactionSlack(80 * MiB)).toBe(10 * MiB);
   });
 
-  it('compacts only when the resident heap exceeds the live data plus the slack', () => {
+  it('collects only when the resident heap exceeds the live data plus the slack', () => {
     expect(shouldCompact({ total_physical_size: 90 * MiB, used_heap_size: 90 * MiB }, 80 * MiB)).toBe(false);
     expect(shouldCompact({ total_physical_size: 90 * MiB + 1, used_heap_size: 0 }, 80 * MiB)).toBe(true);
-    // Before any compaction the baseline is zero: the first poll after startup compacts once its
+    // Before any collection the baseline is zero: the first poll after startup collects once its
     // heap is past 4 MiB.
     expect(shouldCompact({ total_physical_size: 5 * MiB, used_heap_size: 5 * MiB }, 0)).toBe(true);
+  });
+
+  it('allows RSS a quarter of the live data over what the last memory-reducing collection left, at least 4 MiB', () => {
+    expect(rssAllowance(8 * MiB)).toBe(4 * MiB);
+    expect(rssAllowance(80 * MiB)).toBe(20 * MiB);
   });
 });
 
 describe('HeapCompactor', () => {
-  function compactor(v8Major: number, figures: HeapFigures[]): { heap: HeapCompactor; calls: unknown[][] } {
+  /** A compactor over scripted figures: each gc() call takes the next heap figures and RSS. */
+  function compactor(v8Major: number, start: HeapFigures, afterEachGc: { heap: HeapFigures; rss: number }[]) {
     const calls: unknown[][] = [];
     let clock = 0;
-    const heap = new HeapCompactor({
+    let heap = start;
+    let rss = 0;
+    const compactor = new HeapCompactor({
       gc: (...args: unknown[]) => {
         calls.push(args);
-        clock += 120;
+        clock += 100;
+        const next = afterEachGc.shift();
+        if (next) ({ heap, rss } = next);
       },
-      heapStatistics: () => figures.shift() ?? { total_physical_size: 0, used_heap_size: 0 },
+      heapStatistics: () => heap,
+      rss: () => rss,
       v8Major,
       monotonicMs: () => clock,
     });
-    return { heap, calls };
+    /** The heap after a poll grew it to `figures`. */
+    const poll = (figures: HeapFigures, rssNow: number): Compaction | null => {
+      heap = figures;
+      rss = rssNow;
+      return compactor.afterPoll();
+    };
+    return { poll, calls };
   }
+  const plain = [{ type: 'major', flavor: 'regular' }];
+  const reducing = [{ type: 'major', flavor: 'last-resort' }];
+  const figures = (physical: number, used: number): HeapFigures => ({ total_physical_size: physical * MiB, used_heap_size: used * MiB });
 
-  it('collects with the memory-reducing flavor on V8 12 and later, and measures against what stayed live', () => {
-    const { heap, calls } = compactor(13, [
-      { total_physical_size: 150 * MiB, used_heap_size: 140 * MiB },
-      { total_physical_size: 86 * MiB, used_heap_size: 84 * MiB },
-      // next poll: within 84 + 10.5 MiB → nothing
-      { total_physical_size: 94 * MiB, used_heap_size: 90 * MiB },
-      // then past it
-      { total_physical_size: 120 * MiB, used_heap_size: 100 * MiB },
-      { total_physical_size: 85 * MiB, used_heap_size: 83 * MiB },
+  it('on V8 12 and later, at 10,000 Services: reduces after the first poll, then collects plainly while RSS stays within the allowance', () => {
+    const { poll, calls } = compactor(13, figures(0, 0), [
+      // first poll: the memory-reducing collection, then a plain one so V8 keeps its usual limit
+      { heap: figures(86, 84), rss: 180 * MiB },
+      { heap: figures(86, 84), rss: 180 * MiB },
+      // a later poll: one plain collection, RSS within 180 + 21 MiB
+      { heap: figures(98, 84), rss: 198 * MiB },
+      // past the allowance: the plain one, then the memory-reducing one and a plain one again
+      { heap: figures(98, 84), rss: 205 * MiB },
+      { heap: figures(86, 83), rss: 179 * MiB },
+      { heap: figures(86, 83), rss: 179 * MiB },
     ]);
-    expect(heap.afterPoll()).toEqual({ beforeBytes: 150 * MiB, afterBytes: 86 * MiB, liveBytes: 84 * MiB, pauseMs: 120 });
-    expect(heap.afterPoll()).toBeNull();
-    expect(heap.afterPoll()).toEqual({ beforeBytes: 120 * MiB, afterBytes: 85 * MiB, liveBytes: 83 * MiB, pauseMs: 120 });
-    expect(calls).toEqual([[{ type: 'major', flavor: 'last-resort' }], [{ type: 'major', flavor: 'last-resort' }]]);
+    expect(poll(figures(150, 140), 260 * MiB)).toEqual({ reducing: true, beforeBytes: 150 * MiB, afterBytes: 86 * MiB, liveBytes: 84 * MiB, pauseMs: 200 });
+    expect(calls).toEqual([reducing, plain]);
+    // within 84 + 10.5 MiB: nothing
+    expect(poll(figures(94, 90), 190 * MiB)).toBeNull();
+    expect(poll(figures(110, 100), 200 * MiB)).toEqual({ reducing: false, beforeBytes: 110 * MiB, afterBytes: 98 * MiB, liveBytes: 84 * MiB, pauseMs: 100 });
+    expect(calls.slice(2)).toEqual([plain]);
+    expect(poll(figures(110, 100), 206 * MiB)).toEqual({ reducing: true, beforeBytes: 110 * MiB, afterBytes: 86 * MiB, liveBytes: 83 * MiB, pauseMs: 300 });
+    expect(calls.slice(3)).toEqual([plain, reducing, plain]);
   });
 
-  it('calls gc() without options on V8 11 (Node 20), where only that is a full collection', () => {
-    const { heap, calls } = compactor(11, [
-      { total_physical_size: 150 * MiB, used_heap_size: 140 * MiB },
-      { total_physical_size: 86 * MiB, used_heap_size: 84 * MiB },
+  it('reduces every time below 64 MiB of live data, where that is cheap, and without the plain one after', () => {
+    const { poll, calls } = compactor(13, figures(0, 0), [
+      { heap: figures(20, 14), rss: 80 * MiB },
+      { heap: figures(20, 14), rss: 80 * MiB },
     ]);
-    expect(heap.afterPoll()).not.toBeNull();
-    expect(calls).toEqual([[]]);
+    expect(poll(figures(30, 25), 90 * MiB)?.reducing).toBe(true);
+    expect(poll(figures(25, 16), 85 * MiB)?.reducing).toBe(true);
+    expect(calls).toEqual([reducing, reducing]);
+  });
+
+  it('calls gc() without options on V8 11 (Node 20), where only that is a full collection and it returns the pages', () => {
+    const { poll, calls } = compactor(11, figures(0, 0), [
+      { heap: figures(86, 84), rss: 170 * MiB },
+      { heap: figures(86, 84), rss: 170 * MiB },
+    ]);
+    expect(poll(figures(150, 140), 250 * MiB)?.reducing).toBe(true);
+    expect(poll(figures(110, 100), 200 * MiB)?.reducing).toBe(true);
+    expect(calls).toEqual([[], []]);
   });
 });
 
