@@ -1,5 +1,5 @@
 /**
- * kube-proxy's ipsets against what it should have put in them (docs/kube-proxy-ipvs.md §3.1): each
+ * kube-proxy's ipsets against what it should have put in them (docs/kube-proxy-rules.md §3.1): each
  * set the desired state lists must exist with exactly its entries. kube-proxy reconciles every set
  * at every sync, so every kind here is self-healing and waits the grace; a dump is not atomic, and
  * kube-proxy changes a set one entry at a time, which the grace also covers.

@@ -1,5 +1,5 @@
 /**
- * What another proxy mode left behind on an IPVS-mode node (docs/kube-proxy-ipvs.md §3.2): kube-proxy
+ * What another proxy mode left behind on an IPVS-mode node (docs/kube-proxy-rules.md §3.2): kube-proxy
  * in IPVS mode never removes iptables mode's chains (both modes are "iptables based" to its cleanup,
  * cmd/kube-proxy/app/server_linux.go platformCleanup), so a node switched from iptables mode keeps
  * KUBE-SVC-*, KUBE-SEP-*, KUBE-NODEPORTS — and KUBE-EXTERNAL-SERVICES, still jumped to from INPUT and

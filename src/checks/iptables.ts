@@ -1,5 +1,5 @@
 /**
- * kube-proxy's iptables chains in IPVS mode (docs/kube-proxy-ipvs.md §3.2): in the backend that
+ * kube-proxy's iptables chains in IPVS mode (docs/kube-proxy-rules.md §3.2): in the backend that
  * holds them — the one kube-proxy's image picks (kubernetes-sigs/iptables-wrappers), or the other
  * when only that one has them — every chain of the IPVS proxier exists, is jumped to from the
  * builtin chains it hooks, and holds the rules that match kube-proxy's sets. kube-proxy rewrites its

@@ -5,7 +5,7 @@
  * never depend on a class.
  *
  * A converter returns null for an object kube-proxy never sees or can never use — the label
- * selector of its informers (docs/kube-proxy-ipvs.md §0.1), EndpointSlices without a Service label or of address type
+ * selector of its informers (docs/kube-proxy-rules.md §0.1), EndpointSlices without a Service label or of address type
  * FQDN. An informer edge should treat null like a delete of that object. Filters that depend on
  * the IP family or on the Service type (headless, ExternalName, family of clusterIPs/endpoints)
  * are applied by the desired-state computation instead, which sees every sync's whole picture.

@@ -1,4 +1,4 @@
-/** kube-proxy's effective configuration, as far as IPVS mode depends on it (docs/kube-proxy-ipvs.md §5.1). */
+/** kube-proxy's effective configuration, as far as IPVS mode depends on it (docs/kube-proxy-rules.md §5.1). */
 export interface KubeProxyConfig {
   /** "ipvs", "iptables", "nftables"; "" means the platform default (iptables on Linux). */
   mode: string;

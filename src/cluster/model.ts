@@ -1,5 +1,5 @@
 /**
- * Our own small picture of the Kubernetes objects kube-proxy reads (docs/kube-proxy-ipvs.md §0): only
+ * Our own small picture of the Kubernetes objects kube-proxy reads (docs/kube-proxy-rules.md §0): only
  * the fields the IPVS desired state depends on, so 10,000 Services stay cheap to hold. Library
  * objects are converted to these at the edge (convert.ts); the core never sees a V1Service.
  */

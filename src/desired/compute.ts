@@ -1,6 +1,6 @@
 /**
  * The desired IPVS state of one node, computed from scratch the way kube-proxy's syncProxyRules
- * does on every sync (docs/kube-proxy-ipvs.md §7): per IP family, every Service port's virtual servers
+ * does on every sync (docs/kube-proxy-rules.md §7): per IP family, every Service port's virtual servers
  * with their real servers, the kube-ipvs0 addresses and the ipsets' entries. Pure: no I/O, no clock.
  */
 import type { ClusterSnapshot, EndpointSlice, Node, Service } from '../cluster/model.js';

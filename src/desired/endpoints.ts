@@ -1,6 +1,6 @@
 /**
- * Endpoint ingestion (docs/kube-proxy-ipvs.md §2.1, pkg/proxy/endpointslicecache.go) and categorisation
- * into cluster and local endpoints (docs/kube-proxy-ipvs.md §2.2, pkg/proxy/topology.go CategorizeEndpoints).
+ * Endpoint ingestion (docs/kube-proxy-rules.md §2.1, pkg/proxy/endpointslicecache.go) and categorisation
+ * into cluster and local endpoints (docs/kube-proxy-rules.md §2.2, pkg/proxy/topology.go CategorizeEndpoints).
  */
 import type { Endpoint, EndpointSlice } from '../cluster/model.js';
 import type { AddressFamily, Protocol } from '../ipvs/types.js';

@@ -1,6 +1,6 @@
 /**
  * The ipsets kube-proxy's IPVS proxier keeps, and the entries each service port puts in them
- * (docs/kube-proxy-ipvs.md §3.1). The set list, types and comments are ipsetInfo in
+ * (docs/kube-proxy-rules.md §3.1). The set list, types and comments are ipsetInfo in
  * pkg/proxy/ipvs/proxier.go with the names and comments of pkg/proxy/ipvs/ipset.go; the entries are
  * what syncProxyRules inserts into each set's activeEntries; their text is Entry.String in
  * pkg/proxy/ipvs/ipset/ipset.go. Read from kube-proxy v1.34/v1.35 (see servicePortIpsetMembers for

@@ -1,6 +1,6 @@
 /**
  * Which node addresses get NodePort virtual servers, and which externalIP/LB VIPs are already on a
- * real interface (docs/kube-proxy-ipvs.md §1.2, §1.3; pkg/proxy/ipvs/netlink_linux.go,
+ * real interface (docs/kube-proxy-rules.md §1.2, §1.3; pkg/proxy/ipvs/netlink_linux.go,
  * pkg/proxy/util/nodeport_addresses.go, cmd/kube-proxy/app/server.go for `primary`).
  */
 import type { Node, NodeAddressType } from '../cluster/model.js';
@@ -76,7 +76,7 @@ export function resolveNodePortAddresses(configured: readonly string[], ownNode:
 }
 
 /**
- * The node IPs of family F that get a NodePort virtual server (docs/kube-proxy-ipvs.md §1.2). `cidrs` are the resolved
+ * The node IPs of family F that get a NodePort virtual server (docs/kube-proxy-rules.md §1.2). `cidrs` are the resolved
  * nodePortAddresses; entries that are not CIDRs are ignored (kube-proxy's validation rejects them).
  */
 export function nodePortIPs(cidrs: readonly string[], node: NodeFacts, family: AddressFamily): string[] {

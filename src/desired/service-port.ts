@@ -1,5 +1,5 @@
 /**
- * Per service-port fields kube-proxy derives for one IP family (docs/kube-proxy-ipvs.md §0.2;
+ * Per service-port fields kube-proxy derives for one IP family (docs/kube-proxy-rules.md §0.2;
  * pkg/proxy/serviceport.go, pkg/proxy/servicechangetracker.go, pkg/api/v1/service/util.go).
  */
 import type { Service } from '../cluster/model.js';

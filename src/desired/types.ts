@@ -2,13 +2,13 @@ import type { AddressFamily, Protocol } from '../ipvs/types.js';
 import type { ServicePortRef } from '../drift/types.js';
 import type { KubeProxyIpsetType } from './ipsets.js';
 
-/** Which of kube-proxy's virtual-server kinds this is (docs/kube-proxy-ipvs.md §1). */
+/** Which of kube-proxy's virtual-server kinds this is (docs/kube-proxy-rules.md §1). */
 export type VirtualServerRole = 'cluster-ip' | 'external-ip' | 'load-balancer' | 'node-port';
 
 export interface ExpectedRealServer {
   address: string;
   port: number;
-  /** kube-proxy always programs masq with weight 1 (docs/kube-proxy-ipvs.md §2.4). */
+  /** kube-proxy always programs masq with weight 1 (docs/kube-proxy-rules.md §2.4). */
   weight: 1;
   /** Endpoint condition, for messages: ready, or serving+terminating fallback. */
   terminatingFallback: boolean;
@@ -33,14 +33,14 @@ export interface ExpectedVirtualServer {
   service: ServicePortRef;
   /** true when the real-server set came from the Local traffic policy (local endpoints). */
   localOnly: boolean;
-  /** Sorted by address, then port. Empty is expected in some cases (docs/kube-proxy-ipvs.md §2.5) — never drift by itself. */
+  /** Sorted by address, then port. Empty is expected in some cases (docs/kube-proxy-rules.md §2.5) — never drift by itself. */
   realServers: ExpectedRealServer[];
 }
 
 export interface DesiredState {
   /** Sorted by key. */
   virtualServers: ExpectedVirtualServer[];
-  /** Addresses kube-proxy binds to kube-ipvs0 (docs/kube-proxy-ipvs.md §1.3), canonical text, sorted. */
+  /** Addresses kube-proxy binds to kube-ipvs0 (docs/kube-proxy-rules.md §1.3), canonical text, sorted. */
   kubeIpvs0Addresses: string[];
   /** ipvs.excludeCIDRs: virtual servers inside these are never kube-proxy's to manage. */
   excludeCIDRs: string[];
@@ -54,7 +54,7 @@ export interface DesiredState {
    */
   conflicts?: VirtualServerConflict[];
   /**
-   * The ipsets kube-proxy keeps (docs/kube-proxy-ipvs.md §3.1), by set name: every set of every
+   * The ipsets kube-proxy keeps (docs/kube-proxy-rules.md §3.1), by set name: every set of every
    * family in `families` — each proxier creates all of its sets at every sync, so empty ones are
    * listed too. Optional so hand-built states may omit it; computeDesiredState and
    * DesiredStateModel always set it.
@@ -86,7 +86,7 @@ export interface NodeFacts {
   name: string;
   /** topology.kubernetes.io/zone of the Node object, or null. */
   zone: string | null;
-  /** Every address on every interface, for NodePort virtual servers (docs/kube-proxy-ipvs.md §1.2). */
+  /** Every address on every interface, for NodePort virtual servers (docs/kube-proxy-rules.md §1.2). */
   interfaces: NodeInterface[];
 }
 

@@ -1,5 +1,5 @@
 /**
- * The virtual servers kube-proxy programs for one Service (docs/kube-proxy-ipvs.md §1, §1.1, §2.3;
+ * The virtual servers kube-proxy programs for one Service (docs/kube-proxy-rules.md §1, §1.1, §2.3;
  * syncProxyRules and syncEndpoint in pkg/proxy/ipvs/proxier.go), and the ipset entries the same
  * service ports add (ipsets.ts).
  */
@@ -21,7 +21,7 @@ export interface FamilyContext {
   family: AddressFamily;
   /** Effective scheduler (empty → rr already applied). */
   scheduler: string;
-  /** Node IPs of this family that get NodePort virtual servers (docs/kube-proxy-ipvs.md §1.2); empty → none. */
+  /** Node IPs of this family that get NodePort virtual servers (docs/kube-proxy-rules.md §1.2); empty → none. */
   nodePortIPs: readonly string[];
   /** Addresses of this family on interfaces other than kube-ipvs0: such externalIPs/VIPs are not bound. */
   boundElsewhere: ReadonlySet<string>;
@@ -59,7 +59,7 @@ interface RealServerChoice {
   localOnly: boolean;
 }
 
-/** The attributes every virtual server of one service port shares (docs/kube-proxy-ipvs.md §1.1). */
+/** The attributes every virtual server of one service port shares (docs/kube-proxy-rules.md §1.1). */
 interface Template {
   info: ServicePortInfo;
   ctx: FamilyContext;

@@ -2,7 +2,7 @@
  * The differ: expected IPVS table (desired state) vs the kernel's (snapshot) → findings.
  * Virtual servers are matched by identity (their key: protocol, address and port — see
  * src/ipvs/identity.ts), destinations by address and port; then configuration is compared. Counters never decide equality.
- * Kinds, severities and "self-heals?" follow docs/kube-proxy-ipvs.md §8.
+ * Kinds, severities and "self-heals?" follow docs/kube-proxy-rules.md §8.
  */
 import type { DesiredState, ExpectedVirtualServer } from '../desired/types.js';
 import type { AddressFamily, IpvsSnapshot, RealServer, VirtualServer } from '../ipvs/types.js';
@@ -15,12 +15,12 @@ export { diffKubeIpvs0 } from './kube-ipvs0.js';
 export interface DiffOptions {
   /**
    * Report undesired virtual servers inside ipvs.excludeCIDRs as `info` findings (default true).
-   * They are never drift: kube-proxy leaves them to whoever created them (docs/kube-proxy-ipvs.md §2.7).
+   * They are never drift: kube-proxy leaves them to whoever created them (docs/kube-proxy-rules.md §2.7).
    */
   reportExcluded?: boolean;
 }
 
-/** The scheduler probe kube-proxy may create for a moment at startup (docs/kube-proxy-ipvs.md §4.1): never drift. */
+/** The scheduler probe kube-proxy may create for a moment at startup (docs/kube-proxy-rules.md §4.1): never drift. */
 const PROBE = { family: 'inet', protocol: 'TCP', address: '198.51.100.0', port: 20000 } as const;
 
 const RESYNC_HINT = 'kube-proxy repairs this on its next sync (ipvs.syncPeriod); if it persists, check kube-proxy logs or restart kube-proxy on this node';
@@ -59,7 +59,7 @@ export function diffIpvs(desired: DesiredState, observed: Pick<IpvsSnapshot, 'se
   const reportExcluded = options.reportExcluded ?? true;
   have.forEach((service, i) => {
     if (matched[i] === 1 || !families.has(service.family) || isProbe(service)) return;
-    // fwmark services are read back with the zero address, so that is what excludeCIDRs sees (docs/kube-proxy-ipvs.md §2.7).
+    // fwmark services are read back with the zero address, so that is what excludeCIDRs sees (docs/kube-proxy-rules.md §2.7).
     const address = service.address ?? (service.family === 'inet' ? '0.0.0.0' : '::');
     if (exclude.some((cidr) => cidrContains(cidr, address))) {
       if (reportExcluded) findings.push(excludedVirtualServer(service));
@@ -250,7 +250,7 @@ function sameDestinations(e: ExpectedVirtualServer, a: VirtualServer): boolean {
   return true;
 }
 
-/** A desired destination is present: kube-proxy programs weight 1 and masq, and repairs neither (docs/kube-proxy-ipvs.md §2.4). */
+/** A desired destination is present: kube-proxy programs weight 1 and masq, and repairs neither (docs/kube-proxy-rules.md §2.4). */
 function compareDestination(e: ExpectedVirtualServer, d: RealServer, out: Finding[]): void {
   if (d.weight === 1 && d.forward === 'masq') return;
   const key = hostPort(d.address, d.port);

@@ -1,6 +1,6 @@
 /**
  * The grace state machine: a difference becomes confirmed drift only once it has persisted, since
- * kube-proxy legitimately lags the API by up to its sync period (docs/kube-proxy-ipvs.md §5.2).
+ * kube-proxy legitimately lags the API by up to its sync period (docs/kube-proxy-rules.md §5.2).
  * Pure: the caller passes the clock reading; nothing here reads the time.
  *
  * Rules, per finding id (findingId):

@@ -1,4 +1,4 @@
-/** kube-ipvs0: the dummy device that holds every Service VIP kube-proxy binds (docs/kube-proxy-ipvs.md §1.3). */
+/** kube-ipvs0: the dummy device that holds every Service VIP kube-proxy binds (docs/kube-proxy-rules.md §1.3). */
 import type { NodeAddressOwner } from '../desired/node-addresses.js';
 import type { AddressFamily } from '../ipvs/types.js';
 import { type Cidr, canonicalAddress, cidrContains, parseCidr } from '../util/ip.js';

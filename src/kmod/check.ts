@@ -1,5 +1,5 @@
 /**
- * The kernel-module verdict for kube-proxy's IPVS mode (docs/kube-proxy-ipvs.md §4.3). Pure: it works on
+ * The kernel-module verdict for kube-proxy's IPVS mode (docs/kube-proxy-rules.md §4.3). Pure: it works on
  * what readModuleInputs() read plus the runtime truths the caller probed.
  *
  * A module is present when it is loaded (/proc/modules) or built in (modules.builtin). A runtime

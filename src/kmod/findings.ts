@@ -1,6 +1,6 @@
 /**
  * module-missing findings and the operator's fix (modprobe line, /etc/modules-load.d/ipvs.conf).
- * Severities per docs/kube-proxy-ipvs.md §8: critical for ip_vs and conntrack, warning for the scheduler
+ * Severities per docs/kube-proxy-rules.md §8: critical for ip_vs and conntrack, warning for the scheduler
  * module while no virtual server uses it (the kernel loads it on demand). Pure.
  */
 import type { Finding } from '../drift/types.js';

@@ -1,6 +1,6 @@
 /**
  * Node interfaces over NETLINK_ROUTE (RTM_GETLINK + RTM_GETADDR dumps, what `ip addr` reads) and
- * the kube-ipvs0 facts derived from them (docs/kube-proxy-ipvs.md §1.2, §1.3). readNodeInterfaces() is
+ * the kube-ipvs0 facts derived from them (docs/kube-proxy-rules.md §1.2, §1.3). readNodeInterfaces() is
  * the thin reader; kubeIpvs0Addresses() is pure. The address comparison with
  * the desired VIP set (kube-ipvs0-address-missing / -unexpected) belongs to the differ.
  */

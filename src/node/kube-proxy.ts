@@ -1,5 +1,5 @@
 /**
- * kube-proxy's running mode and effective configuration (docs/kube-proxy-ipvs.md §5.1, §5.3, §5.4). Pure:
+ * kube-proxy's running mode and effective configuration (docs/kube-proxy-rules.md §5.1, §5.3, §5.4). Pure:
  * the probe (kube-proxy-probe.ts) fetches, these functions parse and judge.
  *
  * - /proxyMode is plain text: the mode string ("ipvs", "iptables", "nftables").

@@ -1,5 +1,5 @@
 /**
- * The sysctls kube-proxy sets once, when its IPVS proxier starts (docs/kube-proxy-ipvs.md §3.4), read from
+ * The sysctls kube-proxy sets once, when its IPVS proxier starts (docs/kube-proxy-rules.md §3.4), read from
  * <proc-root>/sys/net/ipv4/vs/{conntrack,expire_nodest_conn,expire_quiescent_template,conn_reuse_mode},
  * <proc-root>/sys/net/ipv4/ip_forward and <proc-root>/sys/net/ipv4/conf/all/{arp_ignore,arp_announce}.
  * The net.ipv4.vs.* ones live in the ip_vs module: reloading it resets them to kernel defaults

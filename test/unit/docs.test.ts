@@ -1,7 +1,7 @@
 /**
  * The repository explains itself: a comment may cite only documents the repository holds — a page
  * of docs/ (and then only a section that page has) or a file at the root such as README.md — never
- * a path outside it. A `§N` always names its page (`docs/kube-proxy-ipvs.md §2.3`).
+ * a path outside it. A `§N` always names its page (`docs/kube-proxy-rules.md §2.3`).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -102,16 +102,16 @@ function realRepository(): Repository {
 
 const fake: Repository = {
   docs: new Map([
-    ['kube-proxy-ipvs.md', new Set(['1', '1.2', '1.3', '2', '2.3'])],
+    ['kube-proxy-rules.md', new Set(['1', '1.2', '1.3', '2', '2.3'])],
     ['ipvs-netlink.md', new Set(['3', '3.2', '3.3', '3.4'])],
   ]),
-  exists: (p) => ['README.md', 'docs/kube-proxy-ipvs.md', 'docs/ipvs-netlink.md', 'src/wiring.ts'].includes(p),
+  exists: (p) => ['README.md', 'docs/kube-proxy-rules.md', 'docs/ipvs-netlink.md', 'src/wiring.ts'].includes(p),
 };
 
 describe('citationProblems', () => {
   it.each([
-    ['a section the page has', ' * Which set each VS gets (docs/kube-proxy-ipvs.md §2.3).'],
-    ['several sections of one page', ' * kube-ipvs0 facts (docs/kube-proxy-ipvs.md §1.2, §1.3).'],
+    ['a section the page has', ' * Which set each VS gets (docs/kube-proxy-rules.md §2.3).'],
+    ['several sections of one page', ' * kube-ipvs0 facts (docs/kube-proxy-rules.md §1.2, §1.3).'],
     ['a range of sections', "describe('byte for byte (docs/ipvs-netlink.md §3.2–§3.4)', () => {"],
     ['a page without a section', '/** The protocol of docs/ipvs-netlink.md. */'],
     ['the README', '// see README.md, section Security'],
@@ -124,11 +124,11 @@ describe('citationProblems', () => {
   it.each([
     ['a document outside the repository', ' * the VS attributes (kube-proxy-ipvs-spec.md §1.1).', /kube-proxy-ipvs-spec\.md, which is not in the repository/],
     ['a path into the shared folder', ' * see ../shared/spec/interface.md', /shared\/spec\/interface\.md, which is outside the repository/],
-    ['a section the page lacks', ' * (docs/kube-proxy-ipvs.md §9.1)', /docs\/kube-proxy-ipvs\.md §9\.1, a section that page does not have/],
-    ['the second of two sections missing', ' * (docs/kube-proxy-ipvs.md §1.2, §4.4)', /§4\.4, a section/],
+    ['a section the page lacks', ' * (docs/kube-proxy-rules.md §9.1)', /docs\/kube-proxy-rules\.md §9\.1, a section that page does not have/],
+    ['the second of two sections missing', ' * (docs/kube-proxy-rules.md §1.2, §4.4)', /§4\.4, a section/],
     ['the end of a range missing', ' * (docs/ipvs-netlink.md §3.2–§3.9)', /§3\.9, a section/],
     ['a bare section sign', ' * kube-proxy leaves them alone (§2.7).', /§2\.7 names no document/],
-    ['a section after a page named without docs/', ' * (kube-proxy-ipvs.md §2.3)', /§2\.3 names no document/],
+    ['a section after a page named without docs/', ' * (kube-proxy-rules.md §2.3)', /§2\.3 names no document/],
     ['a missing page under docs/', ' * (docs/deploy.md)', /docs\/deploy\.md, which is not in the repository/],
   ])('rejects %s', (_name, text, message) => {
     const problems = citationProblems('x.ts', text, fake);

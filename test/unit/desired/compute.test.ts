@@ -31,7 +31,7 @@ function table(state: DesiredState): string[] {
 
 const twoEndpoints = slice('ns/svc', [endpoint('10.244.1.5'), endpoint('10.244.2.6', { nodeName: 'node-a' })]);
 
-describe('virtual servers per Service type (docs/kube-proxy-ipvs.md §1)', () => {
+describe('virtual servers per Service type (docs/kube-proxy-rules.md §1)', () => {
   it.each<{ name: string; svc: Service; expected: string[]; bound: string[] }>([
     {
       name: 'ClusterIP: one VS on the ClusterIP',
@@ -121,7 +121,7 @@ describe('virtual servers per Service type (docs/kube-proxy-ipvs.md §1)', () =>
     expect(state.kubeIpvs0Addresses).toEqual(bound);
   });
 
-  it('a Service port whose protocol has no matching slice port gets a VS without real servers (docs/kube-proxy-ipvs.md §2.5)', () => {
+  it('a Service port whose protocol has no matching slice port gets a VS without real servers (docs/kube-proxy-rules.md §2.5)', () => {
     const state = compute({ services: [service('ns/svc', { ports: [port('http', 80, { protocol: 'UDP' })] })], slices: [twoEndpoints] });
     expect(table(state)).toEqual(['UDP/10.96.0.50:80 cluster-ip ->']);
   });
@@ -139,7 +139,7 @@ describe('virtual servers per Service type (docs/kube-proxy-ipvs.md §1)', () =>
   });
 });
 
-describe('virtual-server attributes (docs/kube-proxy-ipvs.md §1.1)', () => {
+describe('virtual-server attributes (docs/kube-proxy-rules.md §1.1)', () => {
   it.each<{ name: string; svc: Service; cfg: KubeProxyConfig; scheduler: string; flagBits: number; timeout: number }>([
     { name: 'defaults: rr, no flags', svc: service('ns/svc'), cfg: config(), scheduler: 'rr', flagBits: 0, timeout: 0 },
     {
@@ -200,7 +200,7 @@ describe('virtual-server attributes (docs/kube-proxy-ipvs.md §1.1)', () => {
   });
 });
 
-describe('traffic policies (docs/kube-proxy-ipvs.md §2.3)', () => {
+describe('traffic policies (docs/kube-proxy-rules.md §2.3)', () => {
   const remote = endpoint('10.244.2.6', { nodeName: 'node-b' });
   const local = endpoint('10.244.1.5', { nodeName: 'node-a' });
   const nodePortSvc = (overrides: Partial<Service>): Service =>
@@ -296,7 +296,7 @@ describe('traffic policies (docs/kube-proxy-ipvs.md §2.3)', () => {
   });
 });
 
-describe('endpoint conditions (docs/kube-proxy-ipvs.md §2.1, §2.2)', () => {
+describe('endpoint conditions (docs/kube-proxy-rules.md §2.1, §2.2)', () => {
   it.each<{ name: string; endpoints: ReturnType<typeof endpoint>[]; expected: string; fallback: boolean }>([
     { name: 'ready endpoints only', endpoints: [endpoint('10.0.0.1'), endpoint('10.0.0.2', { ready: false, serving: false })], expected: '10.0.0.1', fallback: false },
     {
@@ -333,7 +333,7 @@ describe('endpoint conditions (docs/kube-proxy-ipvs.md §2.1, §2.2)', () => {
   });
 });
 
-describe('topology hints (docs/kube-proxy-ipvs.md §2.2)', () => {
+describe('topology hints (docs/kube-proxy-rules.md §2.2)', () => {
   const hinted = [
     endpoint('10.0.0.1', { zoneHints: ['zone-a'], nodeHints: ['node-a'] }),
     endpoint('10.0.0.2', { zoneHints: ['zone-a'], nodeHints: ['node-x'] }),

@@ -16,7 +16,7 @@ const node: NodeFacts = {
   ],
 };
 
-describe('nodePortAddresses → NodePort node IPs (docs/kube-proxy-ipvs.md §1.2)', () => {
+describe('nodePortAddresses → NodePort node IPs (docs/kube-proxy-rules.md §1.2)', () => {
   it.each<{ name: string; configured: string[]; ownNode: Node | null; inet: string[]; inet6: string[] }>([
     {
       name: 'empty: every non-loopback address except kube-ipvs0 (VIP on lo and address also on kube-ipvs0 count)',

@@ -45,7 +45,7 @@ const cases: Case[] = [
     want: [],
   },
   {
-    name: 'an expected VS with zero destinations is OK (docs/kube-proxy-ipvs.md §2.5)',
+    name: 'an expected VS with zero destinations is OK (docs/kube-proxy-rules.md §2.5)',
     desired: desired([expectedVs(KUBERNETES, [])]),
     observed: snapshot([vs(KUBERNETES, [])]),
     want: [],
