@@ -94,22 +94,33 @@ export function nodeNameOf(options: Options): string {
   return (options.nodeName ?? hostname()).trim().toLowerCase();
 }
 
+/** One read shared by every caller while it is in flight: the sources of one poll ask for it at once. */
+function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | null = null;
+  return () =>
+    (inFlight ??= read().finally(() => {
+      inFlight = null;
+    }));
+}
+
 function nodeSources(options: Options, reader: IpvsReader): NodeSources {
+  // The module check and the ipset and nftables gates all need /proc/modules: read once per poll.
+  const moduleInputs = sharedRead(() => readModuleInputs({ procRoot: options.procRoot, modulesDir: options.modulesDir }));
   return {
     netlink: () => reader.read(),
-    modules: () => readModuleInputs({ procRoot: options.procRoot, modulesDir: options.modulesDir }),
+    modules: moduleInputs,
     sysctl: () => readSysctls({ procRoot: options.procRoot }),
     'kube-proxy': () => probeKubeProxy({ url: options.kubeProxyUrl }),
     interfaces: () => Promise.resolve(readNodeInterfaces()),
     ipsets: () =>
       readNodeIpsets({
-        modules: () => readModuleInputs({ procRoot: options.procRoot, modulesDir: options.modulesDir }),
+        modules: moduleInputs,
         headers: () => readIpsets({ headersOnly: true }).sets,
         set: (name) => readIpset(name),
       }),
     netfilter: () =>
       readNodeNetfilter({
-        modules: () => readModuleInputs({ procRoot: options.procRoot, modulesDir: options.modulesDir }),
+        modules: moduleInputs,
         nftTables: () => readNftTables().tables,
         iptables: (nftTables) => readIptables({ procRoot: options.procRoot, nftTables }),
       }),
