@@ -8,7 +8,7 @@ import type { NodeInterface } from '../desired/types.js';
 import { SentinelError } from '../errors/index.js';
 import { NETLINK_ROUTE, openRawNetlink, type NetlinkSocket } from '../netlink/libnl.js';
 import type { NlMessage } from '../netlink/message.js';
-import { compareAddresses } from '../util/ip.js';
+import { sortAddresses } from '../util/sort-key.js';
 import { assembleInterfaces, decodeAddress, decodeLink, DumpCollector, encodeDumpRequest, RTM_GETADDR, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK } from './rtnetlink.js';
 
 export const KUBE_IPVS0 = 'kube-ipvs0';
@@ -57,14 +57,12 @@ function isIPv6LinkLocal(address: string): boolean {
 }
 
 /**
- * The addresses bound to kube-ipvs0, canonical and sorted, or null when the device does not exist.
+ * The addresses bound to kube-ipvs0, canonical, unique and sorted, or null when the device does not exist.
  * IPv6 link-local addresses are left out, as kube-proxy ignores them.
  */
 export function kubeIpvs0Addresses(interfaces: readonly NodeInterface[]): string[] | null {
   const device = interfaces.find((i) => i.name === KUBE_IPVS0);
   if (device === undefined) return null;
-  return device.addresses
-    .map((a) => a.address)
-    .filter((a) => !isIPv6LinkLocal(a))
-    .sort(compareAddresses);
+  // One sort key per address: a comparator that parses both sides costs ~100 ms at 10,000 VIPs.
+  return sortAddresses(device.addresses.map((a) => a.address).filter((a) => !isIPv6LinkLocal(a)));
 }

@@ -117,8 +117,40 @@ export function addressFamilyOf(text: string): AddressFamily | null {
   return parseAddress(text)?.family ?? null;
 }
 
+/**
+ * Whether text is already an IPv4 address in canonical dotted-decimal form (four octets of at most
+ * 255, no leading zeros, nothing else), by a character loop: most addresses the agent handles are,
+ * and recognising them costs a fraction of parsing and formatting them again.
+ */
+function isCanonicalIPv4(text: string): boolean {
+  let dots = 0;
+  let digits = 0;
+  let octet = 0;
+  let leadingZero = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return false;
+      dots++;
+      digits = 0;
+      octet = 0;
+      leadingZero = false;
+    } else if (c >= 48 && c <= 57) {
+      if (leadingZero || digits === 3) return false;
+      if (digits === 0 && c === 48) leadingZero = true;
+      octet = octet * 10 + (c - 48);
+      if (octet > 255) return false;
+      digits++;
+    } else {
+      return false;
+    }
+  }
+  return dots === 3 && digits > 0;
+}
+
 /** Canonical text of an address (RFC 5952 for IPv6), or null when it is not an address. */
 export function canonicalAddress(text: string): string | null {
+  if (isCanonicalIPv4(text)) return text;
   const parsed = parseAddress(text.trim());
   if (!parsed) return null;
   return formatAddress(parsed.family, parsed.bytes);
