@@ -19,6 +19,7 @@ import type { NodeReadingsOf, NodeSourceName, NodeSources, Reading } from '../ch
 import type { CheckDefinition, HealthLine } from '../checks/types.js';
 import type { ClusterSource } from './cluster-source.js';
 import type { Compaction } from './heap.js';
+import type { PollChange } from '../events/intents.js';
 import { evaluatePoll, healthChecks, schedulersInUse, type NodeObservation } from './evaluate.js';
 import type { AgentView, HealthCheck, SourceName } from './view.js';
 
@@ -36,6 +37,11 @@ export interface AgentLogger {
 export interface AgentMetricsHooks {
   recordRead(source: SourceName, seconds: number, error?: { reason: string }): void;
   recordDriftDetected(kind: string): void;
+}
+
+/** Told each poll's outcome after the grace machine (Events, the NodeCondition: src/events/); must return at once. */
+export interface PollObserver {
+  afterPoll(change: PollChange): void;
 }
 
 export interface AgentOptions {
@@ -56,6 +62,7 @@ export interface AgentDeps {
   metrics?: AgentMetricsHooks;
   /** Gives the heap back after each poll of the loop (src/agent/heap.ts); absent: nothing. */
   heap?: { afterPoll(): Compaction | null } | null;
+  observers?: readonly PollObserver[];
   now?: () => Date;
   monotonicMs?: () => number;
 }
@@ -297,6 +304,13 @@ export class Agent implements AgentView {
     this.report = buildDriftReport({ node: this.node, checkedAt: now, findings, unknownReason: verdict.unknownReason });
     if (this.report.status !== previousStatus) {
       this.deps.logger.info({ status: this.report.status, previous: previousStatus, reason: this.report.reason }, `node verdict is now ${this.report.status}`);
+    }
+    for (const observer of this.deps.observers ?? []) {
+      try {
+        observer.afterPoll({ report: this.report, previousStatus, confirmed, cleared });
+      } catch (err) {
+        this.deps.logger.error({ err: String(err) }, 'a poll observer failed');
+      }
     }
     this.observation = observation;
     this.checks = healthChecks(observation, cluster.unknownReason, this.report, this.healthLines);

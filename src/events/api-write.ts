@@ -1,0 +1,67 @@
+/**
+ * One write (POST or PATCH) against the Kubernetes API with the kubeconfig's credentials, TLS and
+ * proxy (KubeConfig.applyToFetchOptions, as src/cluster/api-request.ts does for reads), over
+ * node:http(s). client-node's generated EventsV1Api and CoreV1Api would load the whole generated
+ * API, which the agent's bundle leaves out on purpose (src/cluster/client-node.ts): these three
+ * requests are written here instead, with the same paths, verbs and content types.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Agent } from 'node:http';
+import { requestFor } from '../util/node-http.js';
+
+/** An answer is read for its status and a bounded body: a proxy's error page is not held whole. */
+const BODY_LIMIT = 256 * 1024;
+
+export interface ApiAnswer {
+  status: number;
+  body: string;
+}
+
+export type ApiWriter = (method: 'POST' | 'PATCH' | 'GET', path: string, body: { contentType: string; text: string } | null, signal: AbortSignal) => Promise<ApiAnswer>;
+
+type HeaderBag = { forEach?: (fn: (value: string, name: string) => void) => void } | Record<string, unknown> | undefined;
+
+function plainHeaders(bag: HeaderBag): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (bag && typeof bag.forEach === 'function') {
+    (bag.forEach as (fn: (value: string, name: string) => void) => void)((value, name) => {
+      out[name] = value;
+    });
+  } else if (bag) {
+    for (const [name, value] of Object.entries(bag)) if (typeof value === 'string') out[name] = value;
+  }
+  return out;
+}
+
+/** A writer for the cluster of `kubeConfig`; rejects when no answer comes (network error, abort). */
+export function kubeApiWriter(kubeConfig: KubeConfig): ApiWriter {
+  return async (method, path, body, signal) => {
+    const server = kubeConfig.getCurrentCluster()?.server;
+    if (!server) throw new Error('the kubeconfig names no API server');
+    const url = new URL(path, server.endsWith('/') ? server : `${server}/`);
+    signal.throwIfAborted();
+    const init = await kubeConfig.applyToFetchOptions({});
+    signal.throwIfAborted();
+    const headers: Record<string, string> = { accept: 'application/json', ...plainHeaders(init.headers as HeaderBag) };
+    const payload = body === null ? null : Buffer.from(body.text);
+    if (body && payload) {
+      headers['content-type'] = body.contentType;
+      headers['content-length'] = String(payload.length);
+    }
+    return new Promise<ApiAnswer>((resolve, reject) => {
+      const request = requestFor(url)(url, { method, headers, agent: init.agent as Agent | undefined, signal }, (response) => {
+        const parts: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          if (size < BODY_LIMIT) parts.push(chunk.subarray(0, BODY_LIMIT - size));
+          size += chunk.length;
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8') }));
+        response.on('error', reject);
+        response.on('aborted', () => reject(new Error('the answer was cut off')));
+      });
+      request.on('error', reject);
+      request.end(payload ?? undefined);
+    });
+  };
+}
