@@ -1,7 +1,8 @@
 /**
- * `npm run bench [ipvs|desired|diff|metrics|agent|state-file]`: prints the speed and memory figures the README
+ * `npm run bench [ipvs|desired|diff|metrics|agent|curve|state-file]`: prints the speed and memory figures the README
  * reports. Benchmarks print numbers; tests assert behaviour, never wall-clock time.
  */
+import { runAgentCurveBench } from './agent-curve.js';
 import { runAgentScaleBench } from './agent-scale.js';
 import { runDesiredBench } from './desired-bench.js';
 import { runDiffBench } from './diff-bench.js';
@@ -16,6 +17,7 @@ const benches: Record<string, () => Promise<void>> = {
   metrics: runMetricsBench,
   ipvs: runIpvsReadBench,
   agent: runAgentScaleBench,
+  curve: () => runAgentCurveBench(process.argv[3]),
   'state-file': runStateFileBench,
 };
 if (only !== undefined && !(only in benches)) {
@@ -24,6 +26,8 @@ if (only !== undefined && !(only in benches)) {
 }
 for (const [name, run] of Object.entries(benches)) {
   if (only && only !== name) continue;
+  // The curve runs the agent up to 50,000 Services (~10 minutes): only when asked for.
+  if (!only && name === 'curve') continue;
   console.log(`== ${name} ==`);
   await run();
   console.log('');
