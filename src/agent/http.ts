@@ -17,6 +17,8 @@ import { PiecePool } from '../render/pieces.js';
 import { snapshotJsonPieces } from '../render/snapshot-json.js';
 import { renderTable } from '../render/table.js';
 import type { AgentView, HealthCheck } from './view.js';
+import type { RequestGate } from './auth/gate.js';
+import { createHttpsServer, type ServingTls } from './tls.js';
 
 type LogFn = (obj: object, msg?: string) => void;
 /** The pino methods the server uses (a pino child logger fits). */
@@ -67,6 +69,10 @@ export interface HttpServerOptions {
   limits?: HttpLimits;
   /** Resolves a host name of --listen to an address (dns.lookup, as server.listen does); tests pass their own. */
   lookup?: (host: string) => Promise<string>;
+  /** --auth=kube: who may read which route (src/agent/auth/gate.ts); none: every route is open. */
+  gate?: RequestGate;
+  /** Serve HTTPS with this certificate, following its reloads (src/agent/tls.ts). */
+  tls?: ServingTls;
 }
 
 export interface HttpServerHandle {
@@ -220,6 +226,20 @@ async function route({ options, pool }: Context, path: string, query: URLSearchP
   }
 }
 
+/** The gate's 401 / 403 / 503, in the agent's error body; null when the request may go on. */
+async function refused(gate: RequestGate | undefined, req: IncomingMessage, path: string): Promise<Reply | null> {
+  if (!gate) return null;
+  const decision = await gate.check({ path, method: req.method ?? 'GET', authorization: req.headers.authorization });
+  if (decision.allowed) return null;
+  const reply = jsonError(decision.status, decision.error, decision.reason);
+  return decision.status === 401 ? { ...reply, headers: { 'www-authenticate': 'Bearer realm="ipvs-sentinel"' } } : reply;
+}
+
+/** The TCP socket the book admitted: over TLS a request's socket wraps it (the TLSSocket's _parent). */
+function tcpSocket(socket: Socket): Socket {
+  return (socket as Socket & { _parent?: Socket | null })._parent ?? socket;
+}
+
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
@@ -285,7 +305,8 @@ async function handle(ctx: Context, req: IncomingMessage, res: ServerResponse): 
   else if (req.method !== 'GET' && req.method !== 'HEAD') reply = { ...text(405, 'method not allowed\n'), headers: { allow: 'GET, HEAD' } };
   else {
     try {
-      reply = await route(ctx, target.path, target.query);
+      const denied = await refused(options.gate, req, target.path);
+      reply = denied ?? (await route(ctx, target.path, target.query));
     } catch (err) {
       options.logger.error({ err, method: req.method, path: target.path }, 'request handler failed');
       reply = text(500, 'internal server error\n');
@@ -379,7 +400,7 @@ async function defaultLookup(host: string): Promise<string> {
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServerHandle> {
   const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
-  const server = createServer({
+  const serverOptions = {
     // A second line behind the book's own deadline, which is a timer per connection; Node's is only
     // checked every connectionsCheckingInterval.
     headersTimeout: Math.min(limits.requestTimeoutMs, 2 * limits.headersTimeoutMs),
@@ -387,15 +408,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     maxHeaderSize: limits.maxHeaderSize,
     connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-  });
+  };
+  const { tls } = options;
+  // The handshake counts against the same deadline as a request head: the book cuts an idle socket either way.
+  const server = tls ? createHttpsServer({ ...serverOptions, ...tls.current(), handshakeTimeout: limits.headersTimeoutMs }) : createServer(serverOptions);
+  const unsubscribe = tls?.subscribe((pair) => (server as ReturnType<typeof createHttpsServer>).setSecureContext(pair));
   const ctx: Context = { options, limits, pool: new PiecePool() };
   // No server.maxConnections: it refuses the newcomer whoever holds the places; the book decides.
   const book = new ConnectionBook({ limits, logger: options.logger });
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   server.on('connection', (socket: Socket) => book.admit(socket));
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    book.requestStarted(req.socket);
-    res.once('close', () => book.requestEnded(req.socket));
+    const socket = tcpSocket(req.socket);
+    book.requestStarted(socket);
+    res.once('close', () => book.requestEnded(socket));
     handle(ctx, req, res).catch((err: unknown) => {
       // Only reachable if sending itself failed; the socket is unusable then.
       options.logger.error({ err }, 'could not answer a request');
@@ -404,10 +430,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   });
   server.on('clientError', (err: Error, socket: Duplex) => onClientError(options.logger, err, socket));
 
-  await listen(server, options);
+  try {
+    await listen(server, options);
+  } catch (err) {
+    unsubscribe?.();
+    throw err;
+  }
   server.on('error', (err) => options.logger.error({ err }, 'HTTP server error'));
   const addr = server.address() as AddressInfo;
-  options.logger.info({ host: addr.address, port: addr.port, limits: { maxConnections: limits.maxConnections, maxConnectionsPerClient: limits.maxConnectionsPerClient } }, 'HTTP server listening');
+  options.logger.info({ host: addr.address, port: addr.port, tls: tls !== undefined, auth: options.gate !== undefined, limits: { maxConnections: limits.maxConnections, maxConnectionsPerClient: limits.maxConnectionsPerClient } }, 'HTTP server listening');
 
   return {
     address: { host: addr.address, port: addr.port },
@@ -416,6 +447,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       new Promise<void>((resolve) => {
         const force = setTimeout(() => server.closeAllConnections(), limits.closeGraceMs);
         force.unref();
+        unsubscribe?.();
         server.close(() => {
           clearTimeout(force);
           resolve();

@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   IPTABLES_SAVE_TOO_LARGE: 'An iptables `*-save` tool printed more than the reader\'s output bound and was killed, so a runaway ruleset cannot exhaust memory. See how large the ruleset is with `iptables-save > /tmp/rules && wc -l /tmp/rules`; the iptables checks stay unknown until the output fits.',
   IPTABLES_DUMP_INVALID: 'The output of an iptables `*-save` tool is not an iptables-save dump (garbage, too many malformed lines) or was cut off inside a table (no COMMIT); the iptables checks for that backend stay unknown.',
   KUBE_API_MALFORMED: 'The Kubernetes API (or a proxy in front of it) answered with something that is not a valid list or watch event: not JSON, cut off, without items, or an object without metadata. A bad watch event is skipped and counted in ipvs_sentinel_watch_events_rejected_total; a bad list is retried with backoff. Check what sits between the node and the API server.',
+  AUTH_REVIEW_FAILED: 'With --auth=kube, the Kubernetes API could not review a request: a TokenReview or SubjectAccessReview was refused (403: the agent\'s ServiceAccount lacks `create` on tokenreviews and subjectaccessreviews, see manifests/components/auth), failed, timed out or answered something else. Every protected route answers 503 until the API reviews again; the probes stay open.',
+  TLS_CERT_INVALID: 'The --tls-cert-file / --tls-private-key-file pair could not be read or used: a file is missing or unreadable, is not PEM, or the key does not match the certificate. At start the agent exits; on a reload the old pair stays in use with one log line.',
   INTERNAL: 'An unexpected internal error; please report it with the log line.',
 } as const;
 
