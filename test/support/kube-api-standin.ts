@@ -102,6 +102,9 @@ export type StandinFault =
   /** A list or get: the real answer, of which only the first `truncate` bytes are sent before the connection is cut. */
   | { truncate: number };
 
+/** Takes a request (answering it, perhaps later) and returns true, or leaves it to the next: false. */
+export type StandinExtension = (req: http.IncomingMessage, res: http.ServerResponse, request: StandinRequest) => boolean;
+
 export type StandinMatch = (request: StandinRequest & { watch: boolean }) => boolean;
 
 interface InjectedFault {
@@ -244,6 +247,8 @@ export class KubeApiStandin {
   private readonly cuts = new WeakMap<http.ServerResponse, number>();
   private server: http.Server | null = null;
   private boundPort = 0;
+  /** Resources served by modules of their own (use()), asked before the built-in ones. */
+  private readonly extensions: StandinExtension[] = [];
 
   private constructor(options: KubeApiStandinOptions) {
     this.bookmarkIntervalMs = options.bookmarkIntervalMs ?? 1000;
@@ -331,6 +336,11 @@ export class KubeApiStandin {
   /** Answer the next `count` (Infinity: every) matching requests with `fault`; the earliest injection that matches wins. */
   injectFaults(count: number, fault: StandinFault, match: StandinMatch = () => true): void {
     this.injected.push({ remaining: count, fault, match });
+  }
+
+  /** Serve more of the API from a module of its own (e.g. ./kube-api-events.ts); injected faults still come first. */
+  use(extension: StandinExtension): void {
+    this.extensions.push(extension);
   }
 
   /** Forget every injected fault that is left: the API is healthy again. */
@@ -460,6 +470,7 @@ export class KubeApiStandin {
         }
         this.cuts.set(res, fault.truncate);
       }
+      if (this.extensions.some((extension) => extension(req, res, request))) return;
       if (request.method !== 'GET') throw new HttpError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
       const target = route(url.pathname);
       if (!target) throw new HttpError(404, 'NotFound', 'the server could not find the requested resource');
