@@ -1,0 +1,25 @@
+/** Every evaluator of the node report, in one list; the finding ids each may emit are declared with it. */
+import type { Evaluator } from './evaluator.js';
+import { foreignVirtualServerEvaluator, nodePortAddressesEvaluator, vipSocketEvaluator } from './evaluate-addresses.js';
+import { leftoversEvaluator } from './evaluate-leftovers.js';
+import { deprecationEvaluator, drainingEvaluator, kernelEvaluator, sysctlsEvaluator, timeoutsEvaluator } from './evaluate-node.js';
+import { pluginsEvaluator } from './evaluate-plugins.js';
+import { schedulerEvaluator } from './evaluate-scheduling.js';
+import { affinityEvaluator, localFallbackEvaluator, noEndpointEvaluator } from './evaluate-traffic.js';
+
+export const EVALUATORS: readonly Evaluator[] = [
+  localFallbackEvaluator,
+  vipSocketEvaluator,
+  foreignVirtualServerEvaluator,
+  kernelEvaluator,
+  nodePortAddressesEvaluator,
+  schedulerEvaluator,
+  timeoutsEvaluator,
+  sysctlsEvaluator,
+  pluginsEvaluator,
+  affinityEvaluator,
+  noEndpointEvaluator,
+  drainingEvaluator,
+  deprecationEvaluator,
+  leftoversEvaluator,
+];
