@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(qemu-system-x86 linux-image-amd64 busybox-static ipvsadm libnl-3-200 libnl-genl-3-200
-  kmod iproute2 curl cpio gzip util-linux jq iptables ipset nftables prometheus)
+  kmod iproute2 curl cpio gzip util-linux jq iptables ipset nftables prometheus conntrack)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

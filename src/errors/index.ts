@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   KUBE_API_MALFORMED: 'The Kubernetes API (or a proxy in front of it) answered with something that is not a valid list or watch event: not JSON, cut off, without items, or an object without metadata. A bad watch event is skipped and counted in ipvs_sentinel_watch_events_rejected_total; a bad list is retried with backoff. Check what sits between the node and the API server.',
   AUTH_REVIEW_FAILED: 'With --auth=kube, the Kubernetes API could not review a request: a TokenReview or SubjectAccessReview was refused (403: the agent\'s ServiceAccount lacks `create` on tokenreviews and subjectaccessreviews, see manifests/components/auth), failed, timed out or answered something else. Every protected route answers 503 until the API reviews again; the probes stay open.',
   TLS_CERT_INVALID: 'The --tls-cert-file / --tls-private-key-file pair could not be read or used: a file is missing or unreadable, is not PEM, or the key does not match the certificate. At start the agent exits; on a reload the old pair stays in use with one log line.',
+  CONNTRACK_PERMISSION_DENIED: 'The kernel refused to list the conntrack entries (EPERM): every NETLINK_NETFILTER request, reads included, needs CAP_NET_ADMIN in the node\'s network namespace — run with hostNetwork and add NET_ADMIN to the container\'s capabilities. The stale-udp-conntrack check stays unknown until then.',
   INTERNAL: 'An unexpected internal error; please report it with the log line.',
 } as const;
 

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { conntrackReadGate, readNodeConntrack } from '../../../src/conntrack/node.js';
+import type { ModuleFacts } from '../../../src/kmod/check.js';
+import { parseProcModules } from '../../../src/kmod/proc-modules.js';
+
+/** /proc/modules lines as m_show prints them. */
+const loaded = (...names: string[]): ModuleFacts['loaded'] =>
+  parseProcModules(names.map((n) => `${n} 16384 0 - Live 0xffffffffc0a00000\n`).join('')).modules;
+
+const facts = (overrides: Partial<ModuleFacts>): ModuleFacts => ({
+  release: '6.1.0-28-amd64',
+  loaded: loaded('nf_conntrack', 'nf_conntrack_netlink'),
+  builtin: new Set<string>(),
+  procNetIpvs: true,
+  conntrackSysctls: true,
+  problems: [],
+  ...overrides,
+});
+
+describe('conntrackReadGate', () => {
+  it.each<[string, Partial<ModuleFacts>, boolean, RegExp]>([
+    ['loaded', {}, true, /nf_conntrack_netlink is loaded/],
+    ['built in', { loaded: loaded(), builtin: new Set(['nf_conntrack_netlink']) }, true, /built into the kernel/],
+    ['a kernel without modules', { loaded: null }, true, /no loadable-module support/],
+    ['neither loaded nor built in', { loaded: loaded('nf_conntrack') }, false, /would make it load nf_conntrack_netlink/],
+    ['modules.builtin unreadable', { loaded: loaded(), builtin: null }, false, /modules\.builtin unreadable/],
+    ['/proc/modules unreadable', { loaded: null, loadedUnreadable: true, problems: ['EACCES'] }, false, /could not be read.*EACCES/],
+  ])('%s', (_, overrides, readable, reason) => {
+    const gate = conntrackReadGate(facts(overrides));
+    expect(gate.readable).toBe(readable);
+    expect(gate.reason).toMatch(reason);
+  });
+
+  it('never asks the kernel when the gate is closed', async () => {
+    let dumps = 0;
+    const dump = () => {
+      dumps++;
+      return { entries: [], stats: { datagrams: 0, bytes: 0, attempts: 0, scanned: 0, skipped: 0, kernelFiltered: true, durationMs: 0 } };
+    };
+    const closed = await readNodeConntrack({ modules: () => Promise.resolve(facts({ loaded: loaded() })), dump });
+    expect(closed).toMatchObject({ readable: false });
+    expect(dumps).toBe(0);
+    const open = await readNodeConntrack({ modules: () => Promise.resolve(facts({})), dump });
+    expect(open).toMatchObject({ readable: true, entries: [] });
+    expect(dumps).toBe(1);
+  });
+});
