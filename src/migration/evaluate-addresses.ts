@@ -10,7 +10,7 @@ import type { VirtualServer } from '../ipvs/types.js';
 import { KUBE_IPVS0 } from '../desired/node-addresses.js';
 import { cidrContains, hostPort, parseCidr } from '../util/ip.js';
 import { evaluator, type InputWith } from './evaluator.js';
-import { makeFinding, plural, serviceRefKey } from './finding.js';
+import { agree, makeFinding, plural, serviceRefKey } from './finding.js';
 import type { Evidence, MigrationFinding } from './types.js';
 
 /** kube-proxy's transient probe virtual server (pkg/proxy/ipvs/proxier.go CanUseIPVSProxier). */
@@ -35,7 +35,7 @@ export const vipSocketEvaluator = evaluator({
     });
     return [
       makeFinding('vip-bound-socket', {
-        message: `${plural(bound.length, 'host socket')} listen on Service IPs that only IPVS mode binds to ${KUBE_IPVS0}; they stop answering (and cannot bind again) in nftables mode.`,
+        message: `${plural(bound.length, 'host socket')} ${agree(bound.length, 'listens', 'listen')} on Service IPs that only IPVS mode binds to ${KUBE_IPVS0}; they stop answering (and cannot bind again) in nftables mode.`,
         services,
         evidence: bound.map((s) => {
           const ref = owner.get(s.address);
@@ -70,7 +70,7 @@ export const foreignVirtualServerEvaluator = evaluator({
     if (foreign.length > 0) {
       findings.push(
         makeFinding('foreign-ipvs-virtual-server', {
-          message: `${plural(foreign.length, 'virtual server')} in IPVS belong to no Service of this cluster; kube-proxy in nftables mode deletes them every time it starts.`,
+          message: `${plural(foreign.length, 'virtual server')} in IPVS ${agree(foreign.length, 'belongs', 'belong')} to no Service of this cluster; kube-proxy in nftables mode deletes them every time it starts.`,
           evidence: foreign.map((vs) => ({
             kind: 'virtual-server',
             ref: vs.key,

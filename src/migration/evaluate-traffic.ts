@@ -8,7 +8,12 @@ import { namespacedKey } from '../cluster/model.js';
 import type { ExpectedVirtualServer } from '../desired/types.js';
 import { SVC_FLAG } from '../ipvs/flags.js';
 import { evaluator, proxyNode, type InputWith } from './evaluator.js';
-import { makeFinding, plural, serviceRefKey } from './finding.js';
+import { agree, makeFinding, plural, serviceRefKey } from './finding.js';
+import type { ServicePortRef } from '../drift/types.js';
+
+function portCount(services: readonly ServicePortRef[]): string {
+  return plural(new Set(services.map(serviceRefKey)).size, 'Service port');
+}
 import type { Evidence, MigrationFinding } from './types.js';
 
 /** The syncEndpoint fallback: Local decided the set, no endpoint is on this node, cluster endpoints stand in. */
@@ -45,7 +50,7 @@ export const localFallbackEvaluator = evaluator({
       const services = internal.map((vs) => vs.service);
       findings.push(
         makeFinding('itp-local-fallback', {
-          message: `${plural(new Set(services.map(serviceRefKey)).size, 'Service port')} with internalTrafficPolicy: Local have no endpoint on ${input.node}; pods here reach them today through IPVS's cluster fallback and will have their traffic dropped in nftables mode.`,
+          message: `${portCount(services)} with internalTrafficPolicy: Local ${agree(new Set(services.map(serviceRefKey)).size, 'has', 'have')} no endpoint on ${input.node}; pods here reach them today through IPVS's cluster fallback and will have their traffic dropped in nftables mode.`,
           services,
           evidence: internal.map(fallbackEvidence),
         }),
@@ -55,7 +60,7 @@ export const localFallbackEvaluator = evaluator({
       const services = external.map((vs) => vs.service);
       findings.push(
         makeFinding('etp-local-fallback', {
-          message: `${plural(new Set(services.map(serviceRefKey)).size, 'Service port')} with externalTrafficPolicy: Local have no endpoint on ${input.node}; external clients fail here in both modes, pods and the host keep reaching them in nftables mode only through its short-circuit for local traffic.`,
+          message: `${portCount(services)} with externalTrafficPolicy: Local ${agree(new Set(services.map(serviceRefKey)).size, 'has', 'have')} no endpoint on ${input.node}; external clients fail here in both modes, pods and the host keep reaching them in nftables mode only through its short-circuit for local traffic.`,
           services,
           evidence: external.map(fallbackEvidence),
           versionNote: 'kube-proxy before v1.34 (or 1.33 without #133969) drops this node-local traffic too (kubernetes#131765).',
@@ -79,7 +84,7 @@ export const noEndpointEvaluator = evaluator({
     if (empty.length === 0) return [];
     return [
       makeFinding('no-endpoint-reject', {
-        message: `${plural(empty.length, 'Service port')} have no endpoint: IPVS drops their packets silently, nftables mode rejects them.`,
+        message: `${plural(empty.length, 'Service port')} ${agree(empty.length, 'has', 'have')} no endpoint: IPVS drops their packets silently, nftables mode rejects them.`,
         services: empty.map((vs) => vs.service),
         evidence: empty.map((vs) => ({ kind: 'virtual-server', ref: vs.key, value: { realServers: 0 }, detail: serviceRefKey(vs.service) })),
       }),
@@ -104,7 +109,7 @@ export const affinityEvaluator = evaluator({
     if (several.length === 0) return [];
     return [
       makeFinding('session-affinity-semantics', {
-        message: `${plural(several.length, 'Service port')} with ClientIP affinity are reached through several addresses; IPVS pins a client per address, nftables mode per Service port.`,
+        message: `${plural(several.length, 'Service port')} with ClientIP affinity ${agree(several.length, 'is', 'are')} reached through several addresses; IPVS pins a client per address, nftables mode per Service port.`,
         services: several.map(([, list]) => (list[0] as ExpectedVirtualServer).service),
         evidence: several.map(([key, list]) => ({
           kind: 'service',

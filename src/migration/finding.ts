@@ -51,3 +51,8 @@ export function makeFinding(id: FindingId, found: Found): MigrationFinding {
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
+
+/** The verb agreeing with a count: agree(1, 'has', 'have'). */
+export function agree(n: number, one: string, many: string): string {
+  return n === 1 ? one : many;
+}
