@@ -22,6 +22,8 @@ import type { ModulesDeps } from './cli/modules.js';
 import { IpvsReader, ipvsUnavailable } from './ipvs/reader.js';
 import { readModuleInputs } from './kmod/read.js';
 import { readNodeIpsets } from './ipset/node.js';
+import { readNodeConntrack } from './conntrack/node.js';
+import { readUdpConntrack } from './conntrack/reader.js';
 import { enabledChecks } from './checks/registry.js';
 import { readIpset, readIpsets } from './ipset/reader.js';
 import { readNodeNetfilter } from './iptables/node.js';
@@ -124,6 +126,7 @@ function nodeSources(options: Options, reader: IpvsReader): NodeSources {
         nftTables: () => readNftTables().tables,
         iptables: (nftTables) => readIptables({ procRoot: options.procRoot, nftTables }),
       }),
+    conntrack: () => readNodeConntrack({ modules: moduleInputs, dump: () => readUdpConntrack() }),
   };
 }
 

@@ -13,11 +13,12 @@ import { ipvsCheck } from './ipvs.js';
 import { kernelModulesCheck } from './kernel-modules.js';
 import { kubeIpvs0Check } from './kube-ipvs0.js';
 import { kubeProxyModeCheck } from './kube-proxy-mode.js';
+import { staleUdpConntrackCheck } from './stale-udp-conntrack.js';
 import { sysctlsCheck } from './sysctls.js';
 import type { CheckDefinition, ComparisonContext, HealthLine, PollContext } from './types.js';
 
 /** In the order findings of equal severity are listed on /drift and by `check`. */
-export const CHECKS = [kernelModulesCheck, kubeProxyModeCheck, ipvsCheck, sysctlsCheck, kubeIpvs0Check, ipsetsCheck, iptablesCheck, iptablesLeftoversCheck] as const;
+export const CHECKS = [kernelModulesCheck, kubeProxyModeCheck, ipvsCheck, sysctlsCheck, kubeIpvs0Check, ipsetsCheck, iptablesCheck, iptablesLeftoversCheck, staleUdpConntrackCheck] as const;
 
 export type FindingKind = (typeof CHECKS)[number]['kinds'][number];
 

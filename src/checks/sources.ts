@@ -5,6 +5,7 @@
  * each — a failed source degrades its own checks only.
  */
 import type { NodeInterface } from '../desired/types.js';
+import type { NodeConntrack } from '../conntrack/node.js';
 import type { NodeIpsets } from '../ipset/node.js';
 import type { NodeNetfilter } from '../iptables/node.js';
 import type { IpvsSnapshot } from '../ipvs/types.js';
@@ -27,6 +28,8 @@ export interface NodeReadings {
   ipsets: NodeIpsets;
   /** The iptables backends' rules (their own *-save tools) and the nftables table list (src/iptables/node.ts). */
   netfilter: NodeNetfilter;
+  /** The UDP conntrack entries over ctnetlink (src/conntrack/node.ts), or why they were not read. */
+  conntrack: NodeConntrack;
 }
 
 export type NodeSourceName = keyof NodeReadings;

@@ -6,7 +6,7 @@ import { isSentinelError } from '../../../src/errors/index.js';
 
 const unread = { value: null, error: 'not read', code: 'error' };
 const node: NodeObservation = {
-  readings: { netlink: unread, modules: unread, sysctl: unread, 'kube-proxy': unread, interfaces: unread, ipsets: unread, netfilter: unread },
+  readings: { netlink: unread, modules: unread, sysctl: unread, 'kube-proxy': unread, interfaces: unread, ipsets: unread, netfilter: unread, conntrack: unread },
   snapshot: null,
   schedulersInUse: null,
   modules: null,
@@ -61,6 +61,7 @@ describe('the registry of checks', () => {
       'iptables-backends-both',
       'stale-iptables-mode-rules',
       'stale-nftables-rules',
+      'stale-udp-conntrack',
     ]);
   });
 
