@@ -117,6 +117,13 @@ export class DestinationMatch {
       return previous.destinations;
     }
     const dumped = this.dumped.slice(0, this.count);
+    if (previous === undefined) {
+      const first = firstSeen(dumped);
+      if (first !== null) {
+        if (first.order !== null) kernelOrder.set(key, first.order);
+        return first.destinations;
+      }
+    }
     if (samePlaces) {
       // The same real servers in the same places: the last sorted list, with the changed ones replaced.
       if (expected === previous.destinations) return dumped;
@@ -135,6 +142,26 @@ export class DestinationMatch {
     if (order.length !== destinations.length || order.some((rs, i) => rs !== destinations[i])) kernelOrder.set(key, order);
     return destinations;
   }
+}
+
+/**
+ * The real servers of a virtual server the last read did not have (every one of them, on a first
+ * read: the `ipvs` command's only read), sorted and kept, and their kernel order when it is not the
+ * sorted one — what the by-key path below gives, without a key text per real server; null when the
+ * dump repeated an entry, which that path handles.
+ */
+function firstSeen(dumped: readonly RealServer[]): { destinations: readonly RealServer[]; order: RealServer[] | null } | null {
+  const sorted = sortRealServers(dumped);
+  for (let i = 1; i < sorted.length; i++) {
+    const a = sorted[i - 1] as RealServer;
+    const b = sorted[i] as RealServer;
+    if (a.port === b.port && a.address === b.address) return null;
+  }
+  const destinations = reuseRealServers(undefined, sorted);
+  if (sorted.every((rs, i) => rs === dumped[i])) return { destinations, order: null };
+  const keptOf = new Map<RealServer, RealServer>();
+  sorted.forEach((rs, i) => keptOf.set(rs, destinations[i] as RealServer));
+  return { destinations, order: dumped.map((rs) => keptOf.get(rs) as RealServer) };
 }
 
 /** By address (IPv4 before IPv6, numerically), then port; each address parsed once. */

@@ -115,6 +115,23 @@ describe('reads of a changing table', () => {
     b?.services.forEach((vs, i) => expect(vs).toBe(a?.services[i]));
   });
 
+  it('a first read of a dump that repeats a real server keeps one, the last listed, sorted among the others', async () => {
+    const repeated: FakeService = {
+      service: { protocol: 'TCP', address: '10.96.0.1', port: 80 },
+      destinations: [
+        { address: '10.244.2.10', port: 80, weight: 1 },
+        { address: '10.244.1.3', port: 80 },
+        { address: '10.244.2.10', port: 80, weight: 7 },
+      ],
+    };
+    const [a, b] = await readInTurn([{ services: [repeated] }, { services: [repeated] }]);
+    expect(a?.services[0]?.destinations.map((d) => [d.address, d.weight])).toEqual([
+      ['10.244.1.3', 1],
+      ['10.244.2.10', 7],
+    ]);
+    expect(b?.services[0]).toEqual(a?.services[0]);
+  });
+
   it('keeps the sorted order when the kernel lists real servers unsorted, read after read', async () => {
     const unsorted: FakeService = {
       service: { protocol: 'TCP', address: '10.96.0.1', port: 80 },
