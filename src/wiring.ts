@@ -223,12 +223,20 @@ export function serveDeps(options: Options, signals: ServeDeps['signals'] = { on
     startAgent: () => createAgent(options),
     startHttp: async (bundle) => {
       const { startHttpServer } = await import('./agent/http.js');
+      const { servingSecurity } = await import('./agent/auth/serving.js');
+      const security = await servingSecurity({
+        ...options,
+        nodeName: nodeNameOf(options),
+        kubeConfig: async () => (await import('./cluster/kubeconfig.js')).makeKubeConfig(options.kubeconfig ? { kubeconfigPath: options.kubeconfig } : {}),
+        logger: bundle.logger.child({ component: 'auth' }),
+      });
       return startHttpServer({
         host: options.listen.host,
         port: options.listen.port,
         view: bundle.agent,
         metrics: bundle.metrics,
         logger: bundle.logger.child({ component: 'http' }),
+        ...security,
       });
     },
   };

@@ -4,6 +4,7 @@
  */
 import { SentinelError } from '../errors/index.js';
 import { parseDuration } from '../util/duration.js';
+import { isIP } from 'node:net';
 import { parseIPv6 } from '../util/ip.js';
 import { CHECK_NAMES } from '../checks/registry.js';
 
@@ -26,6 +27,11 @@ export interface Options {
   backendMetrics: boolean;
   /** Checks not to run (--skip-checks), by their registry names. */
   skipChecks: string[];
+  /** --auth: none, or kube (TokenReview + SubjectAccessReview on every route but the probes). */
+  auth: 'none' | 'kube';
+  /** --tls-cert-file and --tls-private-key-file (both or neither); TLS is served with them, or self-signed under --auth=kube. */
+  tlsCertFile: string | null;
+  tlsPrivateKeyFile: string | null;
 }
 
 interface FlagSpec {
@@ -38,7 +44,7 @@ interface FlagSpec {
 }
 
 export const FLAGS: readonly FlagSpec[] = [
-  { name: 'listen', kind: 'string', default: '0.0.0.0:9742', help: 'HTTP address for serve (host:port; [::1]:9742 for IPv6)' },
+  { name: 'listen', kind: 'string', default: null, help: 'HTTP address for serve (host:port; [::1]:9742 for IPv6; default: $NODE_IP:9742, the node IP from the downward API, else 127.0.0.1:9742)' },
   { name: 'node-name', kind: 'string', default: null, alsoEnv: ['NODE_NAME'], help: "this node's name, as kube-proxy knows it (for NodePort addresses and Local traffic policies)" },
   { name: 'kubeconfig', kind: 'string', default: null, help: 'kubeconfig file (default: in-cluster, else ~/.kube/config)' },
   { name: 'cluster-state', kind: 'string', default: null, help: 'offline mode: Services, EndpointSlices, Nodes (and the kube-proxy ConfigMap) from `kubectl get ... -A -o yaml` instead of the API' },
@@ -52,6 +58,9 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'log-level', kind: 'string', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent; logs are JSON lines on stdout' },
   { name: 'backend-metrics', kind: 'boolean', default: 'true', help: 'per-real-server metric series; false for very large tables' },
   { name: 'skip-checks', kind: 'string', default: null, help: `checks not to run, comma-separated (${CHECK_NAMES.join(', ')}): their sources are not read, their /healthz lines left out` },
+  { name: 'auth', kind: 'string', default: 'none', help: 'none, or kube: every route but /livez, /readyz and /healthz needs a bearer token the API accepts (TokenReview) for a user allowed to get the path (SubjectAccessReview); served over TLS' },
+  { name: 'tls-cert-file', kind: 'string', default: null, help: 'PEM certificate (chain) to serve TLS with, read again when it changes; with --auth=kube and none, a self-signed one is made at start' },
+  { name: 'tls-private-key-file', kind: 'string', default: null, help: "PEM private key of --tls-cert-file" },
 ];
 
 export function envName(flag: string): string {
@@ -90,6 +99,17 @@ function parseBoolean(given: Given): boolean {
   if (/^(true|1|yes)$/i.test(given.value)) return true;
   if (/^(false|0|no)$/i.test(given.value)) return false;
   throw bad(`${given.label} takes true or false, not "${given.value}"`);
+}
+
+/** The default port of --listen. */
+export const DEFAULT_PORT = 9742;
+
+/** No --listen: the node IP the DaemonSet passes in NODE_IP (status.hostIP), not every address; else loopback. */
+function defaultListen(env: Record<string, string | undefined>): { host: string; port: number } {
+  const nodeIp = env.NODE_IP?.trim();
+  if (nodeIp === undefined || nodeIp === '') return { host: '127.0.0.1', port: DEFAULT_PORT };
+  if (isIP(nodeIp) === 0) throw bad(`NODE_IP (the default --listen address) takes an IP address, not "${nodeIp}"`);
+  return { host: nodeIp, port: DEFAULT_PORT };
 }
 
 function parseListen(given: Given): { host: string; port: number } {
@@ -185,13 +205,19 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
     throw bad(`${scheduler.label} takes an IPVS scheduler name such as rr, wrr, lc, sh or mh, not "${scheduler.value}"`);
   }
   const nodeName = value('node-name');
+  const auth = required('auth');
+  if (auth.value !== 'none' && auth.value !== 'kube') throw bad(`${auth.label} takes none or kube, not "${auth.value}"`);
+  const tlsCertFile = value('tls-cert-file');
+  const tlsPrivateKeyFile = value('tls-private-key-file');
+  if ((tlsCertFile === null) !== (tlsPrivateKeyFile === null)) throw bad('--tls-cert-file and --tls-private-key-file go together: give both or neither');
+  const listen = lookup('listen');
 
   return {
     command,
     help,
     version,
     options: {
-      listen: parseListen(required('listen')),
+      listen: listen === null ? defaultListen(env) : parseListen(listen),
       nodeName: nodeName === null ? null : nodeName.toLowerCase(),
       kubeconfig: value('kubeconfig'),
       clusterState: value('cluster-state'),
@@ -205,6 +231,9 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
       logLevel: logLevel.value as Options['logLevel'],
       backendMetrics: parseBoolean(required('backend-metrics')),
       skipChecks: parseCheckList(lookup('skip-checks')),
+      auth: auth.value,
+      tlsCertFile,
+      tlsPrivateKeyFile,
     },
   };
 }

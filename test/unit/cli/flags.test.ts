@@ -5,7 +5,7 @@ import { expectSentinelError } from '../../support/errors.js';
 type Env = Record<string, string | undefined>;
 
 const DEFAULTS: Options = {
-  listen: { host: '0.0.0.0', port: 9742 },
+  listen: { host: '127.0.0.1', port: 9742 },
   nodeName: null,
   kubeconfig: null,
   clusterState: null,
@@ -19,6 +19,9 @@ const DEFAULTS: Options = {
   logLevel: 'info',
   backendMetrics: true,
   skipChecks: [],
+  auth: 'none',
+  tlsCertFile: null,
+  tlsPrivateKeyFile: null,
 };
 
 describe('parseCommandLine: defaults and commands', () => {
@@ -45,7 +48,7 @@ describe('parseCommandLine: defaults and commands', () => {
 
   it('every flag of docs/contract.md §2 is known, and each has its IPVS_SENTINEL_ variable', () => {
     expect(FLAGS.map((f) => f.name).sort()).toEqual(
-      ['backend-metrics', 'cluster-state', 'grace', 'kube-proxy-url', 'kubeconfig', 'listen', 'log-level', 'modules-dir', 'node-name', 'output', 'poll-interval', 'proc-root', 'scheduler', 'skip-checks'].sort(),
+      ['backend-metrics', 'cluster-state', 'grace', 'kube-proxy-url', 'kubeconfig', 'listen', 'log-level', 'modules-dir', 'node-name', 'output', 'poll-interval', 'proc-root', 'scheduler', 'skip-checks', 'auth', 'tls-cert-file', 'tls-private-key-file'].sort(),
     );
     expect(envName('poll-interval')).toBe('IPVS_SENTINEL_POLL_INTERVAL');
     expect(envName('kube-proxy-url')).toBe('IPVS_SENTINEL_KUBE_PROXY_URL');
