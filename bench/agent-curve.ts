@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../test/guest/harness.js';
 import type { AgentScaleRow } from './agent-scale.js';
-import { imageNodeOptions } from './agent-scale.js';
+import { imageRuntimeEnv } from './agent-scale.js';
 
 const DEFAULT_SIZES = [1_000, 10_000, 30_000, 50_000];
 /** The image's runtime (Node 24, installed for the second test pass by scripts/ensure-deps.sh), else this Node. */
@@ -39,18 +39,18 @@ function parseSizes(arg: string | undefined): number[] {
 
 export async function runAgentCurveBench(sizesArg?: string): Promise<void> {
   const sizes = parseSizes(sizesArg);
-  const nodeOptions = imageNodeOptions();
+  const runtimeEnv = imageRuntimeEnv();
   const load = (await import('node:os')).loadavg()[0]?.toFixed(1);
   const node = existsSync(NODE24) ? NODE24 : process.execPath;
   const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
-  console.log(`Agent scale curve (host, Node ${version}, NODE_OPTIONS=${nodeOptions} as in the image, per-backend metrics off, load ${load} at start)`);
+  console.log(`Agent scale curve (host, Node ${version}, NODE_OPTIONS=${runtimeEnv.NODE_OPTIONS} MALLOC_ARENA_MAX=${runtimeEnv.MALLOC_ARENA_MAX} as in the image, per-backend metrics off, load ${load} at start)`);
   const head = ['Services', 'backends', 'first verdict', 'RSS between polls', 'peak', 'CPU/poll', 'of it GC', 'poll wall', '/metrics', '/ipvs', 'memory limit', 'drift'];
   const lines: string[][] = [];
   for (const services of sizes) {
     const started = performance.now();
     const run = spawnSync(node, [join(REPO_ROOT, 'bench', 'agent-host.mjs'), String(services), 'false'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NODE_OPTIONS: nodeOptions },
+      env: { ...process.env, ...runtimeEnv },
       encoding: 'utf8',
       timeout: 1_800_000,
       maxBuffer: 16 * MIB,

@@ -70,6 +70,13 @@ export function imageNodeOptions(dockerfile = readFileSync(join(REPO_ROOT, 'Dock
   return options;
 }
 
+/** The runtime environment the image sets for the agent's process: NODE_OPTIONS and glibc's MALLOC_ARENA_MAX. */
+export function imageRuntimeEnv(dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8')): { NODE_OPTIONS: string; MALLOC_ARENA_MAX: string } {
+  const arenas = /^\s*(?:ENV\s+)?MALLOC_ARENA_MAX=(\d+)\b/m.exec(dockerfile)?.[1];
+  if (!arenas) throw new Error('Dockerfile: no MALLOC_ARENA_MAX=... in the runtime ENV');
+  return { NODE_OPTIONS: imageNodeOptions(dockerfile), MALLOC_ARENA_MAX: arenas };
+}
+
 const GUEST_SCRIPT = `
 set -u
 now() { date +%s%3N; }
@@ -117,7 +124,7 @@ latency() { # PATH -> "<median ms> <kB>"
 measure() { # SERVICES BACKEND_METRICS LOAD_MS  (no process substitution: the guest has no /dev/fd)
   local n=$1 bm=$2 load=$3 t0 pid r
   t0=$(now)
-  NODE_OPTIONS="$AGENT_NODE_OPTIONS" "$NODE" bin/ipvs-sentinel.js serve --kubeconfig /run/kubeconfig --node-name worker-1 --poll-interval ${POLL_S}s --grace 30s \\
+  MALLOC_ARENA_MAX="$AGENT_MALLOC_ARENA_MAX" NODE_OPTIONS="$AGENT_NODE_OPTIONS" "$NODE" bin/ipvs-sentinel.js serve --kubeconfig /run/kubeconfig --node-name worker-1 --poll-interval ${POLL_S}s --grace 30s \\
     --listen 127.0.0.1:9742 --backend-metrics=$bm > "$OUT/agent-$n-$bm.log" 2>&1 &
   pid=$!
   until_ 900 isready || { echo "agent not ready ($n, $bm)" >&2; return 1; }
@@ -181,8 +188,9 @@ export async function runAgentScaleBench(): Promise<void> {
   console.log('Agent at scale: serve against the API stand-in, Services × 10 endpoints, matching IPVS table');
   console.log('  targets: RSS ≤ 200 MB at 10,000 Services, ≤ 80 MB at 100; /metrics and /ipvs ≤ 150 ms');
   const rows: AgentScaleRow[] = [];
-  const nodeOptions = imageNodeOptions();
-  console.log(`  the agent runs with NODE_OPTIONS=${nodeOptions}, as in the image`);
+  const runtimeEnv = imageRuntimeEnv();
+  const nodeOptions = runtimeEnv.NODE_OPTIONS;
+  console.log(`  the agent runs with NODE_OPTIONS=${nodeOptions} MALLOC_ARENA_MAX=${runtimeEnv.MALLOC_ARENA_MAX}, as in the image`);
 
   // Native: the same agent code and the same stand-in, the IPVS read answered in process with the
   // matching table (bench/scale-kernel.mjs), one backend in ten busy between polls.
@@ -190,7 +198,7 @@ export async function runAgentScaleBench(): Promise<void> {
     for (const backendMetrics of [true, false]) {
       const run = spawnSync(process.execPath, [join(REPO_ROOT, 'bench', 'agent-host.mjs'), String(services), String(backendMetrics)], {
         cwd: REPO_ROOT,
-        env: { ...process.env, NODE_OPTIONS: nodeOptions },
+        env: { ...process.env, ...runtimeEnv },
         encoding: 'utf8',
         timeout: 600_000,
       });
@@ -203,7 +211,7 @@ export async function runAgentScaleBench(): Promise<void> {
   printRows(rows);
   console.log('  (host: native speed, the netlink replies answered in process; guest rows follow)');
 
-  const result = await runInGuest({ script: `AGENT_NODE_OPTIONS='${nodeOptions}'\n${GUEST_SCRIPT}`, files: { kubeconfig: KUBECONFIG }, memoryMb: 6144, timeoutMs: 1_800_000 });
+  const result = await runInGuest({ script: `AGENT_NODE_OPTIONS='${nodeOptions}'\nAGENT_MALLOC_ARENA_MAX='${runtimeEnv.MALLOC_ARENA_MAX}'\n${GUEST_SCRIPT}`, files: { kubeconfig: KUBECONFIG }, memoryMb: 6144, timeoutMs: 1_800_000 });
   const text = result.output('bench.jsonl');
   if (result.exitCode !== 0 || !text) throw new Error(`guest agent bench failed (${result.exitCode}): ${result.stderr}\n${result.console.slice(-2000)}`);
   rows.length = 0;
