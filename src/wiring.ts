@@ -2,7 +2,6 @@
  * The composition root: the one place that builds the real edges (libnl, procfs, the Kubernetes
  * API, HTTP) and hands them to the core. Everything else receives what it needs as arguments.
  */
-import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pino, type Logger } from './util/pino.js';
 import { Agent, type NodeSources } from './agent/agent.js';
@@ -19,7 +18,8 @@ import { readNodeInterfaces } from './node/kube-ipvs0.js';
 import { readSysctls } from './node/sysctl.js';
 import type { Options } from './cli/flags.js';
 import type { ModulesDeps } from './cli/modules.js';
-import { IpvsReader, ipvsUnavailable } from './ipvs/reader.js';
+import type { IpvsReader } from './ipvs/reader.js';
+import { createIpvsReader } from './ipvs/live-reader.js';
 import { readModuleInputs } from './kmod/read.js';
 import { readNodeIpsets } from './ipset/node.js';
 import { readNodeConntrack } from './conntrack/node.js';
@@ -29,24 +29,8 @@ import { readIpset, readIpsets } from './ipset/reader.js';
 import { readNodeNetfilter } from './iptables/node.js';
 import { readIptables } from './iptables/read.js';
 import { readNftTables } from './nftables/reader.js';
-import { openGenericNetlink } from './netlink/libnl.js';
 import { resolveKubeProxyConfig } from './node/kube-proxy.js';
 import { probeKubeProxy } from './node/kube-proxy-probe.js';
-
-/**
- * The reader over libnl. Resolving the IPVS family by name makes a 5.16+ kernel load ip_vs as a side
- * effect (docs/ipvs-netlink.md §1.4); a monitor must not change the kernel it watches, so the socket is
- * only opened while /proc/net/ip_vs (this network namespace's, like the netlink socket) shows ip_vs
- * is already there.
- */
-export function createIpvsReader(): IpvsReader {
-  return new IpvsReader({
-    open: () => {
-      if (!existsSync('/proc/net/ip_vs')) throw ipvsUnavailable();
-      return openGenericNetlink();
-    },
-  });
-}
 
 /**
  * Whether the IPVS family resolves — asked only when <proc-root>/net/ip_vs shows ip_vs is in the

@@ -1,14 +1,9 @@
 /** The `ipvs-sentinel` command line: parse flags, run one command, map errors to exit codes. */
 import { readFileSync } from 'node:fs';
 import { SentinelError } from '../errors/index.js';
-import { checkDeps, createAgent, createIpvsReader, modulesDeps, serveDeps } from '../wiring.js';
-import { runCheck } from './check.js';
 import type { EarlySignals } from './early-signals.js';
-import { runServe } from './serve.js';
 import { parseCommandLine, usage, type ParsedCommandLine } from './flags.js';
 import { processIo, type Io } from './io.js';
-import { runIpvs } from './ipvs.js';
-import { runModules } from './modules.js';
 
 /** Exit code for "could not run" (bad flags, no IPVS access, unreadable input). */
 export const EXIT_ERROR = 2;
@@ -40,15 +35,25 @@ export async function main(argv: readonly string[], io: Io = processIo, early?: 
     return parsed.help ? 0 : EXIT_ERROR;
   }
   try {
+    // Each command loads only what it runs: `ipvs` is what a person types in an incident, and the
+    // agent's client-node, pino and prom-client would cost it more than the read (issue 17).
     switch (parsed.command) {
-      case 'ipvs':
+      case 'ipvs': {
+        const [{ runIpvs }, { createIpvsReader }] = await Promise.all([import('./ipvs.js'), import('../ipvs/live-reader.js')]);
         return await runIpvs(parsed.options, io, createIpvsReader());
-      case 'modules':
+      }
+      case 'modules': {
+        const [{ runModules }, { modulesDeps }] = await Promise.all([import('./modules.js'), import('../wiring.js')]);
         return await runModules(parsed.options, io, modulesDeps(parsed.options));
-      case 'check':
+      }
+      case 'check': {
+        const [{ runCheck }, { checkDeps, createAgent }] = await Promise.all([import('./check.js'), import('../wiring.js')]);
         return await runCheck(parsed.options, io, checkDeps(await createAgent({ ...parsed.options, logLevel: parsed.options.logLevel === 'info' ? 'error' : parsed.options.logLevel }, 'stderr')));
-      case 'serve':
+      }
+      case 'serve': {
+        const [{ runServe }, { serveDeps }] = await Promise.all([import('./serve.js'), import('../wiring.js')]);
         return await runServe(serveDeps(parsed.options, early));
+      }
     }
   } catch (err) {
     return reportError(err, io);
