@@ -8,6 +8,13 @@
 // never removed: without a listener left, SIGUSR1 would kill the process.
 process.on('SIGUSR1', () => {});
 
+// V8's compile cache (Node >= 22.1; Node 20 has no enableCompileCache and compiles every start):
+// the modules' bytecode kept beside them, so a command started in an incident does not compile the
+// CLI again (issue 17). Beside the code, not in the world-writable /tmp: whoever could write the
+// cache could write the code. Where it cannot be written (a read-only image), Node skips it.
+const [{ enableCompileCache }, { fileURLToPath }] = await Promise.all([import('node:module'), import('node:url')]);
+enableCompileCache?.(fileURLToPath(new globalThis.URL('../dist/.compile-cache', import.meta.url)));
+
 // Then SIGTERM, SIGINT and SIGHUP are held while the rest loads (src/cli/early-signals.ts): serve
 // takes them over, any other command gives them back to their default actions.
 const { EarlySignals } = await import('../dist/cli/early-signals.js');
