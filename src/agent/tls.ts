@@ -9,7 +9,7 @@
 import { statSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Https from 'node:https';
-import { createSecureContext } from 'node:tls';
+import type * as Tls from 'node:tls';
 import { SentinelError } from '../errors/index.js';
 import type { ServingPair } from './tls-self-signed.js';
 
@@ -23,10 +23,12 @@ export interface ServingTls {
   stop(): void;
 }
 
-/** node:https through require(), as src/util/node-http.ts loads node:http (it says why). */
+// node:https and node:tls through require(), on first use, as src/util/node-http.ts loads node:http
+// (it says why): an agent that serves plain HTTP never loads them.
+const require = createRequire(import.meta.url);
+
 export function createHttpsServer(options: Https.ServerOptions): Https.Server {
-  const https = createRequire(import.meta.url)('node:https') as typeof Https;
-  return https.createServer(options);
+  return (require('node:https') as typeof Https).createServer(options);
 }
 
 /** A pair that never changes (the self-signed one). */
@@ -48,7 +50,7 @@ export function readServingPair(certFile: string, keyFile: string): ServingPair 
   if (!cert.includes('-----BEGIN CERTIFICATE-----')) throw new SentinelError('TLS_CERT_INVALID', operation, `${certFile} holds no PEM certificate`);
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) throw new SentinelError('TLS_CERT_INVALID', operation, `${keyFile} holds no PEM private key`);
   try {
-    createSecureContext({ cert, key });
+    (require('node:tls') as typeof Tls).createSecureContext({ cert, key });
   } catch (err) {
     throw new SentinelError('TLS_CERT_INVALID', operation, `the pair cannot serve TLS: ${(err as Error).message}`, { cause: err });
   }

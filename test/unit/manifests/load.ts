@@ -39,9 +39,11 @@ export interface LoadedObject {
 }
 
 interface Kustomization {
+  /** Kustomization, or Component (manifests/components/: applied on top of a build with applyComponent). */
+  kind?: string;
   resources?: string[];
   configMapGenerator?: { name: string; namespace?: string; files?: string[]; options?: { labels?: Record<string, string>; disableNameSuffixHash?: boolean } }[];
-  patches?: { patch: string }[];
+  patches?: { patch: string; target?: { kind: string; name: string } }[];
   images?: { name: string; newName?: string; newTag?: string }[];
 }
 
@@ -78,7 +80,11 @@ export function build(dir: string): LoadedObject[] {
     const metadata = { name: gen.name, ...(gen.namespace ? { namespace: gen.namespace } : {}), ...(gen.options?.labels ? { labels: gen.options.labels } : {}) };
     out.push({ file: 'generated', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata, data } });
   }
-  for (const { patch } of k.patches ?? []) {
+  for (const { patch, target } of k.patches ?? []) {
+    if (target) {
+      applyJsonPatch(out, target, patch, k.kind === 'Component');
+      continue;
+    }
     const p = parseAllDocuments(patch)[0]?.toJS() as K8sObject & { $patch?: string };
     if (p.$patch !== 'delete') throw new Error(`only $patch: delete patches are modelled, not ${patch}`);
     const i = out.findIndex((o) => key(o.object) === key(p));
@@ -93,6 +99,41 @@ export function build(dir: string): LoadedObject[] {
     }
   }
   return out;
+}
+
+/**
+ * A Component's objects and patches on top of `base` (what `components:` does in a kustomization);
+ * `base` is changed in place.
+ */
+export function applyComponent(dir: string, base: LoadedObject[]): LoadedObject[] {
+  const k = readKustomization(dir);
+  for (const res of k.resources ?? []) base.push(...readYamlFile(resolve(dir, res)).map((object) => ({ file: relative(REPO_ROOT, resolve(dir, res)), object })));
+  for (const { patch, target } of k.patches ?? []) {
+    if (!target) throw new Error(`${relative(REPO_ROOT, dir)}: only JSON 6902 patches with a target are modelled in components`);
+    applyJsonPatch(base, target, patch, false);
+  }
+  return base;
+}
+
+/** JSON 6902 `add` and `replace` ops (RFC 6902; `-` appends to an array) on the objects `target` names. */
+function applyJsonPatch(objects: LoadedObject[], target: { kind: string; name: string }, patch: string, absentIsFine: boolean): void {
+  const matching = objects.filter((o) => o.object.kind === target.kind && o.object.metadata.name === target.name);
+  if (matching.length === 0 && !absentIsFine) throw new Error(`patch targets ${target.kind} ${target.name}, which the build does not have`);
+  const ops = parseAllDocuments(patch)[0]?.toJS() as { op: string; path: string; value: unknown }[];
+  for (const { object } of matching) {
+    for (const { op, path, value } of ops) {
+      if (op !== 'add' && op !== 'replace') throw new Error(`only add and replace JSON patch ops are modelled, not ${op}`);
+      const parts = path.split('/').slice(1).map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+      const last = parts.pop() ?? '';
+      let node: unknown = object;
+      for (const part of parts) {
+        node = (node as Record<string, unknown>)[part];
+        if (node === undefined) throw new Error(`JSON patch path ${path} does not exist in ${target.kind} ${target.name}`);
+      }
+      if (Array.isArray(node) && last === '-') node.push(value);
+      else (node as Record<string, unknown>)[last] = value;
+    }
+  }
 }
 
 function podContainers(o: K8sObject): { image?: string }[] {
