@@ -10,7 +10,9 @@ import { advanceWithTransitions } from '../drift/grace.js';
 import { buildDriftReport } from '../drift/report.js';
 import type { DriftReport, ServicePortRef, TrackedFinding } from '../drift/types.js';
 import { SentinelError } from '../errors/index.js';
+import type { DesiredState } from '../desired/types.js';
 import type { IpvsSnapshot } from '../ipvs/types.js';
+import type { PollReadings } from '../migration/from-poll.js';
 import { checkModules } from '../kmod/check.js';
 import type { ModuleReport } from '../kmod/types.js';
 import { parseKubeProxyConfigMap, resolveKubeProxyConfig } from '../node/kube-proxy.js';
@@ -87,6 +89,7 @@ export class Agent implements AgentView {
   private polls = 0;
   private lookupMap = new Map<string, ServicePortRef>();
   private config: { config: KubeProxyConfig; source: KubeProxyConfigSource } | null = null;
+  private desired: DesiredState | null = null;
   private readonly sources = new Map<SourceName, SourceState>();
   private readonly enabled: readonly CheckDefinition[];
   /** Sources of skipped checks: never read. */
@@ -158,6 +161,26 @@ export class Agent implements AgentView {
   /** kube-proxy's effective configuration and where it came from, as of the last poll. */
   kubeProxyConfig(): { config: KubeProxyConfig; source: KubeProxyConfigSource } | null {
     return this.config;
+  }
+
+  /** What the last poll read and computed, for reports built on request (the migration report); null before the first poll. */
+  pollReadings(): PollReadings | null {
+    if (!this.observation || !this.lastPoll) return null;
+    return {
+      node: this.node,
+      polledAt: this.lastPoll,
+      readings: this.observation.readings,
+      runningMode: this.observation.runningMode,
+      config: this.config,
+      desired: this.desired,
+      clusterUnknown: this.clusterUnknown,
+      cluster: this.deps.cluster.clusterObjects?.() ?? null,
+    };
+  }
+
+  /** How many polls have completed: a report cached per poll is stale once this moves. */
+  pollCount(): number {
+    return this.polls;
   }
 
   // ---- the loop ---------------------------------------------------------------------------------
@@ -313,6 +336,7 @@ export class Agent implements AgentView {
       }
     }
     this.observation = observation;
+    this.desired = cluster.desired;
     this.checks = healthChecks(observation, cluster.unknownReason, this.report, this.healthLines);
     this.lastPoll = now;
     this.polls++;

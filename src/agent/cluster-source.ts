@@ -29,6 +29,8 @@ export interface ClusterSource {
   kubeProxyConfigMap(): string | null;
   /** Whether a Node of this name is known (false also while not synced). */
   hasNode(name: string): boolean;
+  /** The Services, EndpointSlices and Nodes held now (for reports built on request), null before the first poll. */
+  clusterObjects?(): ClusterSnapshot | null;
   stop(): Promise<void>;
 }
 
@@ -70,6 +72,10 @@ export class FileClusterSource implements ClusterSource {
 
   hasNode(name: string): boolean {
     return this.snapshot.nodes.some((n) => n.name === name);
+  }
+
+  clusterObjects(): ClusterSnapshot {
+    return this.snapshot;
   }
 
   stop(): Promise<void> {
@@ -152,6 +158,10 @@ export class WatchClusterSource implements ClusterSource {
 
   hasNode(name: string): boolean {
     return this.nodeNames.has(name);
+  }
+
+  clusterObjects(): ClusterSnapshot | null {
+    return this.model?.snapshot() ?? null;
   }
 
   stop(): Promise<void> {
