@@ -31,6 +31,7 @@ import { readIptables } from './iptables/read.js';
 import { readNftTables } from './nftables/reader.js';
 import { resolveKubeProxyConfig } from './node/kube-proxy.js';
 import { probeKubeProxy } from './node/kube-proxy-probe.js';
+import { probeKubeProxyHealth } from './node/kube-proxy-health-probe.js';
 
 /**
  * Whether the IPVS family resolves — asked only when <proc-root>/net/ip_vs shows ip_vs is in the
@@ -97,6 +98,7 @@ function nodeSources(options: Options, reader: IpvsReader): NodeSources {
     modules: moduleInputs,
     sysctl: () => readSysctls({ procRoot: options.procRoot }),
     'kube-proxy': () => probeKubeProxy({ url: options.kubeProxyUrl }),
+    'kube-proxy-health': () => probeKubeProxyHealth({ healthzUrl: options.kubeProxyHealthzUrl, metricsUrl: options.kubeProxyUrl }),
     interfaces: () => Promise.resolve(readNodeInterfaces()),
     ipsets: () =>
       readNodeIpsets({

@@ -13,12 +13,13 @@ import { ipvsCheck } from './ipvs.js';
 import { kernelModulesCheck } from './kernel-modules.js';
 import { kubeIpvs0Check } from './kube-ipvs0.js';
 import { kubeProxyModeCheck } from './kube-proxy-mode.js';
+import { kubeProxyStaleCheck } from './kube-proxy-stale.js';
 import { staleUdpConntrackCheck } from './stale-udp-conntrack.js';
 import { sysctlsCheck } from './sysctls.js';
 import type { CheckDefinition, ComparisonContext, HealthLine, PollContext } from './types.js';
 
 /** In the order findings of equal severity are listed on /drift and by `check`. */
-export const CHECKS = [kernelModulesCheck, kubeProxyModeCheck, ipvsCheck, sysctlsCheck, kubeIpvs0Check, ipsetsCheck, iptablesCheck, iptablesLeftoversCheck, staleUdpConntrackCheck] as const;
+export const CHECKS = [kubeProxyStaleCheck, kernelModulesCheck, kubeProxyModeCheck, ipvsCheck, sysctlsCheck, kubeIpvs0Check, ipsetsCheck, iptablesCheck, iptablesLeftoversCheck, staleUdpConntrackCheck] as const;
 
 export type FindingKind = (typeof CHECKS)[number]['kinds'][number];
 
@@ -48,7 +49,9 @@ const VERDICT_LINES: readonly HealthLine[] = [
     evaluate: ({ report }) => {
       if (report.status !== 'drift') return { ok: true, reason: null };
       const drifting = report.findings.filter((f) => f.confirmed && f.severity !== 'info');
-      return { ok: false, reason: `${drifting.length} confirmed finding(s): ${[...new Set(drifting.map((f) => f.kind))].join(', ')}` };
+      const explained = drifting.filter((f) => f.explainedBy !== undefined);
+      const note = explained.length > 0 ? `, ${explained.length} explained by ${[...new Set(explained.map((f) => f.explainedBy))].join(', ')}` : '';
+      return { ok: false, reason: `${drifting.length} confirmed finding(s)${note}: ${[...new Set(drifting.map((f) => f.kind))].join(', ')}` };
     },
   },
 ];

@@ -10,6 +10,7 @@ import type { NodeIpsets } from '../ipset/node.js';
 import type { NodeNetfilter } from '../iptables/node.js';
 import type { IpvsSnapshot } from '../ipvs/types.js';
 import type { ModuleFacts } from '../kmod/check.js';
+import type { KubeProxyHealth } from '../node/kube-proxy-health.js';
 import type { KubeProxyProbe } from '../node/kube-proxy-probe.js';
 import type { SysctlValues } from '../node/sysctl.js';
 
@@ -30,6 +31,8 @@ export interface NodeReadings {
   netfilter: NodeNetfilter;
   /** The UDP conntrack entries over ctnetlink (src/conntrack/node.ts), or why they were not read. */
   conntrack: NodeConntrack;
+  /** kube-proxy's /healthz and its sync timestamps from /metrics (src/node/kube-proxy-health-probe.ts). */
+  'kube-proxy-health': KubeProxyHealth;
 }
 
 export type NodeSourceName = keyof NodeReadings;

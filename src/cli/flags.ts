@@ -20,6 +20,8 @@ export interface Options {
   graceMs: number;
   scheduler: string | null;
   kubeProxyUrl: string;
+  /** kube-proxy's healthz server: its /healthz URL (healthzBindAddress). */
+  kubeProxyHealthzUrl: string;
   procRoot: string;
   modulesDir: string;
   output: 'table' | 'json';
@@ -52,6 +54,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'grace', kind: 'string', default: '30s', help: 'how long a difference must persist before it is confirmed drift; 0s confirms at once' },
   { name: 'scheduler', kind: 'string', default: null, help: 'expected IPVS scheduler (default: kube-proxy /configz, else the kube-proxy ConfigMap, else rr)' },
   { name: 'kube-proxy-url', kind: 'string', default: 'http://127.0.0.1:10249', help: "kube-proxy's metrics address (/proxyMode, /configz)" },
+  { name: 'kube-proxy-healthz-url', kind: 'string', default: 'http://127.0.0.1:10256/healthz', help: "kube-proxy's healthz URL (its healthzBindAddress): 503 there means it stopped syncing" },
   { name: 'proc-root', kind: 'string', default: '/proc', help: 'where /proc is mounted (modules, sysctls, osrelease)' },
   { name: 'modules-dir', kind: 'string', default: '/lib/modules', help: 'where <release>/modules.builtin is read' },
   { name: 'output', kind: 'string', default: 'table', help: 'table or json (check, ipvs, modules)' },
@@ -200,6 +203,8 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
   if (!(levels as readonly string[]).includes(logLevel.value)) throw bad(`${logLevel.label} takes one of ${levels.join(', ')}, not "${logLevel.value}"`);
   const kubeProxyUrl = required('kube-proxy-url');
   if (!/^https?:\/\/[^/\s]+\/?$/.test(kubeProxyUrl.value)) throw bad(`${kubeProxyUrl.label} takes http://host:port, not "${kubeProxyUrl.value}"`);
+  const kubeProxyHealthzUrl = required('kube-proxy-healthz-url');
+  if (!/^https?:\/\/[^/\s]+\/[^\s?#]*$/.test(kubeProxyHealthzUrl.value)) throw bad(`${kubeProxyHealthzUrl.label} takes http://host:port/path, not "${kubeProxyHealthzUrl.value}"`);
   const scheduler = lookup('scheduler');
   if (scheduler !== null && !/^[a-z0-9]{1,15}$/.test(scheduler.value)) {
     throw bad(`${scheduler.label} takes an IPVS scheduler name such as rr, wrr, lc, sh or mh, not "${scheduler.value}"`);
@@ -225,6 +230,7 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
       graceMs: parseDurationFlag(required('grace'), 0),
       scheduler: scheduler?.value ?? null,
       kubeProxyUrl: kubeProxyUrl.value.replace(/\/$/, ''),
+      kubeProxyHealthzUrl: kubeProxyHealthzUrl.value,
       procRoot: required('proc-root').value,
       modulesDir: required('modules-dir').value,
       output: output.value,

@@ -18,7 +18,7 @@ export function buildDriftReport(input: DriftReportInput): DriftReport {
   // IPVS is unreadable); the others are left out, as a comparison against an unsynced cache or an
   // unread table proves nothing.
   const kept = input.unknownReason === null ? [...input.findings] : input.findings.filter((f) => PREREQUISITE_KINDS.has(f.kind));
-  const findings = kept.sort(compareFindings);
+  const findings = explain(kept).sort(compareFindings);
   const drifting = findings.filter((f) => f.confirmed && f.severity !== 'info');
   if (input.unknownReason !== null) {
     // A confirmed prerequisite finding (module, sysctl, proxy mode) is drift even when the IPVS
@@ -39,8 +39,28 @@ export function buildDriftReport(input: DriftReportInput): DriftReport {
   };
 }
 
-/** "2 confirmed findings: 1 critical (missing-virtual-server), 1 warning (scheduler-mismatch)". */
+/** While kube-proxy does not sync, nothing its sync repairs is repaired: those findings follow from it. */
+const STALE_KUBE_PROXY: FindingKind = 'kube-proxy-stale';
+
+/** The findings, those a confirmed kube-proxy-stale explains marked (confirmed and self-healing: what kube-proxy's sync repairs). */
+function explain(findings: TrackedFinding[]): TrackedFinding[] {
+  if (!findings.some((f) => f.kind === STALE_KUBE_PROXY && f.confirmed)) return findings;
+  return findings.map((f) => (f.kind !== STALE_KUBE_PROXY && f.confirmed && f.selfHealing ? { ...f, explainedBy: STALE_KUBE_PROXY } : f));
+}
+
+/**
+ * "2 confirmed findings: 1 critical (missing-virtual-server), 1 warning (scheduler-mismatch)"; led by
+ * kube-proxy-stale and how many of the others it explains while it is confirmed.
+ */
 function summarise(drifting: readonly TrackedFinding[]): string {
+  const explained = drifting.filter((f) => f.explainedBy === STALE_KUBE_PROXY).length;
+  const lead = drifting.some((f) => f.kind === STALE_KUBE_PROXY)
+    ? `kube-proxy is not syncing (${STALE_KUBE_PROXY})${explained > 0 ? `, which explains ${explained} of the other confirmed finding${explained === 1 ? '' : 's'}` : ''}; `
+    : '';
+  return lead + counted(drifting);
+}
+
+function counted(drifting: readonly TrackedFinding[]): string {
   const parts: string[] = [];
   for (const severity of ['critical', 'warning'] as const) {
     const of = drifting.filter((f) => f.severity === severity);
@@ -86,6 +106,8 @@ export interface DriftFindingJson {
   /** Extra fields (allowed by the contract): whether kube-proxy repairs it, and the stable id. */
   selfHealing: boolean;
   id: string;
+  /** The confirmed finding this one follows from (kube-proxy-stale); only present when there is one. */
+  explainedBy?: FindingKind;
 }
 
 export interface DriftReportJson {
@@ -118,6 +140,7 @@ export function driftReportToJson(report: DriftReport): DriftReportJson {
       message: f.message,
       selfHealing: f.selfHealing,
       id: f.id,
+      ...(f.explainedBy === undefined ? {} : { explainedBy: f.explainedBy }),
     })),
   };
 }

@@ -45,6 +45,11 @@ export interface TrackedFinding extends Finding {
   id: string;
   firstSeen: Date;
   confirmed: boolean;
+  /**
+   * The confirmed finding this one follows from, set by the report (report.ts): kube-proxy-stale
+   * while kube-proxy is not syncing, on every confirmed finding its sync would repair. Absent otherwise.
+   */
+  explainedBy?: FindingKind;
 }
 
 export type DriftStatus = 'ok' | 'drift' | 'unknown';

@@ -29,15 +29,21 @@ export interface KubeProxyProbe {
 
 type Fetched = { ok: true; body: string } | { ok: false; problem: string };
 
+/** An answer of any status, or why there is none. */
+export type Answer = { ok: true; status: number; body: string } | { ok: false; problem: string };
+
 /** kube-proxy's answers are a word and a page of JSON; anything bigger is not kube-proxy. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
-/** One GET through node:http (not fetch: src/util/node-http.ts says why), bounded in time and size. */
-function get(url: string, timeoutMs: number): Promise<Fetched> {
+/**
+ * One GET through node:http (not fetch: src/util/node-http.ts says why), bounded in time and size,
+ * whatever its status: kube-proxy's healthz says what it means with a 503 and a body.
+ */
+export function getAnswer(url: string, timeoutMs: number, maxBytes: number = MAX_ANSWER_BYTES): Promise<Answer> {
   return new Promise((resolve) => {
     let request: ClientRequest | undefined;
     let settled = false;
-    const settle = (answer: Fetched): void => {
+    const settle = (answer: Answer): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -53,14 +59,10 @@ function get(url: string, timeoutMs: number): Promise<Fetched> {
         let size = 0;
         response.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > MAX_ANSWER_BYTES) fail(`answer larger than ${MAX_ANSWER_BYTES} bytes`);
+          if (size > maxBytes) fail(`answer larger than ${maxBytes} bytes`);
           else chunks.push(chunk);
         });
-        response.on('end', () => {
-          const status = response.statusCode ?? 0;
-          if (status < 200 || status > 299) fail(`HTTP ${status}`);
-          else settle({ ok: true, body: Buffer.concat(chunks).toString('utf8') });
-        });
+        response.on('end', () => settle({ ok: true, status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
         response.on('error', (err) => fail(err.message));
       });
       request.on('error', (err) => fail(err.message));
@@ -69,6 +71,14 @@ function get(url: string, timeoutMs: number): Promise<Fetched> {
       fail(err instanceof Error ? err.message : String(err));
     }
   });
+}
+
+/** A 2xx answer's body, or why there is none. */
+async function get(url: string, timeoutMs: number): Promise<Fetched> {
+  const answer = await getAnswer(url, timeoutMs);
+  if (!answer.ok) return answer;
+  if (answer.status < 200 || answer.status > 299) return { ok: false, problem: `GET ${url}: HTTP ${answer.status}` };
+  return { ok: true, body: answer.body };
 }
 
 /** Query /proxyMode and /configz in parallel; never throws. */

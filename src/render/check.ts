@@ -23,7 +23,7 @@ function findingLine(f: TrackedFinding): string[] {
   // A finding about a virtual or real server is placed by them; any other by its subject (the module, the set and entry, the chain).
   const where = f.virtualServer === null && f.realServer === null ? f.subject : [f.virtualServer, f.realServer ? `-> ${f.realServer}` : null].filter((p) => p !== null).join(' ');
   const service = f.service ? `${f.service.namespace}/${f.service.name}${f.service.port ? `:${f.service.port}` : ''}` : null;
-  const state = f.confirmed ? 'confirmed' : 'pending';
+  const state = `${f.confirmed ? 'confirmed' : 'pending'}${f.explainedBy === undefined ? '' : `, explained by ${f.explainedBy}`}`;
   return [
     `  ${f.severity.toUpperCase().padEnd(9)}${f.kind}${where ? `  ${where}` : ''}${service ? `  (${service})` : ''}  [${state}]`,
     `           ${f.message}`,

@@ -9,7 +9,7 @@ import type { TableOptions } from './table.js';
 
 function markText(findings: readonly TrackedFinding[]): string | null {
   if (findings.length === 0) return null;
-  return `<- ${findings.map((f) => `${f.kind}${f.confirmed ? '' : ' (pending)'}`).join(', ')}`;
+  return `<- ${findings.map((f) => `${f.kind}${f.confirmed ? '' : ' (pending)'}${f.explainedBy === undefined ? '' : ` (explained by ${f.explainedBy})`}`).join(', ')}`;
 }
 
 export interface DriftTableMarks extends Required<Pick<TableOptions, 'mark' | 'missingRealServers'>> {

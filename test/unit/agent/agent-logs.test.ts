@@ -42,6 +42,7 @@ function harness(heap?: AgentDeps['heap']): { agent: Agent; lines: Line[]; setTa
       interfaces: unavailable,
       ipsets: unavailable,
       netfilter: unavailable,
+      'kube-proxy-health': unavailable,
       conntrack: unavailable,
     },
     cluster,

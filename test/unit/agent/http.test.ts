@@ -158,7 +158,7 @@ describe('startHttpServer routes', () => {
     expect(await get('/healthz')).toMatchObject({ status: 200, body: 'ok' });
     expect(await get('/healthz?verbose')).toMatchObject({
       status: 200,
-      body: '[+]kernel-modules ok\n[+]ipvs ok\n[+]kube-proxy-mode ok\n[+]ipsets ok\n[+]iptables ok\n[+]cluster ok\n[+]drift ok\nhealthz check passed\n',
+      body: '[+]kube-proxy-sync ok\n[+]kernel-modules ok\n[+]ipvs ok\n[+]kube-proxy-mode ok\n[+]ipsets ok\n[+]iptables ok\n[+]cluster ok\n[+]drift ok\nhealthz check passed\n',
     });
     const j = await get('/healthz?format=json');
     expect(j.status).toBe(200);

@@ -99,7 +99,7 @@ describe('diffIpset', () => {
 describe('ipsetsCheck', () => {
   const unread = { value: null, error: null, code: null };
   const node = (ipsets: NodeObservation['readings']['ipsets']): NodeObservation => ({
-    readings: { netlink: unread, modules: unread, sysctl: unread, 'kube-proxy': unread, interfaces: unread, ipsets, netfilter: unread, conntrack: unread },
+    readings: { netlink: unread, modules: unread, sysctl: unread, 'kube-proxy': unread, interfaces: unread, ipsets, netfilter: unread, 'kube-proxy-health': unread, conntrack: unread },
     snapshot: null,
     schedulersInUse: null,
     modules: null,

@@ -45,7 +45,7 @@ const desired: DesiredState = { virtualServers: [], kubeIpvs0Addresses: [], excl
 const unread = { value: null, error: null, code: null };
 function ctx(iptables: IptablesObservation, nft: NftTablesState = { state: 'read', tables: [] }): ComparisonContext {
   const node: NodeObservation = {
-    readings: { netlink: unread, modules: unread, sysctl: unread, 'kube-proxy': unread, interfaces: unread, ipsets: unread, netfilter: { value: { nft, iptables }, error: null, code: null }, conntrack: unread },
+    readings: { netlink: unread, modules: unread, sysctl: unread, 'kube-proxy': unread, interfaces: unread, ipsets: unread, netfilter: { value: { nft, iptables }, error: null, code: null }, 'kube-proxy-health': unread, conntrack: unread },
     snapshot: null,
     schedulersInUse: null,
     modules: null,

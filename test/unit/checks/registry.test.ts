@@ -6,7 +6,7 @@ import { isSentinelError } from '../../../src/errors/index.js';
 
 const unread = { value: null, error: 'not read', code: 'error' };
 const node: NodeObservation = {
-  readings: { netlink: unread, modules: unread, sysctl: unread, 'kube-proxy': unread, interfaces: unread, ipsets: unread, netfilter: unread, conntrack: unread },
+  readings: { netlink: unread, modules: unread, sysctl: unread, 'kube-proxy': unread, interfaces: unread, ipsets: unread, netfilter: unread, 'kube-proxy-health': unread, conntrack: unread },
   snapshot: null,
   schedulersInUse: null,
   modules: null,
@@ -35,6 +35,7 @@ describe('the registry of checks', () => {
 
   it('lists the kinds in the order findings of equal severity are listed', () => {
     expect(FINDING_KINDS).toEqual([
+      'kube-proxy-stale',
       'module-missing',
       'proxy-mode-mismatch',
       'missing-virtual-server',
@@ -66,11 +67,11 @@ describe('the registry of checks', () => {
   });
 
   it('derives the prerequisite kinds from the prerequisite checks', () => {
-    expect([...PREREQUISITE_KINDS].sort()).toEqual(['module-missing', 'proxy-mode-mismatch', 'sysctl-mismatch']);
+    expect([...PREREQUISITE_KINDS].sort()).toEqual(['kube-proxy-stale', 'module-missing', 'proxy-mode-mismatch', 'sysctl-mismatch']);
   });
 
   it('orders the /healthz lines as operators script against them, each name once', () => {
-    expect(HEALTH_CHECK_NAMES).toEqual(['kernel-modules', 'ipvs', 'kube-proxy-mode', 'ipsets', 'iptables', 'cluster', 'drift']);
+    expect(HEALTH_CHECK_NAMES).toEqual(['kube-proxy-sync', 'kernel-modules', 'ipvs', 'kube-proxy-mode', 'ipsets', 'iptables', 'cluster', 'drift']);
     expect(new Set(HEALTH_LINES.map((l) => l.order)).size).toBe(HEALTH_LINES.length);
   });
 

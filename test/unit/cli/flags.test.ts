@@ -13,6 +13,7 @@ const DEFAULTS: Options = {
   graceMs: 30_000,
   scheduler: null,
   kubeProxyUrl: 'http://127.0.0.1:10249',
+  kubeProxyHealthzUrl: 'http://127.0.0.1:10256/healthz',
   procRoot: '/proc',
   modulesDir: '/lib/modules',
   output: 'table',
@@ -48,7 +49,7 @@ describe('parseCommandLine: defaults and commands', () => {
 
   it('every flag of docs/contract.md §2 is known, and each has its IPVS_SENTINEL_ variable', () => {
     expect(FLAGS.map((f) => f.name).sort()).toEqual(
-      ['backend-metrics', 'cluster-state', 'grace', 'kube-proxy-url', 'kubeconfig', 'listen', 'log-level', 'modules-dir', 'node-name', 'output', 'poll-interval', 'proc-root', 'scheduler', 'skip-checks', 'auth', 'tls-cert-file', 'tls-private-key-file'].sort(),
+      ['backend-metrics', 'cluster-state', 'grace', 'kube-proxy-healthz-url', 'kube-proxy-url', 'kubeconfig', 'listen', 'log-level', 'modules-dir', 'node-name', 'output', 'poll-interval', 'proc-root', 'scheduler', 'skip-checks', 'auth', 'tls-cert-file', 'tls-private-key-file'].sort(),
     );
     expect(envName('poll-interval')).toBe('IPVS_SENTINEL_POLL_INTERVAL');
     expect(envName('kube-proxy-url')).toBe('IPVS_SENTINEL_KUBE_PROXY_URL');
@@ -83,6 +84,7 @@ describe('parseCommandLine: good flags', () => {
     ['--scheduler', ['--scheduler', 'wrr'], {}, { scheduler: 'wrr' }],
     ['--kube-proxy-url', ['--kube-proxy-url=http://10.0.0.1:10249/'], {}, { kubeProxyUrl: 'http://10.0.0.1:10249' }],
     ['--kube-proxy-url https', ['--kube-proxy-url', 'https://[::1]:10249'], {}, { kubeProxyUrl: 'https://[::1]:10249' }],
+    ['--kube-proxy-healthz-url', ['--kube-proxy-healthz-url', 'http://10.0.0.1:10256/healthz'], {}, { kubeProxyHealthzUrl: 'http://10.0.0.1:10256/healthz' }],
     ['--proc-root', ['--proc-root', '/host/proc'], {}, { procRoot: '/host/proc' }],
     ['--modules-dir', ['--modules-dir=/host/lib/modules'], {}, { modulesDir: '/host/lib/modules' }],
     ['--output json', ['--output', 'json'], {}, { output: 'json' }],
@@ -135,7 +137,7 @@ describe('parseCommandLine: bad flags give BAD_FLAG naming the flag', () => {
     ['unknown command', ['ipvsadm'], {}, /unknown command "ipvsadm"/],
     ['second positional', ['now'], {}, /unexpected argument "now"/],
     ['boolean value without =', ['--backend-metrics', 'false'], {}, /--backend-metrics takes its value after "=": --backend-metrics=false/],
-    ['unknown check', ['--skip-checks=ipset'], {}, /--skip-checks takes check names separated by commas \(kernel-modules, .*\), not "ipset"/],
+    ['unknown check', ['--skip-checks=ipset'], {}, /--skip-checks takes check names separated by commas \(kube-proxy-sync, kernel-modules, .*\), not "ipset"/],
     ['only commas', ['--skip-checks=,,'], {}, /--skip-checks takes check names/],
     ['bad boolean', ['--backend-metrics=maybe'], {}, /--backend-metrics takes true or false, not "maybe"/],
     ['poll-interval 0s', ['--poll-interval', '0s'], {}, /--poll-interval takes a duration .*at least 100 ms.*"0s"/],
@@ -158,6 +160,8 @@ describe('parseCommandLine: bad flags give BAD_FLAG naming the flag', () => {
     ['scheduler too long', ['--scheduler', 'abcdefghijklmnop'], {}, /--scheduler takes an IPVS scheduler name/],
     ['kube-proxy-url without scheme', ['--kube-proxy-url', '127.0.0.1:10249'], {}, /--kube-proxy-url takes http:\/\/host:port/],
     ['kube-proxy-url with a path', ['--kube-proxy-url', 'http://127.0.0.1:10249/metrics'], {}, /--kube-proxy-url takes http:\/\/host:port/],
+    ['kube-proxy-healthz-url without a path', ['--kube-proxy-healthz-url', 'http://127.0.0.1:10256'], {}, /--kube-proxy-healthz-url takes http:\/\/host:port\/path/],
+    ['kube-proxy-healthz-url with a query', ['--kube-proxy-healthz-url', 'http://127.0.0.1:10256/healthz?x=1'], {}, /--kube-proxy-healthz-url takes http:\/\/host:port\/path/],
     ['env poll-interval 0s', [], { IPVS_SENTINEL_POLL_INTERVAL: '0s' }, /--poll-interval \(from IPVS_SENTINEL_POLL_INTERVAL\) takes a duration/],
     ['env grace garbage', [], { IPVS_SENTINEL_GRACE: 'thirty' }, /--grace \(from IPVS_SENTINEL_GRACE\) takes a duration .* not "thirty"/],
     ['env listen', [], { IPVS_SENTINEL_LISTEN: '9742' }, /--listen \(from IPVS_SENTINEL_LISTEN\) takes host:port/],
