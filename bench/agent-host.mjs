@@ -113,6 +113,8 @@ try {
   const { probeKubeProxy } = await import('../dist/node/kube-proxy-probe.js');
   const { readNodeIpsets } = await import('../dist/ipset/node.js');
   const { readIpset, readIpsets } = await import('../dist/ipset/reader.js');
+  const { IpsetReuse } = await import('../dist/ipset/reuse.js');
+  const ipsetReuse = new IpsetReuse();
   const { readNodeNetfilter } = await import('../dist/iptables/node.js');
   const { readIptables } = await import('../dist/iptables/read.js');
   const { readNftTables } = await import('../dist/nftables/reader.js');
@@ -138,7 +140,7 @@ try {
         readNodeIpsets({
           modules: () => readModuleInputs({ procRoot: `${node}/proc`, modulesDir: `${node}/lib/modules` }),
           headers: () => readIpsets({ headersOnly: true }).sets,
-          set: (name) => readIpset(name),
+          set: (name) => readIpset(name, { reuse: ipsetReuse }),
         }),
       // The real readers too: this process's network namespace's nftables tables and iptables rules.
       netfilter: () =>

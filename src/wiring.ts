@@ -26,6 +26,8 @@ import { readNodeConntrack } from './conntrack/node.js';
 import { readUdpConntrack } from './conntrack/reader.js';
 import { enabledChecks } from './checks/registry.js';
 import { readIpset, readIpsets } from './ipset/reader.js';
+import { IpsetReuse } from './ipset/reuse.js';
+import type { IpsetDump } from './ipset/types.js';
 import { readNodeNetfilter } from './iptables/node.js';
 import { readIptables } from './iptables/read.js';
 import { readNftTables } from './nftables/reader.js';
@@ -93,6 +95,8 @@ function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
 function nodeSources(options: Options, reader: IpvsReader): NodeSources {
   // The module check and the ipset and nftables gates all need /proc/modules: read once per poll.
   const moduleInputs = sharedRead(() => readModuleInputs({ procRoot: options.procRoot, modulesDir: options.modulesDir }));
+  // A set listed byte for byte as at the last poll is not decoded again (src/ipset/reuse.ts).
+  const ipsetReuse = new IpsetReuse<IpsetDump>();
   return {
     netlink: () => reader.read(),
     modules: moduleInputs,
@@ -104,7 +108,7 @@ function nodeSources(options: Options, reader: IpvsReader): NodeSources {
       readNodeIpsets({
         modules: moduleInputs,
         headers: () => readIpsets({ headersOnly: true }).sets,
-        set: (name) => readIpset(name),
+        set: (name) => readIpset(name, { reuse: ipsetReuse }),
       }),
     netfilter: () =>
       readNodeNetfilter({

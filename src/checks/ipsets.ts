@@ -8,7 +8,7 @@ import { findIpset } from '../desired/ipsets.js';
 import type { DesiredIpset } from '../desired/types.js';
 import type { Finding, Severity } from '../drift/types.js';
 import { ipsetEntryText } from '../ipset/entry.js';
-import type { IpSet } from '../ipset/types.js';
+import type { IpSet, IpsetEntry } from '../ipset/types.js';
 import type { ComparisonCheck } from './types.js';
 
 export const IPSET_KINDS = ['ipset-missing', 'ipset-entry-missing', 'ipset-entry-unexpected'] as const;
@@ -95,10 +95,25 @@ function wanted(desired: DesiredIpset): ReadonlySet<string> {
   return set;
 }
 
+/**
+ * The last verdict on an entry list: a set the kernel listed byte for byte as before comes back as
+ * the same list (src/ipset/reuse.ts), and while its desired set is the same object too, the verdict
+ * is the same.
+ */
+const judged = new WeakMap<readonly IpsetEntry[], { desired: DesiredIpset; findings: readonly Finding[] }>();
+
 /** Compare one set; both entry lists in kube-proxy's text form. */
 export function diffIpset(desired: DesiredIpset, observed: IpSet | undefined): Finding[] {
   if (observed === undefined) return [missingSet(desired)];
   if (observed.type !== desired.type) return [wrongType(desired, observed)];
+  const last = judged.get(observed.entries);
+  if (last?.desired === desired) return last.findings.map((f) => ({ ...f }));
+  const findings = compareEntries(desired, observed);
+  judged.set(observed.entries, { desired, findings: findings.map((f) => ({ ...f })) });
+  return findings;
+}
+
+function compareEntries(desired: DesiredIpset, observed: IpSet): Finding[] {
   const findings: Finding[] = [];
   const want = wanted(desired);
   // A set holds each entry once, so when every observed entry is wanted and as many as are wanted,

@@ -12,9 +12,11 @@
 import { SentinelError } from '../errors/index.js';
 import { ERRNO, NetlinkError } from '../netlink/errors.js';
 import { NETLINK_NETFILTER, openRawNetlink, type NetlinkSocket } from '../netlink/libnl.js';
+import type { NlMessage } from '../netlink/message.js';
 import { dumpWithRetries, runNfnlDump, type DumpLimits } from '../netlink/nfnetlink.js';
 import { encodeIpsetListRequest, IpsetDumpDecoder } from './codec.js';
 import { IPSET_ERR_PROTOCOL } from './constants.js';
+import { MessageRecording, type IpsetReuse } from './reuse.js';
 import type { IpSet, IpsetDump, IpsetReadStats } from './types.js';
 
 /** kube-proxy's hash sets hold at most 65,536 members each (maxelem); a node at 10,000 Services lists ~40,000 in all. */
@@ -35,6 +37,11 @@ export interface ReadIpsetsOptions {
   /** Names, types and headers only (IPSET_FLAG_LIST_HEADER): a cheap first pass. */
   headersOnly?: boolean;
   limits?: Partial<IpsetLimits>;
+  /**
+   * For a read of one set by name: the last decode of each set, returned again when the kernel lists
+   * the set byte for byte as before (src/ipset/reuse.ts). The agent keeps one across polls.
+   */
+  reuse?: IpsetReuse<IpsetDump>;
 }
 
 export interface IpsetRead extends IpsetDump {
@@ -52,6 +59,7 @@ export function readIpset(name: string, options: ReadIpsetsOptions = {}): (IpSet
   try {
     read = dumpSets(name, options);
   } catch (err) {
+    options.reuse?.forget(name);
     if (err instanceof NetlinkError && err.errno === ERRNO.ENOENT) return null;
     throw err;
   }
@@ -71,7 +79,21 @@ function dumpSets(setName: string | undefined, options: ReadIpsetsOptions): Ipse
     attempts: ATTEMPTS,
     interrupted: 'the dump was interrupted',
     attempt: (socket, seq) => {
-      const decoder = new IpsetDumpDecoder({ maxEntries: limits.maxEntries, headersOnly: options.headersOnly === true });
+      const newDecoder = (): IpsetDumpDecoder => new IpsetDumpDecoder({ maxEntries: limits.maxEntries, headersOnly: options.headersOnly === true });
+      const reuse = setName === undefined ? undefined : options.reuse;
+      if (reuse !== undefined && setName !== undefined) {
+        // Recorded, then decoded only when the set changed since the last read.
+        const recording = new MessageRecording();
+        const request = encodeIpsetListRequest({ seq, pid: socket.localPort, setName, ...(options.headersOnly === true ? { headersOnly: true } : {}) });
+        const outcome = runNfnlDump(socket, { context, request, seq, limits, onMessage: (m) => recording.add(m), refusal: (errno) => ipsetRefusal(context, errno) });
+        const decode = (messages: Iterable<NlMessage>): IpsetDump => {
+          const decoder = newDecoder();
+          for (const m of messages) decoder.add(m);
+          return decoder.finish();
+        };
+        return { outcome, value: () => reuse.resolve(setName, recording, decode) };
+      }
+      const decoder = newDecoder();
       const request = encodeIpsetListRequest({
         seq,
         pid: socket.localPort,
