@@ -3,6 +3,8 @@
  * bounds (src/agent/http-connections.ts), and no request — however malformed — takes the server
  * down. Every answer is computed from the AgentView at request time.
  */
+import { renderMigration } from '../migration/render.js';
+import type { MigrationReport } from '../migration/types.js';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP, type AddressInfo, type Socket } from 'node:net';
@@ -73,6 +75,8 @@ export interface HttpServerOptions {
   gate?: RequestGate;
   /** Serve HTTPS with this certificate, following its reloads (src/agent/tls.ts). */
   tls?: ServingTls;
+  /** /migration: the last poll's migration report (src/migration/reporter.ts), null before the first poll; absent: 404. */
+  migration?: () => Promise<MigrationReport> | null;
 }
 
 export interface HttpServerHandle {
@@ -218,12 +222,24 @@ async function route({ options, pool }: Context, path: string, query: URLSearchP
       return json(200, driftReportToJson(view.drift()));
     case '/modules':
       return modules(view);
+    case '/migration':
+      return migration(options.migration, query);
     case '/metrics':
       return { status: 200, contentType: options.metrics.contentType, body: await options.metrics.exposition(pool) };
     default:
       if (path.startsWith('/healthz/')) return singleCheck(view, path.slice('/healthz/'.length)) ?? text(404, 'not found\n');
       return text(404, 'not found\n');
   }
+}
+
+/** The migration report as JSON (default) or ?output=markdown for a change ticket; 503 before the first poll. */
+async function migration(report: HttpServerOptions['migration'], query: URLSearchParams): Promise<Reply> {
+  const pending = report?.();
+  if (!report) return text(404, 'not found\n');
+  if (!pending) return text(503, 'not ready: the first poll has not completed\n');
+  const output = query.get('output') ?? 'json';
+  if (output !== 'json' && output !== 'markdown' && output !== 'table') return text(400, 'output takes json, markdown or table\n');
+  return { status: 200, contentType: output === 'json' ? JSON_TYPE : TEXT_TYPE, body: renderMigration(await pending, output) };
 }
 
 /** The gate's 401 / 403 / 503, in the agent's error body; null when the request may go on. */

@@ -10,6 +10,8 @@ import { FINDING_KINDS } from '../checks/registry.js';
 import { ipvsMetricsPieces } from '../render/ipvs-metrics.js';
 import type { ClusterWatchStatus } from '../cluster/informers.js';
 import type { PiecePool } from '../render/pieces.js';
+import { CATALOGUE } from '../migration/catalogue.js';
+import type { MigrationReport } from '../migration/types.js';
 import type { AgentView, SourceName } from './view.js';
 
 export const METRIC_PREFIX = 'ipvs_sentinel_';
@@ -23,6 +25,8 @@ export interface MetricsOptions {
   view: AgentView;
   /** The informers' status when the cluster comes from the API (WatchClusterSource.status); absent or null with --cluster-state. */
   watchStatus?: () => ClusterWatchStatus | null;
+  /** The migration report of the last poll (src/migration/reporter.ts), built on the first request after a poll; null before the first poll. */
+  migration?: () => Promise<MigrationReport> | null;
 }
 
 export interface AgentMetrics {
@@ -157,6 +161,22 @@ export function createMetrics(options: MetricsOptions): AgentMetrics {
         // The informers count; the counter shows their totals.
         this.reset();
         for (const [resource, status] of Object.entries(watchStatus()?.perResource ?? {})) this.inc({ resource }, status.rejectedEvents);
+      },
+    });
+  }
+  const migration = options.migration;
+  if (migration) {
+    new Gauge({
+      name: name('migration_findings'),
+      help: 'Migration readiness (IPVS to nftables mode): 1 when the finding applies to this node, 0 when not; every catalogued id is listed.',
+      labelNames: ['id', 'severity'],
+      registers,
+      async collect() {
+        const report = await migration();
+        this.reset();
+        if (!report) return;
+        const found = new Map(report.findings.map((f) => [f.id, f.severity]));
+        for (const entry of CATALOGUE) this.set({ id: entry.id, severity: found.get(entry.id) ?? entry.severity }, found.has(entry.id) ? 1 : 0);
       },
     });
   }
