@@ -18,6 +18,8 @@ import { readNodeInterfaces } from './node/kube-ipvs0.js';
 import { readSysctls } from './node/sysctl.js';
 import type { Options } from './cli/flags.js';
 import type { ModulesDeps } from './cli/modules.js';
+import type { MigrationDeps } from './cli/migration.js';
+import type { MigrationReporter } from './migration/reporter.js';
 import type { IpvsReader } from './ipvs/reader.js';
 import { createIpvsReader } from './ipvs/live-reader.js';
 import { readModuleInputs } from './kmod/read.js';
@@ -159,6 +161,8 @@ export interface AgentBundle {
   whenClusterReady: () => Promise<void>;
   metrics: AgentMetrics;
   logger: Logger;
+  /** The migration report of the last poll, built on request (GET /migration, the migration_findings metric). */
+  migration: MigrationReporter;
 }
 
 export async function createAgent(options: Options, logStream: 'stdout' | 'stderr' = 'stdout'): Promise<AgentBundle> {
@@ -180,19 +184,25 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
       recordDriftDetected: (kind) => metrics?.recordDriftDetected(kind),
     },
   });
-  const { createMetrics } = await import('./agent/metrics.js');
+  const [{ createMetrics }, { MigrationReporter }, { readListeningSockets }] = await Promise.all([import('./agent/metrics.js'), import('./migration/reporter.js'), import('./node/sockets.js')]);
+  const migration = new MigrationReporter(agent, {
+    readSockets: () => readListeningSockets({ procRoot: options.procRoot }),
+    kubeProxyVersion: options.kubeProxyVersion,
+    targetVersion: options.targetVersion,
+  });
   const watched = cluster.source;
   metrics = createMetrics({
     backendMetrics: options.backendMetrics,
     view: agent,
     watchStatus: watched instanceof WatchClusterSource ? () => watched.status() : undefined,
+    migration: () => migration.report(),
   });
   const stop = agent.stop.bind(agent);
   agent.stop = async () => {
     await stop();
     reader.close();
   };
-  return { agent, cluster: cluster.source, whenClusterReady: cluster.whenReady, metrics, logger };
+  return { agent, cluster: cluster.source, whenClusterReady: cluster.whenReady, metrics, logger, migration };
 }
 
 export function checkDeps(bundle: AgentBundle): CheckDeps {
@@ -203,6 +213,12 @@ export function checkDeps(bundle: AgentBundle): CheckDeps {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     monotonicMs: () => performance.now(),
   };
+}
+
+/** `migration`: the agent bundle of `check`, and the host's sockets from <proc-root>/net (src/node/sockets.ts). */
+export async function migrationDeps(options: Options, bundle: AgentBundle): Promise<MigrationDeps> {
+  const { readListeningSockets } = await import('./node/sockets.js');
+  return { agent: bundle.agent, cluster: bundle.cluster, whenClusterReady: bundle.whenClusterReady, readSockets: () => readListeningSockets({ procRoot: options.procRoot }) };
 }
 
 /** `signals`: the launcher's EarlySignals (src/cli/early-signals.ts), else the process's own. */
@@ -225,6 +241,7 @@ export function serveDeps(options: Options, signals: ServeDeps['signals'] = { on
         port: options.listen.port,
         view: bundle.agent,
         metrics: bundle.metrics,
+        migration: () => bundle.migration.report(),
         logger: bundle.logger.child({ component: 'http' }),
         ...security,
       });

@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { parseIPv6 } from '../util/ip.js';
 import { CHECK_NAMES } from '../checks/registry.js';
 
-export const COMMANDS = ['serve', 'check', 'ipvs', 'modules'] as const;
+export const COMMANDS = ['serve', 'check', 'ipvs', 'modules', 'migration'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface Options {
@@ -24,7 +24,12 @@ export interface Options {
   kubeProxyHealthzUrl: string;
   procRoot: string;
   modulesDir: string;
-  output: 'table' | 'json';
+  /** markdown only for `migration`. */
+  output: 'table' | 'json' | 'markdown';
+  /** --target-version: the kube-proxy version the operator plans to run (migration). */
+  targetVersion: string | null;
+  /** --kube-proxy-version: kube-proxy's running version when the node cannot tell (migration). */
+  kubeProxyVersion: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   backendMetrics: boolean;
   /** Checks not to run (--skip-checks), by their registry names. */
@@ -57,7 +62,9 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'kube-proxy-healthz-url', kind: 'string', default: 'http://127.0.0.1:10256/healthz', help: "kube-proxy's healthz URL (its healthzBindAddress): 503 there means it stopped syncing" },
   { name: 'proc-root', kind: 'string', default: '/proc', help: 'where /proc is mounted (modules, sysctls, osrelease)' },
   { name: 'modules-dir', kind: 'string', default: '/lib/modules', help: 'where <release>/modules.builtin is read' },
-  { name: 'output', kind: 'string', default: 'table', help: 'table or json (check, ipvs, modules)' },
+  { name: 'output', kind: 'string', default: 'table', help: 'table or json (check, ipvs, modules); also markdown for migration' },
+  { name: 'target-version', kind: 'string', default: null, help: 'migration: the kube-proxy version you plan to run nftables mode with, e.g. v1.34.2' },
+  { name: 'kube-proxy-version', kind: 'string', default: null, help: "migration: kube-proxy's running version, e.g. v1.33.4 (the node cannot read it)" },
   { name: 'log-level', kind: 'string', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent; logs are JSON lines on stdout' },
   { name: 'backend-metrics', kind: 'boolean', default: 'true', help: 'per-real-server metric series; false for very large tables' },
   { name: 'skip-checks', kind: 'string', default: null, help: `checks not to run, comma-separated (${CHECK_NAMES.join(', ')}): their sources are not read, their /healthz lines left out` },
@@ -197,7 +204,13 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
   const required = (name: string): Given => lookup(name) ?? { value: '', label: `--${name}` };
 
   const output = required('output');
-  if (output.value !== 'table' && output.value !== 'json') throw bad(`${output.label} takes table or json, not "${output.value}"`);
+  const markdown = output.value === 'markdown' && command === 'migration';
+  if (output.value !== 'table' && output.value !== 'json' && !markdown) throw bad(`${output.label} takes table or json${command === 'migration' ? ' or markdown' : ''}, not "${output.value}"`);
+  const versionFlag = (name: string): string | null => {
+    const given = lookup(name);
+    if (given !== null && !/^v?\d+\.\d+(\.\d+)?([-+][0-9A-Za-z.+-]*)?$/.test(given.value)) throw bad(`${given.label} takes a version such as v1.34.2, not "${given.value}"`);
+    return given === null ? null : given.value.startsWith('v') ? given.value : `v${given.value}`;
+  };
   const logLevel = required('log-level');
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
   if (!(levels as readonly string[]).includes(logLevel.value)) throw bad(`${logLevel.label} takes one of ${levels.join(', ')}, not "${logLevel.value}"`);
@@ -233,7 +246,9 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
       kubeProxyHealthzUrl: kubeProxyHealthzUrl.value,
       procRoot: required('proc-root').value,
       modulesDir: required('modules-dir').value,
-      output: output.value,
+      output: output.value as Options['output'],
+      targetVersion: versionFlag('target-version'),
+      kubeProxyVersion: versionFlag('kube-proxy-version'),
       logLevel: logLevel.value as Options['logLevel'],
       backendMetrics: parseBoolean(required('backend-metrics')),
       skipChecks: parseCheckList(lookup('skip-checks')),
@@ -255,6 +270,7 @@ export function usage(): string {
     '  check     one-shot verdict: modules, IPVS table annotated with Services, drift (exit 0 ok, 1 drift, 2 error)',
     '  ipvs      dump the live IPVS table like `ipvsadm -Ln --stats` (exit 0, or 2 on error)',
     '  modules   kernel-module check only (exit 0 ok, 1 missing, 2 error)',
+    '  migration can kube-proxy on this node move from IPVS to nftables mode? (exit 0 ready, 1 blocked, 2 unknown or error)',
     '',
     'Flags (each also read from IPVS_SENTINEL_<FLAG_IN_CAPS>; flags win):',
   ];

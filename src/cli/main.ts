@@ -50,6 +50,11 @@ export async function main(argv: readonly string[], io: Io = processIo, early?: 
         const [{ runCheck }, { checkDeps, createAgent }] = await Promise.all([import('./check.js'), import('../wiring.js')]);
         return await runCheck(parsed.options, io, checkDeps(await createAgent({ ...parsed.options, logLevel: parsed.options.logLevel === 'info' ? 'error' : parsed.options.logLevel }, 'stderr')));
       }
+      case 'migration': {
+        const [{ runMigration }, { createAgent, migrationDeps }] = await Promise.all([import('./migration.js'), import('../wiring.js')]);
+        const quiet = { ...parsed.options, logLevel: parsed.options.logLevel === 'info' ? 'error' : parsed.options.logLevel } as const;
+        return await runMigration(parsed.options, io, await migrationDeps(parsed.options, await createAgent(quiet, 'stderr')));
+      }
       case 'serve': {
         const [{ runServe }, { serveDeps }] = await Promise.all([import('./serve.js'), import('../wiring.js')]);
         return await runServe(serveDeps(parsed.options, early));
