@@ -48,7 +48,9 @@ const dir = mkdtempSync(join(tmpdir(), 'agent-host-bench-'));
 const port = 20000 + Math.floor(Math.random() * 20000);
 
 writeFileSync(join(dir, 'kube-proxy-mode'), 'ipvs\n');
-const kubeProxy = spawn(process.execPath, ['test/guest/fake-kube-proxy.mjs', join(dir, 'kube-proxy-mode'), String(port + 2)], { stdio: 'ignore' });
+writeFileSync(join(dir, 'kube-proxy-health'), 'fresh\n');
+// kube-proxy's metrics port (port + 2) and its healthz server (port + 3), in sync throughout.
+const kubeProxy = spawn(process.execPath, ['test/guest/fake-kube-proxy.mjs', join(dir, 'kube-proxy-mode'), String(port + 2), join(dir, 'kube-proxy-health'), String(port + 3)], { stdio: 'ignore' });
 const standin = spawn(
   process.execPath,
   ['node_modules/tsx/dist/cli.mjs', 'test/guest/standin-server.ts', '--port', String(port), '--control', String(port + 1), '--synthetic', String(services), '--ready', join(dir, 'ready')],
@@ -111,6 +113,9 @@ try {
   const { readModuleInputs } = await import('../dist/kmod/read.js');
   const { readSysctls } = await import('../dist/node/sysctl.js');
   const { probeKubeProxy } = await import('../dist/node/kube-proxy-probe.js');
+  const { probeKubeProxyHealth } = await import('../dist/node/kube-proxy-health-probe.js');
+  const { readNodeConntrack } = await import('../dist/conntrack/node.js');
+  const { readUdpConntrack } = await import('../dist/conntrack/reader.js');
   const { readNodeIpsets } = await import('../dist/ipset/node.js');
   const { readIpset, readIpsets } = await import('../dist/ipset/reader.js');
   const { IpsetReuse } = await import('../dist/ipset/reuse.js');
@@ -132,6 +137,9 @@ try {
       modules: () => readModuleInputs({ procRoot: `${node}/proc`, modulesDir: `${node}/lib/modules` }),
       sysctl: () => readSysctls({ procRoot: `${node}/proc` }),
       'kube-proxy': () => probeKubeProxy({ url: `http://127.0.0.1:${port + 2}` }),
+      'kube-proxy-health': () => probeKubeProxyHealth({ healthzUrl: `http://127.0.0.1:${port + 3}/healthz`, metricsUrl: `http://127.0.0.1:${port + 2}` }),
+      // The real ctnetlink reader, in this process's network namespace (its UDP entries, if any).
+      conntrack: () => readNodeConntrack({ modules: () => readModuleInputs({ procRoot: `${node}/proc`, modulesDir: `${node}/lib/modules` }), dump: () => readUdpConntrack() }),
       interfaces: () => Promise.resolve(interfaces),
       // The real ipset reader in this process's network namespace, which holds no kube-proxy sets:
       // the check reports each set missing (a few findings); bench/ipset-bench.ts measures reading
