@@ -2,7 +2,7 @@
  * The differences between kube-proxy's IPVS and nftables modes that a node's state can reveal, as
  * data: one entry per finding id with its default severity, title, advice and the upstream code or
  * issue that decides it. The evaluators (evaluate-*.ts) only say where a finding applies and with
- * what evidence; what it means and what to do is written once, here. docs/migration.md explains each.
+ * what evidence; what it means and what to do is written once, here. README › Migration readiness explains each.
  */
 import type { Impact, MigrationSeverity } from './types.js';
 
@@ -43,7 +43,7 @@ export const CATALOGUE = [
     title: 'A host process listens on a Service IP bound to kube-ipvs0',
     advice:
       'nftables mode binds no Service IP to the node, so the process can no longer bind that address (it fails at its next start) and nobody answers there. Rebind it to a node or link-local address before switching (NodeLocal DNSCache in its IPVS layout is the usual case).',
-    references: [`${K} pkg/proxy/ipvs/proxier.go (kube-ipvs0 addresses)`, 'kubernetes/website docs/tasks/administer-cluster/nodelocaldns.md'],
+    references: [`${K} pkg/proxy/ipvs/proxier.go (kube-ipvs0 addresses)`, 'https://kubernetes.io/docs/tasks/administer-cluster/nodelocaldns/'],
   },
   {
     id: 'foreign-ipvs-virtual-server',
@@ -132,7 +132,7 @@ export const CATALOGUE = [
     impact: 'behaves-differently',
     title: 'NodeLocal DNSCache runs in its IPVS layout',
     advice: 'In IPVS mode node-cache listens only on its link-local IP and kubelet --cluster-dns points there; nftables mode with node-cache is undocumented (kubernetes/dns#682). Test the layout before switching.',
-    references: ['kubernetes/website docs/tasks/administer-cluster/nodelocaldns.md', 'kubernetes/dns#682'],
+    references: ['https://kubernetes.io/docs/tasks/administer-cluster/nodelocaldns/', 'kubernetes/dns#682'],
   },
   {
     id: 'session-affinity-semantics',

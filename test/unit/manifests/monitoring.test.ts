@@ -32,6 +32,7 @@ const CONTRACT_METRICS = new Set([
   'ipvs_sentinel_backend_connections_active',
   'ipvs_sentinel_backend_connections_inactive',
   'ipvs_sentinel_backend_weight',
+  'ipvs_sentinel_migration_findings',
 ]);
 const isKnownMetric = (name: string): boolean => CONTRACT_METRICS.has(name) || name === 'up' || name.startsWith('process_') || name.startsWith('nodejs_');
 

@@ -34,7 +34,7 @@ describe('migration renderers', () => {
   it.each([
     ['table', 'migration-blocked.txt'],
     ['json', 'migration-blocked.json'],
-    ['markdown', 'migration-blocked.md'],
+    ['markdown', 'migration-blocked.markdown'],
   ] as const)('%s matches its golden file', async (output: MigrationOutput, file) => {
     await expectGolden(`test/fixtures/golden/${file}`, renderMigration(blockedNode(), output));
   });
