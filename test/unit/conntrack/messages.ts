@@ -17,6 +17,8 @@ export interface EntrySpec {
   reply: ConntrackTuple;
   timeout?: number;
   zone?: number;
+  /** CTA_STATUS; default what the kernel reports of a confirmed, NATed, assured entry (0x18e). */
+  status?: number;
 }
 
 function address(family: EntrySpec['family'], text: string): Uint8Array {
@@ -62,7 +64,7 @@ function message(type: number, flags: number, seq: number, pid: number, payload:
 
 /** The payload after the netlink header: nfgenmsg and the entry's attributes. */
 export function entryPayload(spec: EntrySpec): Uint8Array {
-  const attrs: AttrSpec[] = [tuple(CTA.TUPLE_ORIG, spec.family, spec.protocol, spec.original), tuple(CTA.TUPLE_REPLY, spec.family, spec.protocol, spec.reply), be32(CTA.STATUS, 0x18e)];
+  const attrs: AttrSpec[] = [tuple(CTA.TUPLE_ORIG, spec.family, spec.protocol, spec.original), tuple(CTA.TUPLE_REPLY, spec.family, spec.protocol, spec.reply), be32(CTA.STATUS, spec.status ?? 0x18e)];
   if (spec.timeout !== undefined) attrs.push(be32(CTA.TIMEOUT, spec.timeout));
   if (spec.zone !== undefined) attrs.push(u16BeAttr(CTA.ZONE, spec.zone));
   const body = encodeAttributes(attrs);
