@@ -1,5 +1,5 @@
 /**
- * `npm run bench [ipvs|desired|diff|metrics|agent|curve|state-file]`: prints the speed and memory figures the README
+ * `npm run bench [ipvs|desired|diff|metrics|agent|curve|state-file|migration]`: prints the speed and memory figures the README
  * reports. Benchmarks print numbers; tests assert behaviour, never wall-clock time.
  */
 import { runAgentCurveBench } from './agent-curve.js';
@@ -8,6 +8,7 @@ import { runDesiredBench } from './desired-bench.js';
 import { runDiffBench } from './diff-bench.js';
 import { runIpvsReadBench } from './ipvs-read.js';
 import { runMetricsBench } from './metrics-bench.js';
+import { runMigrationBench } from './migration-bench.js';
 import { runStateFileBench } from './state-file-bench.js';
 
 const only = process.argv[2];
@@ -19,6 +20,7 @@ const benches: Record<string, () => Promise<void>> = {
   agent: runAgentScaleBench,
   curve: () => runAgentCurveBench(process.argv[3]),
   'state-file': runStateFileBench,
+  migration: runMigrationBench,
 };
 if (only !== undefined && !(only in benches)) {
   console.error(`unknown benchmark "${only}"; choose one of: ${Object.keys(benches).join(', ')}`);
