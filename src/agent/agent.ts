@@ -226,15 +226,20 @@ export class Agent implements AgentView {
   }
 
   /**
-   * Every node-side source at once, each timed and failing on its own; a source only a skipped
-   * check needs is not read at all.
+   * Every node-side source, each timed and failing on its own; a source only a skipped check needs
+   * is not read at all. The IPVS table first and alone, the others then at once: started beside it,
+   * their work (kube-ipvs0's addresses, the *-save tools' output, the conntrack dump) ran in the
+   * turns the read gives the event loop, stretching the dump the kernel serves and the durationMs
+   * it reports (issue 17); they are small next to it, so the poll takes about as long.
    */
   private async readNode(): Promise<NodeReadingsOf> {
     const sources = this.deps.node;
     const names = Object.keys(sources) as NodeSourceName[];
-    const readings = await Promise.all(
-      names.map((name) => (this.unread.has(name) ? Promise.resolve(NOT_READ) : this.timed(name, sources[name] as () => Promise<unknown>))),
-    );
+    const read = (name: NodeSourceName): Promise<Reading<unknown>> =>
+      this.unread.has(name) ? Promise.resolve(NOT_READ) : this.timed<unknown>(name, sources[name]);
+    const ipvs = read('netlink');
+    await ipvs;
+    const readings = await Promise.all(names.map((name) => (name === 'netlink' ? ipvs : read(name))));
     return Object.fromEntries(names.map((name, i) => [name, readings[i]])) as unknown as NodeReadingsOf;
   }
 
