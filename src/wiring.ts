@@ -22,6 +22,7 @@ import type { MigrationDeps } from './cli/migration.js';
 import type { MigrationReporter } from './migration/reporter.js';
 import type { IpvsReader } from './ipvs/reader.js';
 import { createIpvsReader } from './ipvs/live-reader.js';
+import { MemoryLimitWatch, readMemoryLimit } from './agent/memory-limit.js';
 import { readModuleInputs } from './kmod/read.js';
 import { readNodeIpsets } from './ipset/node.js';
 import { readNodeConntrack } from './conntrack/node.js';
@@ -172,13 +173,25 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
   const reader = createIpvsReader();
   const heap = processHeapCompactor();
   if (!heap) logger.child({ component: 'poller' }).info({}, 'heap compaction off: gc is not exposed (node --expose-gc, as the image runs it)');
+  // After the collection, RSS against the container's memory limit: a warning before an OOM kill.
+  const memoryLimit = readMemoryLimit();
+  const memoryWatch = memoryLimit && new MemoryLimitWatch(memoryLimit, logger.child({ component: 'poller' }));
+  const afterPoll = memoryWatch
+    ? {
+        afterPoll: () => {
+          const compaction = heap?.afterPoll() ?? null;
+          memoryWatch.afterPoll();
+          return compaction;
+        },
+      }
+    : heap;
   let metrics: AgentMetrics | null = null;
   const agent = new Agent({
     options: { nodeName, pollIntervalMs: options.pollIntervalMs, graceMs: options.graceMs, scheduler: options.scheduler, checks: enabledChecks(options.skipChecks) },
     node: nodeSources(options, reader),
     cluster: cluster.source,
     logger: logger.child({ component: 'poller' }),
-    heap,
+    heap: afterPoll,
     metrics: {
       recordRead: (source, seconds, error) => metrics?.recordRead(source, seconds, error),
       recordDriftDetected: (kind) => metrics?.recordDriftDetected(kind),
