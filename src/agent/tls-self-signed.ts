@@ -2,7 +2,7 @@
  * A self-signed serving certificate, made at start when --auth=kube is on and no
  * --tls-cert-file is given, as the kubelet makes one for its own port
  * (k8s.io/client-go/util/cert GenerateSelfSignedCertKey). An ECDSA P-256 key from node:crypto and
- * an X.509 v3 certificate (RFC 5280 §4.1) written here in DER: the runtime image has no openssl
+ * an X.509 v3 certificate (RFC 5280, section 4.1) written here in DER: the runtime image has no openssl
  * binary (node:24-bookworm-slim), and the few structures below do not need an npm dependency.
  * The certificate signs itself; clients trust it by pinning it (curl --cacert, a ServiceMonitor's
  * ca) or skip verification.
@@ -51,7 +51,7 @@ function oid(dotted: string): Buffer {
   return tlv(0x06, Buffer.from(out));
 }
 
-/** UTCTime through 2049, GeneralizedTime after (RFC 5280 §4.1.2.5). */
+/** UTCTime through 2049, GeneralizedTime after (RFC 5280, section 4.1.2.5). */
 function time(date: Date): Buffer {
   const iso = date.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
   const digits = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z`;

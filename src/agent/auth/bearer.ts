@@ -2,7 +2,7 @@
  * The bearer token of a request, as the apiserver's bearertoken authenticator reads it
  * (k8s.io/apiserver/pkg/authentication/request/bearertoken): `Authorization: Bearer <token>`, the
  * scheme case-insensitive. Pure. The token is hostile: bounded in length and held to the token68
- * alphabet (RFC 6750 §2.1) before it goes anywhere, and never put in a message.
+ * alphabet (RFC 6750, section 2.1) before it goes anywhere, and never put in a message.
  */
 
 /** Far above a service-account JWT (~1 KiB; a few KiB with many audiences) and below the 16 KiB header bound. */

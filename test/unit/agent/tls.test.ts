@@ -48,7 +48,7 @@ describe('selfSignedCertificate', () => {
     expect(createPublicKey(pair.key).asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
   });
 
-  it('writes GeneralizedTime past 2049 (RFC 5280 §4.1.2.5)', () => {
+  it('writes GeneralizedTime past 2049 (RFC 5280, section 4.1.2.5)', () => {
     const cert = new X509Certificate(selfSignedCertificate({ commonName: 'n', hosts: [], now: new Date('2049-12-01T00:00:00Z'), validDays: 60 }).cert);
     expect(new Date(cert.validTo).toISOString()).toBe('2050-01-30T00:00:00.000Z');
   });
