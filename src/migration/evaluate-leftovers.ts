@@ -10,15 +10,11 @@ import { evaluator, type InputWith } from './evaluator.js';
 import { makeFinding, plural } from './finding.js';
 import type { Evidence, MigrationFinding } from './types.js';
 
+/** One evidence item per tool: the IPVS-only chains it still lists, as "table/chain". */
 function chainsLeft(read: BackendRead, command: string): Evidence[] {
   if (read.state !== 'read') return [];
-  const evidence: Evidence[] = [];
-  for (const { table, chain } of IPVS_ONLY_CHAINS) {
-    const t = read.result.dump.tables.get(table);
-    const c = t?.chains.get(chain);
-    if (c) evidence.push({ kind: 'iptables-chain', ref: `${command} ${table} ${chain}`, value: { rules: c.ruleCount }, detail: null });
-  }
-  return evidence;
+  const left = IPVS_ONLY_CHAINS.filter(({ table, chain }) => read.result.dump.tables.get(table)?.chains.has(chain) === true).map(({ table, chain }) => `${table}/${chain}`);
+  return left.length === 0 ? [] : [{ kind: 'iptables-chain', ref: command, value: left, detail: 'IPVS-only chains' }];
 }
 
 export const leftoversEvaluator = evaluator({
@@ -33,10 +29,9 @@ export const leftoversEvaluator = evaluator({
     }
     const dummy = input.interfaces.find((i) => i.name === KUBE_IPVS0);
     if (dummy) evidence.push({ kind: 'interface', ref: KUBE_IPVS0, value: dummy.addresses.length, detail: `${plural(dummy.addresses.length, 'address', )} bound` });
-    if (input.ipsets.readable) {
-      for (const set of [...input.ipsets.sets.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-        evidence.push({ kind: 'ipset', ref: set.name, value: set.header.elements, detail: set.type });
-      }
+    if (input.ipsets.readable && input.ipsets.sets.size > 0) {
+      const names = [...input.ipsets.sets.keys()].sort();
+      evidence.push({ kind: 'ipset', ref: 'KUBE-* ipsets', value: names.length, detail: names.slice(0, 5).join(', ') + (names.length > 5 ? ', …' : '') });
     }
     const { legacy, nft } = input.netfilter.iptables;
     evidence.push(...chainsLeft(legacy.inet, 'iptables-legacy'), ...chainsLeft(legacy.inet6, 'ip6tables-legacy'), ...chainsLeft(nft.inet, 'iptables-nft'), ...chainsLeft(nft.inet6, 'ip6tables-nft'));
