@@ -55,7 +55,7 @@ function explain(findings: TrackedFinding[]): TrackedFinding[] {
 function summarise(drifting: readonly TrackedFinding[]): string {
   const explained = drifting.filter((f) => f.explainedBy === STALE_KUBE_PROXY).length;
   const lead = drifting.some((f) => f.kind === STALE_KUBE_PROXY)
-    ? `kube-proxy is not syncing (${STALE_KUBE_PROXY})${explained > 0 ? `, which explains ${explained} of the other confirmed finding${explained === 1 ? '' : 's'}` : ''}; `
+    ? `kube-proxy is not syncing (${STALE_KUBE_PROXY})${explained > 0 ? `, which explains ${explained} other confirmed finding${explained === 1 ? '' : 's'}` : ''}; `
     : '';
   return lead + counted(drifting);
 }

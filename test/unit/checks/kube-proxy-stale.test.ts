@@ -123,7 +123,7 @@ describe('kube-proxy-stale explains what its sync would repair', () => {
       'unexpected-virtual-server': null,
     });
     expect(report.findings[0]?.kind).toBe('kube-proxy-stale');
-    expect(report.reason).toMatch(/^kube-proxy is not syncing \(kube-proxy-stale\), which explains 3 of the other confirmed findings; 5 confirmed findings: 4 critical \(kube-proxy-stale, /);
+    expect(report.reason).toMatch(/^kube-proxy is not syncing \(kube-proxy-stale\), which explains 3 other confirmed findings; 5 confirmed findings: 4 critical \(kube-proxy-stale, /);
   });
 
   it('marks nothing while it is pending, or gone', () => {
