@@ -166,3 +166,40 @@ describe('curl --cacert against the self-signed certificate', () => {
     }
   });
 });
+
+describe('HTTPS and the connection book', () => {
+  it('a request in progress over TLS is the book’s (not cut at the idle deadline), an idle TLS socket is', async () => {
+    const pair = selfSignedCertificate({ commonName: 'n', hosts: ['127.0.0.1'] });
+    const { view } = fakeAgentView();
+    const silent = pino(new Writable({ write: (_c, _e, cb) => cb() }));
+    // A scrape that takes 4 × the idle deadline to render.
+    const metrics = {
+      contentType: 'text/plain; version=0.0.4; charset=utf-8',
+      exposition: () => new Promise<Iterable<Uint8Array>>((resolve) => setTimeout(() => resolve([Buffer.from('slow_metric 1\n')]), 800)),
+    };
+    const server = await startHttpServer({ host: '127.0.0.1', port: 0, view, metrics, logger: silent, tls: fixedTls(pair), limits: { headersTimeoutMs: 200, keepAliveTimeoutMs: 200 } });
+    try {
+      const { request } = await import('node:https');
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: server.address.port, path: '/metrics', ca: pair.cert, agent: false }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(answer).toEqual({ status: 200, body: 'slow_metric 1\n' });
+      // A TLS connection that never sends a request is cut at the deadline.
+      const closed = await new Promise<boolean>((resolve) => {
+        const socket = connect({ host: '127.0.0.1', port: server.address.port, ca: pair.cert }, () => undefined);
+        socket.on('close', () => resolve(true));
+        socket.on('error', () => undefined);
+        setTimeout(() => resolve(false), 3000).unref();
+      });
+      expect(closed).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+});
