@@ -1,7 +1,7 @@
 /**
- * What one poll has to say to Kubernetes as Events: the findings confirmed and cleared in it, on
- * the Node and — for a finding that names a Service — on that Service too, and the node verdict
- * entering or leaving confirmed drift. Pure: the agent's poll result in, intents out.
+ * What the polls have to say to Kubernetes as Events: the findings confirmed and cleared, on the
+ * Node and — for a finding that names a Service — on that Service too, and the node verdict
+ * entering or leaving confirmed drift. Pure: the agent's poll results in, intents out.
  * Info findings (a draining real server) are the expected state and make no Event.
  */
 import type { DriftReport, DriftStatus, TrackedFinding } from '../drift/types.js';
@@ -60,30 +60,50 @@ export function driftingKinds(report: DriftReport): string[] {
   return [...new Set(report.findings.filter((f) => f.confirmed && f.severity !== 'info').map((f) => f.kind))];
 }
 
-export function eventIntents(node: string, change: PollChange): EventIntent[] {
-  const intents: EventIntent[] = [];
-  const { report, previousStatus } = change;
-  if (report.status === 'drift' && previousStatus !== 'drift') {
-    const count = report.findings.filter((f) => f.confirmed && f.severity !== 'info').length;
-    const note = `${count} confirmed finding(s) on node ${node}: ${driftingKinds(report).join(', ')}; see /drift on the agent`;
-    intents.push({ regarding: { apiVersion: 'v1', kind: 'Node', name: node }, type: 'Warning', reason: DRIFT_CONFIRMED_REASON, action: 'Confirmed', note: boundedNote(note), subject: 'verdict' });
-  }
-  if (report.status === 'ok' && previousStatus === 'drift') {
-    const note = `no confirmed drift on node ${node} any more`;
-    intents.push({ regarding: { apiVersion: 'v1', kind: 'Node', name: node }, type: 'Normal', reason: DRIFT_CLEARED_REASON, action: 'Cleared', note, subject: 'verdict' });
-  }
-  for (const f of change.confirmed) {
-    if (f.severity === 'info') continue;
-    for (const regarding of regardingOf(node, f)) {
-      intents.push({ regarding, type: 'Warning', reason: reasonsOf(f.kind).confirmed, action: 'Confirmed', note: boundedNote(f.message), subject: f.id });
+/**
+ * Which drift has been announced, so that each confirmed finding gets one Confirmed Event and one
+ * Cleared Event, and the verdict one of each per episode. While the verdict is unknown (the cluster
+ * cache is stale, the table unreadable) nothing is compared, so findings vanish from the report
+ * without being repaired: nothing is announced then, and a finding still there afterwards — pending
+ * again until the grace has passed — is the same drift going on, not a new one.
+ */
+export class DriftAnnouncer {
+  private readonly announced = new Map<string, TrackedFinding>();
+  private driftAnnounced = false;
+
+  constructor(private readonly node: string) {}
+
+  intents(report: DriftReport): EventIntent[] {
+    if (report.status === 'unknown') return [];
+    const node = this.node;
+    const intents: EventIntent[] = [];
+    const onNode: ObjectReference = { apiVersion: 'v1', kind: 'Node', name: node };
+    if (report.status === 'drift' && !this.driftAnnounced) {
+      const count = report.findings.filter((f) => f.confirmed && f.severity !== 'info').length;
+      const note = `${count} confirmed finding(s) on node ${node}: ${driftingKinds(report).join(', ')}; see /drift on the agent`;
+      intents.push({ regarding: onNode, type: 'Warning', reason: DRIFT_CONFIRMED_REASON, action: 'Confirmed', note: boundedNote(note), subject: 'verdict' });
+      this.driftAnnounced = true;
     }
-  }
-  for (const f of change.cleared) {
-    if (!f.confirmed || f.severity === 'info') continue;
-    for (const regarding of regardingOf(node, f)) {
-      const note = boundedNote(`cleared: ${f.subject} (${f.kind}) is as kube-proxy would program it again`);
-      intents.push({ regarding, type: 'Normal', reason: reasonsOf(f.kind).cleared, action: 'Cleared', note, subject: f.id });
+    if (report.status === 'ok' && this.driftAnnounced) {
+      intents.push({ regarding: onNode, type: 'Normal', reason: DRIFT_CLEARED_REASON, action: 'Cleared', note: `no confirmed drift on node ${node} any more`, subject: 'verdict' });
+      this.driftAnnounced = false;
     }
+    const present = new Set(report.findings.map((f) => f.id));
+    for (const f of report.findings) {
+      if (!f.confirmed || f.severity === 'info' || this.announced.has(f.id)) continue;
+      this.announced.set(f.id, f);
+      for (const regarding of regardingOf(node, f)) {
+        intents.push({ regarding, type: 'Warning', reason: reasonsOf(f.kind).confirmed, action: 'Confirmed', note: boundedNote(f.message), subject: f.id });
+      }
+    }
+    for (const [id, f] of this.announced) {
+      if (present.has(id)) continue;
+      this.announced.delete(id);
+      for (const regarding of regardingOf(node, f)) {
+        const note = boundedNote(`cleared: ${f.subject} (${f.kind}) is as kube-proxy would program it again`);
+        intents.push({ regarding, type: 'Normal', reason: reasonsOf(f.kind).cleared, action: 'Cleared', note, subject: id });
+      }
+    }
+    return intents;
   }
-  return intents;
 }

@@ -5,7 +5,7 @@
  * queue's worker.
  */
 import { EventCorrelator } from './correlator.js';
-import { eventIntents, type PollChange } from './intents.js';
+import { DriftAnnouncer, type PollChange } from './intents.js';
 import type { KubeSink } from './kube-sink.js';
 import { ConditionTracker } from './node-condition.js';
 import type { WriteLogger, WriteQueue } from './write-queue.js';
@@ -24,12 +24,14 @@ export interface ClusterReporterOptions {
 export class ClusterReporter {
   private readonly correlator: EventCorrelator;
   private readonly condition = new ConditionTracker();
+  private readonly announcer: DriftAnnouncer;
   private readonly now: () => Date;
   /** Observations the rate limit dropped since start. */
   rateLimited = 0;
 
   constructor(private readonly options: ClusterReporterOptions) {
     this.correlator = options.correlator ?? new EventCorrelator();
+    this.announcer = new DriftAnnouncer(options.node);
     this.now = options.now ?? (() => new Date());
   }
 
@@ -37,7 +39,7 @@ export class ClusterReporter {
     const { node, sink, queue } = this.options;
     const now = this.now();
     if (this.options.events) {
-      for (const intent of eventIntents(node, change)) {
+      for (const intent of this.announcer.intents(change.report)) {
         const correlated = this.correlator.observe(intent, now);
         const what = `Event ${intent.reason} on ${intent.regarding.kind} ${intent.regarding.namespace ? `${intent.regarding.namespace}/` : ''}${intent.regarding.name}`;
         if ('skipped' in correlated) {
