@@ -186,12 +186,18 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
       }
     : heap;
   let metrics: AgentMetrics | null = null;
+  // Events and the NodeCondition need the API: not with --cluster-state.
+  const reporter =
+    options.clusterState === null && (options.events || options.nodeCondition)
+      ? (await import('./events/create.js')).createClusterReporter({ ...options, nodeName, logger: logger.child({ component: 'events' }) })
+      : null;
   const agent = new Agent({
     options: { nodeName, pollIntervalMs: options.pollIntervalMs, graceMs: options.graceMs, scheduler: options.scheduler, checks: enabledChecks(options.skipChecks) },
     node: nodeSources(options, reader),
     cluster: cluster.source,
     logger: logger.child({ component: 'poller' }),
     heap: afterPoll,
+    observers: reporter ? [reporter] : [],
     metrics: {
       recordRead: (source, seconds, error) => metrics?.recordRead(source, seconds, error),
       recordDriftDetected: (kind) => metrics?.recordDriftDetected(kind),
@@ -213,6 +219,7 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
   const stop = agent.stop.bind(agent);
   agent.stop = async () => {
     await stop();
+    await reporter?.stop();
     reader.close();
   };
   return { agent, cluster: cluster.source, whenClusterReady: cluster.whenReady, metrics, logger, migration };

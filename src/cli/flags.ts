@@ -32,6 +32,10 @@ export interface Options {
   kubeProxyVersion: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   backendMetrics: boolean;
+  /** --events: Events on the Node (and a Service a finding names) for confirmed and cleared drift. */
+  events: boolean;
+  /** --node-condition: the IPVSConsistent condition on the Node's status. */
+  nodeCondition: boolean;
   /** Checks not to run (--skip-checks), by their registry names. */
   skipChecks: string[];
   /** --auth: none, or kube (TokenReview + SubjectAccessReview on every route but the probes). */
@@ -67,6 +71,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'kube-proxy-version', kind: 'string', default: null, help: "migration: kube-proxy's running version, e.g. v1.33.4 (the node cannot read it)" },
   { name: 'log-level', kind: 'string', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent; logs are JSON lines on stdout' },
   { name: 'backend-metrics', kind: 'boolean', default: 'true', help: 'per-real-server metric series; false for very large tables' },
+  { name: 'events', kind: 'boolean', default: 'true', help: 'Kubernetes Events (events.k8s.io/v1) on the Node, and on a Service a finding names, when drift is confirmed and cleared' },
+  { name: 'node-condition', kind: 'boolean', default: 'false', help: 'keep the IPVSConsistent condition on the Node\'s status (needs nodes/status patch: manifests/optional/node-condition-rbac.yaml)' },
   { name: 'skip-checks', kind: 'string', default: null, help: `checks not to run, comma-separated (${CHECK_NAMES.join(', ')}): their sources are not read, their /healthz lines left out` },
   { name: 'auth', kind: 'string', default: 'none', help: 'none, or kube: every route but /livez, /readyz and /healthz needs a bearer token the API accepts (TokenReview) for a user allowed to get the path (SubjectAccessReview); served over TLS' },
   { name: 'tls-cert-file', kind: 'string', default: null, help: 'PEM certificate (chain) to serve TLS with, read again when it changes; with --auth=kube and none, a self-signed one is made at start' },
@@ -251,6 +257,8 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
       kubeProxyVersion: versionFlag('kube-proxy-version'),
       logLevel: logLevel.value as Options['logLevel'],
       backendMetrics: parseBoolean(required('backend-metrics')),
+      events: parseBoolean(required('events')),
+      nodeCondition: parseBoolean(required('node-condition')),
       skipChecks: parseCheckList(lookup('skip-checks')),
       auth: auth.value,
       tlsCertFile,
