@@ -8,7 +8,8 @@
  *
  * Control (POST a JSON array of ops to /ops, applied in order, atomically for the agent):
  *   {"op":"create"|"update","object":{...kind, metadata...}}   {"op":"delete","kind","name","namespace"}
- *   {"op":"stop"}  {"op":"start"}  {"op":"compact"}
+ *   {"op":"stop"}  {"op":"start"}  {"op":"compact"}  {"op":"inject","status":403,"methods":["POST","PATCH"]}  {"op":"heal"}
+ * Events (events.k8s.io/v1) and nodes/status are served too (test/support/kube-api-events.ts).
  * GET /requests: the API requests seen so far, each {at, method, path, query}; GET /state: rv, running, watches.
  */
 import { writeFileSync } from 'node:fs';
@@ -17,13 +18,16 @@ import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { KubeApiStandin, type StandinKind, type WireObject } from '../support/kube-api-standin.js';
+import { installEventsApi } from '../support/kube-api-events.js';
 
 const KINDS: readonly StandinKind[] = ['Service', 'EndpointSlice', 'Node', 'ConfigMap'];
 
 type Op =
   | { op: 'create' | 'update'; object: WireObject }
   | { op: 'delete'; kind: StandinKind; name: string; namespace?: string }
-  | { op: 'stop' | 'start' | 'compact' };
+  | { op: 'stop' | 'start' | 'compact' | 'heal' }
+  /** Answer every request whose method is among `methods` (default all) with this error Status until healed. */
+  | { op: 'inject'; status: number; methods?: string[] };
 
 const { values } = parseArgs({
   options: {
@@ -104,6 +108,7 @@ function syntheticCluster(services: number): { objects: WireObject[]; table: str
 
 const started = performance.now();
 const api = await KubeApiStandin.start({ historyLimit: 10_000, port: Number(values.port) });
+installEventsApi(api);
 
 let objects: WireObject[] = [];
 if (values.fixture) objects = await fixtureObjects(values.fixture);
@@ -143,6 +148,10 @@ function apply(op: Op): unknown {
       return api.start();
     case 'compact':
       return api.compactHistory();
+    case 'inject':
+      return api.injectFaults(Infinity, { status: op.status }, (r) => op.methods === undefined || op.methods.includes(r.method));
+    case 'heal':
+      return api.healFaults();
   }
 }
 
