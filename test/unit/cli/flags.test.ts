@@ -21,11 +21,28 @@ const DEFAULTS: Options = {
   kubeProxyVersion: null,
   logLevel: 'info',
   backendMetrics: true,
+  events: true,
+  nodeCondition: false,
   skipChecks: [],
   auth: 'none',
   tlsCertFile: null,
   tlsPrivateKeyFile: null,
 };
+
+describe('parseCommandLine: --events and --node-condition', () => {
+  it.each([
+    [['serve'], {}, { events: true, nodeCondition: false }],
+    [['serve', '--events=false', '--node-condition'], {}, { events: false, nodeCondition: true }],
+    [['serve'], { IPVS_SENTINEL_EVENTS: 'false', IPVS_SENTINEL_NODE_CONDITION: 'true' }, { events: false, nodeCondition: true }],
+  ] as [string[], Env, { events: boolean; nodeCondition: boolean }][])('%j %j', (argv, env, expected) => {
+    const { events, nodeCondition } = parseCommandLine(argv, env).options;
+    expect({ events, nodeCondition }).toEqual(expected);
+  });
+
+  it('--events false (without =) is refused rather than read as true plus a stray argument', () => {
+    expectSentinelError(() => parseCommandLine(['serve', '--events', 'false'], {}), 'BAD_FLAG', /--events=false/);
+  });
+});
 
 describe('parseCommandLine: defaults and commands', () => {
   it('gives the defaults of docs/contract.md §2 with no flags and no environment', () => {
@@ -51,7 +68,7 @@ describe('parseCommandLine: defaults and commands', () => {
 
   it('every flag of docs/contract.md §2 is known, and each has its IPVS_SENTINEL_ variable', () => {
     expect(FLAGS.map((f) => f.name).sort()).toEqual(
-      ['backend-metrics', 'cluster-state', 'grace', 'kube-proxy-healthz-url', 'kube-proxy-url', 'kubeconfig', 'listen', 'log-level', 'modules-dir', 'node-name', 'output', 'poll-interval', 'proc-root', 'scheduler', 'skip-checks', 'auth', 'tls-cert-file', 'tls-private-key-file', 'target-version', 'kube-proxy-version'].sort(),
+      ['backend-metrics', 'cluster-state', 'grace', 'kube-proxy-healthz-url', 'kube-proxy-url', 'kubeconfig', 'listen', 'log-level', 'modules-dir', 'node-name', 'output', 'poll-interval', 'proc-root', 'scheduler', 'skip-checks', 'auth', 'tls-cert-file', 'tls-private-key-file', 'target-version', 'kube-proxy-version', 'events', 'node-condition'].sort(),
     );
     expect(envName('poll-interval')).toBe('IPVS_SENTINEL_POLL_INTERVAL');
     expect(envName('kube-proxy-url')).toBe('IPVS_SENTINEL_KUBE_PROXY_URL');
