@@ -20,7 +20,7 @@ import { REPO_ROOT, runInGuest, type GuestResult, requireOutput } from './harnes
  */
 const SKIPPED_CHECKS = ['ipsets', 'iptables', 'iptables-leftovers'];
 /** The /healthz lines of the checks that run, in order. */
-const HEALTH_LINES = ['kernel-modules', 'ipvs', 'kube-proxy-mode', 'cluster', 'drift'];
+const HEALTH_LINES = ['kube-proxy-sync', 'kernel-modules', 'ipvs', 'kube-proxy-mode', 'cluster', 'drift'];
 const GRACE_S = 10;
 const POLL_S = 2;
 /** How long the API server is down: beyond the 30 s the agent trusts a cut-off cache. */
