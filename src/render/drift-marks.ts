@@ -24,18 +24,21 @@ export interface DriftTableMarks extends Required<Pick<TableOptions, 'mark' | 'm
 export function driftTableMarks(report: DriftReport): DriftTableMarks {
   const byRow = new Map<string, TrackedFinding[]>();
   const missing = new Map<string, string[]>();
+  /** The rows of missing real servers whose finding another explains: their mark says so. */
+  const explainedMissing = new Map<string, string>();
   const rowKey = (vsKey: string, rsKey: string | null): string => `${vsKey}\u0000${rsKey ?? ''}`;
   for (const f of report.findings) {
     if (f.virtualServer === null) continue;
     if (f.kind === 'missing-real-server' && f.realServer !== null) {
       missing.set(f.virtualServer, [...(missing.get(f.virtualServer) ?? []), f.realServer]);
+      if (f.explainedBy !== undefined) explainedMissing.set(rowKey(f.virtualServer, f.realServer), `<- missing real server (explained by ${f.explainedBy})`);
       continue;
     }
     const key = rowKey(f.virtualServer, f.realServer);
     byRow.set(key, [...(byRow.get(key) ?? []), f]);
   }
   return {
-    mark: (vsKey, rsKey) => markText(byRow.get(rowKey(vsKey, rsKey)) ?? []),
+    mark: (vsKey, rsKey) => markText(byRow.get(rowKey(vsKey, rsKey)) ?? []) ?? explainedMissing.get(rowKey(vsKey, rsKey)) ?? null,
     missingRealServers: (vsKey) => missing.get(vsKey) ?? [],
     footer: (shownKeys, service) =>
       report.findings

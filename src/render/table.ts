@@ -10,7 +10,7 @@ import type { ServiceLookup } from './snapshot.js';
 
 export interface TableOptions {
   lookup?: ServiceLookup;
-  /** A short note for a virtual server (realServer null) or one of its real servers, e.g. "<- missing". */
+  /** A short note for a virtual server (realServer null) or one of its real servers, e.g. "<- missing"; a missing real server's row has "<- missing real server" without one. */
   mark?: (virtualServerKey: string, realServerKey: string | null) => string | null;
   /** Extra rows for real servers that should exist but do not (drift), per virtual server key. */
   missingRealServers?: (virtualServerKey: string) => string[];
@@ -72,7 +72,7 @@ export function renderTable(snapshot: IpvsSnapshot, options: TableOptions = {}):
       rows.push({ kind: 'real', cells: realCells(rs), stats: statValues(rs.stats), note: options.mark?.(vs.key, hostPort(rs.address, rs.port)) ?? null });
     }
     for (const missing of options.missingRealServers?.(vs.key) ?? []) {
-      rows.push({ kind: 'missing', cells: [`  -> ${missing}`, '(absent)', '', '', ''], note: '<- missing real server' });
+      rows.push({ kind: 'missing', cells: [`  -> ${missing}`, '(absent)', '', '', ''], note: options.mark?.(vs.key, missing) ?? '<- missing real server' });
     }
   }
 

@@ -158,6 +158,7 @@ describe('kube-proxy-stale explains what its sync would repair', () => {
     const text = renderCheck({ snapshot: table, lookup: () => null, report, checks, configSource: 'configz', scheduler: 'rr' });
     expect(text).toContain('WARNING  missing-real-server  TCP/10.96.0.10:53 -> 10.244.1.4:53  [confirmed, explained by kube-proxy-stale]');
     expect(text).toContain('WARNING  unexpected-virtual-server  TCP/10.96.0.99:80  [pending]');
+    expect(text).toMatch(/-> 10\.244\.1\.4:53 +\(absent\) +<- missing real server \(explained by kube-proxy-stale\)$/m);
     await expectGolden('test/fixtures/golden/render/check-kube-proxy-stale.txt', text);
   });
 
