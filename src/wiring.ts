@@ -186,9 +186,10 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
       }
     : heap;
   let metrics: AgentMetrics | null = null;
-  // Events and the NodeCondition need the API: not with --cluster-state.
+  // Events and the NodeCondition: serve's only (the one-shot commands, logging to stderr, are a
+  // person's look at the node, not the agent speaking for it), and they need the API.
   const reporter =
-    options.clusterState === null && (options.events || options.nodeCondition)
+    logStream === 'stdout' && options.clusterState === null && (options.events || options.nodeCondition)
       ? (await import('./events/create.js')).createClusterReporter({ ...options, nodeName, logger: logger.child({ component: 'events' }) })
       : null;
   const agent = new Agent({
