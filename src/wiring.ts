@@ -19,6 +19,7 @@ import { readSysctls } from './node/sysctl.js';
 import type { Options } from './cli/flags.js';
 import type { ModulesDeps } from './cli/modules.js';
 import type { MigrationDeps } from './cli/migration.js';
+import type { ClusterMigrationDeps } from './cli/migration-cluster.js';
 import type { MigrationReporter } from './migration/reporter.js';
 import type { IpvsReader } from './ipvs/reader.js';
 import { createIpvsReader } from './ipvs/live-reader.js';
@@ -186,10 +187,9 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
       }
     : heap;
   let metrics: AgentMetrics | null = null;
-  // Events and the NodeCondition: serve's only (the one-shot commands, logging to stderr, are a
-  // person's look at the node, not the agent speaking for it), and they need the API.
+  // Events and the NodeCondition need the API: not with --cluster-state.
   const reporter =
-    logStream === 'stdout' && options.clusterState === null && (options.events || options.nodeCondition)
+    options.clusterState === null && (options.events || options.nodeCondition)
       ? (await import('./events/create.js')).createClusterReporter({ ...options, nodeName, logger: logger.child({ component: 'events' }) })
       : null;
   const agent = new Agent({
@@ -240,6 +240,12 @@ export function checkDeps(bundle: AgentBundle): CheckDeps {
 export async function migrationDeps(options: Options, bundle: AgentBundle): Promise<MigrationDeps> {
   const { readListeningSockets } = await import('./node/sockets.js');
   return { agent: bundle.agent, cluster: bundle.cluster, whenClusterReady: bundle.whenClusterReady, readSockets: () => readListeningSockets({ procRoot: options.procRoot }) };
+}
+
+/** `migration --cluster`: GETs against the API server of --kubeconfig, 15 s and 8 MiB each. */
+export async function clusterMigrationDeps(options: Options): Promise<ClusterMigrationDeps> {
+  const [{ makeKubeConfig }, { apiTextGetter }] = await Promise.all([import('./cluster/kubeconfig.js'), import('./cli/migration-cluster.js')]);
+  return { now: () => new Date(), get: apiTextGetter(makeKubeConfig(options.kubeconfig ? { kubeconfigPath: options.kubeconfig } : {})) };
 }
 
 /** `signals`: the launcher's EarlySignals (src/cli/early-signals.ts), else the process's own. */

@@ -30,6 +30,8 @@ export interface Options {
   targetVersion: string | null;
   /** --kube-proxy-version: kube-proxy's running version when the node cannot tell (migration). */
   kubeProxyVersion: string | null;
+  /** --cluster: migration for every node, through the API (migration only). */
+  cluster: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   backendMetrics: boolean;
   /** --events: Events on the Node (and a Service a finding names) for confirmed and cleared drift. */
@@ -69,6 +71,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'output', kind: 'string', default: 'table', help: 'table or json (check, ipvs, modules); also markdown for migration' },
   { name: 'target-version', kind: 'string', default: null, help: 'migration: the kube-proxy version you plan to run nftables mode with, e.g. v1.34.2' },
   { name: 'kube-proxy-version', kind: 'string', default: null, help: "migration: kube-proxy's running version, e.g. v1.33.4 (the node cannot read it)" },
+  { name: 'cluster', kind: 'boolean', default: 'false', help: 'migration: every node, from the API (--kubeconfig): each agent\'s report through the pod proxy, merged' },
   { name: 'log-level', kind: 'string', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent; logs are JSON lines on stdout' },
   { name: 'backend-metrics', kind: 'boolean', default: 'true', help: 'per-real-server metric series; false for very large tables' },
   { name: 'events', kind: 'boolean', default: 'true', help: 'Kubernetes Events (events.k8s.io/v1) on the Node, and on a Service a finding names, when drift is confirmed and cleared' },
@@ -255,6 +258,7 @@ export function parseCommandLine(argv: readonly string[], env: Record<string, st
       output: output.value as Options['output'],
       targetVersion: versionFlag('target-version'),
       kubeProxyVersion: versionFlag('kube-proxy-version'),
+      cluster: parseBoolean(required('cluster')),
       logLevel: logLevel.value as Options['logLevel'],
       backendMetrics: parseBoolean(required('backend-metrics')),
       events: parseBoolean(required('events')),

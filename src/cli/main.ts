@@ -51,6 +51,10 @@ export async function main(argv: readonly string[], io: Io = processIo, early?: 
         return await runCheck(parsed.options, io, checkDeps(await createAgent({ ...parsed.options, logLevel: parsed.options.logLevel === 'info' ? 'error' : parsed.options.logLevel }, 'stderr')));
       }
       case 'migration': {
+        if (parsed.options.cluster) {
+          const [{ runClusterMigration }, { clusterMigrationDeps }] = await Promise.all([import('./migration-cluster.js'), import('../wiring.js')]);
+          return await runClusterMigration(parsed.options, io, await clusterMigrationDeps(parsed.options));
+        }
         const [{ runMigration }, { createAgent, migrationDeps }] = await Promise.all([import('./migration.js'), import('../wiring.js')]);
         const quiet = { ...parsed.options, logLevel: parsed.options.logLevel === 'info' ? 'error' : parsed.options.logLevel } as const;
         return await runMigration(parsed.options, io, await migrationDeps(parsed.options, await createAgent(quiet, 'stderr')));

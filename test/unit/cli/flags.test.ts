@@ -19,6 +19,7 @@ const DEFAULTS: Options = {
   output: 'table',
   targetVersion: null,
   kubeProxyVersion: null,
+  cluster: false,
   logLevel: 'info',
   backendMetrics: true,
   events: true,
@@ -68,7 +69,7 @@ describe('parseCommandLine: defaults and commands', () => {
 
   it('every flag of docs/contract.md §2 is known, and each has its IPVS_SENTINEL_ variable', () => {
     expect(FLAGS.map((f) => f.name).sort()).toEqual(
-      ['backend-metrics', 'cluster-state', 'grace', 'kube-proxy-healthz-url', 'kube-proxy-url', 'kubeconfig', 'listen', 'log-level', 'modules-dir', 'node-name', 'output', 'poll-interval', 'proc-root', 'scheduler', 'skip-checks', 'auth', 'tls-cert-file', 'tls-private-key-file', 'target-version', 'kube-proxy-version', 'events', 'node-condition'].sort(),
+      ['backend-metrics', 'cluster-state', 'grace', 'kube-proxy-healthz-url', 'kube-proxy-url', 'kubeconfig', 'listen', 'log-level', 'modules-dir', 'node-name', 'output', 'poll-interval', 'proc-root', 'scheduler', 'skip-checks', 'auth', 'tls-cert-file', 'tls-private-key-file', 'target-version', 'kube-proxy-version', 'cluster', 'events', 'node-condition'].sort(),
     );
     expect(envName('poll-interval')).toBe('IPVS_SENTINEL_POLL_INTERVAL');
     expect(envName('kube-proxy-url')).toBe('IPVS_SENTINEL_KUBE_PROXY_URL');
