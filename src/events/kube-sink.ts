@@ -5,8 +5,8 @@
  *   recordEvent does (k8s.io/client-go/tools/events/event_broadcaster.go);
  * - the condition is a strategic merge patch of nodes/<name>/status: conditions merge by `type`, so
  *   the kubelet's own conditions are left as they are;
- * - the regarding object's uid is looked up once (GET), because `kubectl describe` finds an
- *   object's Events by uid; without the answer the Event goes without it.
+ * - the regarding object's uid is looked up (GET, again after 10 minutes), because `kubectl
+ *   describe` finds an object's Events by uid; without the answer the Event goes without it.
  * 2xx is done; no answer, 429 and 5xx are retried; any other status is given up.
  */
 import { statusDetail } from '../cluster/api-error.js';
@@ -68,13 +68,17 @@ export function eventBody(event: RecordedEvent, reportingInstance: string, uid: 
   };
 }
 
+/** A uid is looked up again after this: a Service deleted and created again under its name has another. */
+export const UID_TTL_MS = 10 * 60_000;
+
 export class KubeSink {
-  private readonly uids = new Map<string, string>();
+  private readonly uids = new Map<string, { uid: string; at: number }>();
 
   constructor(
     private readonly api: ApiWriter,
     /** `ipvs-sentinel-<node>`: which agent reported, as kubelet's instance is its node. */
     readonly reportingInstance: string,
+    private readonly monotonicMs: () => number = () => performance.now(),
   ) {}
 
   async writeEvent(event: RecordedEvent, signal: AbortSignal): Promise<WriteOutcome> {
@@ -110,7 +114,7 @@ export class KubeSink {
   private async uidOf(ref: ObjectReference, signal: AbortSignal): Promise<string | null> {
     const key = objectPath(ref);
     const known = this.uids.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined && this.monotonicMs() - known.at < UID_TTL_MS) return known.uid;
     let answer: ApiAnswer;
     try {
       answer = await this.api('GET', key, null, signal);
@@ -127,7 +131,7 @@ export class KubeSink {
     }
     if (typeof uid !== 'string' || !/^[0-9a-zA-Z-]{1,64}$/.test(uid)) return null;
     if (this.uids.size >= 4096) this.uids.clear();
-    this.uids.set(key, uid);
+    this.uids.set(key, { uid, at: this.monotonicMs() });
     return uid;
   }
 }

@@ -196,3 +196,32 @@ describe('the events stand-in speaks the API’s shapes', () => {
     await expect(client.createNamespacedEvent({ namespace: 'default', body: event })).rejects.toMatchObject({ code: 400 });
   });
 });
+
+describe('KubeSink uids', () => {
+  it('a Service deleted and created again gets its new uid on Events once the cached one is 10 minutes old', async () => {
+    let clock = 0;
+    const sink = new KubeSink(kubeApiWriter(standinKubeConfig(api.url)), 'ipvs-sentinel-worker-1', () => clock);
+    const uidOnEvent = async (name: string): Promise<string | undefined> => {
+      const event = {
+        key: name,
+        namespace: 'kube-system',
+        name,
+        eventTime: new Date(T0),
+        series: null,
+        intent: { regarding: { apiVersion: 'v1' as const, kind: 'Service' as const, name: 'kube-dns', namespace: 'kube-system' }, type: 'Warning' as const, reason: 'MissingRealServer', action: 'Confirmed' as const, note: 'n', subject: 's' },
+      };
+      expect(await sink.writeEvent(event, AbortSignal.timeout(2000))).toEqual({ ok: true });
+      const stored = events.events().find((e) => e.metadata.name === name);
+      return (stored?.regarding as { uid?: string } | undefined)?.uid;
+    };
+    const first = api.get('Service', 'kube-dns', 'kube-system')?.metadata.uid;
+    expect(await uidOnEvent('a.1')).toBe(first);
+    api.delete('Service', { name: 'kube-dns', namespace: 'kube-system' });
+    const recreated = api.create('Service', { metadata: { name: 'kube-dns', namespace: 'kube-system' }, spec: { clusterIP: '10.96.0.10' } }).metadata.uid;
+    clock += 60_000;
+    expect(await uidOnEvent('a.2')).toBe(first);
+    clock += 10 * 60_000;
+    expect(await uidOnEvent('a.3')).toBe(recreated);
+    expect(recreated).not.toBe(first);
+  });
+});
