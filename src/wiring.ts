@@ -187,9 +187,10 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
       }
     : heap;
   let metrics: AgentMetrics | null = null;
-  // Events and the NodeCondition need the API: not with --cluster-state.
+  // Events and the NodeCondition: serve's only (the one-shot commands, logging to stderr, are a
+  // person's look at the node, not the agent speaking for it), and they need the API.
   const reporter =
-    options.clusterState === null && (options.events || options.nodeCondition)
+    logStream === 'stdout' && options.clusterState === null && (options.events || options.nodeCondition)
       ? (await import('./events/create.js')).createClusterReporter({ ...options, nodeName, logger: logger.child({ component: 'events' }) })
       : null;
   const agent = new Agent({
@@ -204,10 +205,16 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
       recordDriftDetected: (kind) => metrics?.recordDriftDetected(kind),
     },
   });
-  const [{ createMetrics }, { MigrationReporter }, { readListeningSockets }] = await Promise.all([import('./agent/metrics.js'), import('./migration/reporter.js'), import('./node/sockets.js')]);
+  const [{ createMetrics }, { MigrationReporter }, { readListeningSockets }, { readKubeProxyVersion }] = await Promise.all([
+    import('./agent/metrics.js'),
+    import('./migration/reporter.js'),
+    import('./node/sockets.js'),
+    import('./node/kube-proxy-version.js'),
+  ]);
   const migration = new MigrationReporter(agent, {
     readSockets: () => readListeningSockets({ procRoot: options.procRoot }),
     kubeProxyVersion: options.kubeProxyVersion,
+    readKubeProxyVersion: () => readKubeProxyVersion(options.kubeProxyUrl),
     targetVersion: options.targetVersion,
   });
   const watched = cluster.source;
@@ -238,8 +245,14 @@ export function checkDeps(bundle: AgentBundle): CheckDeps {
 
 /** `migration`: the agent bundle of `check`, and the host's sockets from <proc-root>/net (src/node/sockets.ts). */
 export async function migrationDeps(options: Options, bundle: AgentBundle): Promise<MigrationDeps> {
-  const { readListeningSockets } = await import('./node/sockets.js');
-  return { agent: bundle.agent, cluster: bundle.cluster, whenClusterReady: bundle.whenClusterReady, readSockets: () => readListeningSockets({ procRoot: options.procRoot }) };
+  const [{ readListeningSockets }, { readKubeProxyVersion }] = await Promise.all([import('./node/sockets.js'), import('./node/kube-proxy-version.js')]);
+  return {
+    agent: bundle.agent,
+    cluster: bundle.cluster,
+    whenClusterReady: bundle.whenClusterReady,
+    readSockets: () => readListeningSockets({ procRoot: options.procRoot }),
+    readKubeProxyVersion: () => readKubeProxyVersion(options.kubeProxyUrl),
+  };
 }
 
 /** `migration --cluster`: GETs against the API server of --kubeconfig, 15 s and 8 MiB each. */

@@ -18,6 +18,8 @@ export interface MigrationDeps {
   cluster: ClusterSource;
   whenClusterReady: () => Promise<void>;
   readSockets: () => Promise<HostSockets>;
+  /** kube-proxy's version from its /metrics, null when unknown (--kube-proxy-version wins). */
+  readKubeProxyVersion?: () => Promise<string | null>;
 }
 
 export async function runMigration(options: Options, io: Io, deps: MigrationDeps): Promise<number> {
@@ -27,6 +29,7 @@ export async function runMigration(options: Options, io: Io, deps: MigrationDeps
     const report = await new MigrationReporter(deps.agent, {
       readSockets: deps.readSockets,
       kubeProxyVersion: options.kubeProxyVersion,
+      readKubeProxyVersion: deps.readKubeProxyVersion,
       targetVersion: options.targetVersion,
     }).report();
     if (!report) throw new SentinelError('INTERNAL', 'migration', 'no poll completed');

@@ -64,6 +64,15 @@ export const CATALOGUE = [
     references: [`${K} pkg/proxy/nftables/supported.go`, `${K}#124152`],
   },
   {
+    id: 'kube-proxy-too-old-for-nftables',
+    severity: 'blocker',
+    impact: 'breaks',
+    title: 'kube-proxy is too old for nftables mode',
+    advice:
+      'nftables mode does not exist before v1.29; on v1.29–v1.30 it is alpha behind the NFTablesProxyMode feature gate; it is beta from v1.31 and GA from v1.33. Upgrade kube-proxy first (v1.33 or later: nftables bug fixes are backported there for IPVS users, KEP-5495).',
+    references: ['kubernetes/enhancements keps/sig-network/3866-nftables-proxy/kep.yaml', 'kubernetes/enhancements keps/sig-network/5495-deprecate-ipvs-mode-in-kube-proxy'],
+  },
+  {
     id: 'ipvs-leftovers-after-switch',
     severity: 'blocker',
     impact: 'breaks',

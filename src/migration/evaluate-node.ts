@@ -142,3 +142,33 @@ export const deprecationEvaluator = evaluator({
     }),
   ],
 });
+
+/** "v1.30.4" → [1, 30]; null for anything else. */
+function minorVersion(version: string): [number, number] | null {
+  const m = /^v?(\d+)\.(\d+)/.exec(version);
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+export const kubeProxyVersionEvaluator = evaluator({
+  ids: ['kube-proxy-too-old-for-nftables'],
+  needs: [],
+  phase: 'pre-switch',
+  evaluate: (input): MigrationFinding[] => {
+    // The version nftables mode will run with: the planned one when given, else the running one.
+    const version = input.targetVersion ?? input.kubeProxyVersion;
+    const parsed = version === null ? null : minorVersion(version);
+    if (version === null || parsed === null) return [];
+    const [major, minor] = parsed;
+    if (major > 1 || minor >= 31) return [];
+    const gated = minor >= 29;
+    return [
+      makeFinding('kube-proxy-too-old-for-nftables', {
+        severity: gated ? 'change' : 'blocker',
+        message: gated
+          ? `kube-proxy ${version} has nftables mode only as an alpha behind the NFTablesProxyMode feature gate.`
+          : `kube-proxy ${version} has no nftables mode (it arrived in v1.29).`,
+        evidence: [{ kind: 'config-field', ref: input.targetVersion ? 'target version' : 'kube-proxy version', value: version, detail: input.targetVersion ? '--target-version' : 'kubernetes_build_info or --kube-proxy-version' }],
+      }),
+    ];
+  },
+});

@@ -2,7 +2,7 @@
 import type { Evaluator } from './evaluator.js';
 import { foreignVirtualServerEvaluator, nodePortAddressesEvaluator, vipSocketEvaluator } from './evaluate-addresses.js';
 import { leftoversEvaluator } from './evaluate-leftovers.js';
-import { deprecationEvaluator, drainingEvaluator, kernelEvaluator, sysctlsEvaluator, timeoutsEvaluator } from './evaluate-node.js';
+import { deprecationEvaluator, drainingEvaluator, kernelEvaluator, kubeProxyVersionEvaluator, sysctlsEvaluator, timeoutsEvaluator } from './evaluate-node.js';
 import { pluginsEvaluator } from './evaluate-plugins.js';
 import { schedulerEvaluator } from './evaluate-scheduling.js';
 import { affinityEvaluator, localFallbackEvaluator, noEndpointEvaluator } from './evaluate-traffic.js';
@@ -12,6 +12,7 @@ export const EVALUATORS: readonly Evaluator[] = [
   vipSocketEvaluator,
   foreignVirtualServerEvaluator,
   kernelEvaluator,
+  kubeProxyVersionEvaluator,
   nodePortAddressesEvaluator,
   schedulerEvaluator,
   timeoutsEvaluator,

@@ -15,7 +15,10 @@ export interface PollSource {
 
 export interface ReporterDeps {
   readSockets: () => Promise<HostSockets>;
+  /** --kube-proxy-version; when null, readKubeProxyVersion asks kube-proxy. */
   kubeProxyVersion?: string | null;
+  /** kube-proxy's version from its /metrics (src/node/kube-proxy-version.ts), null when unknown. */
+  readKubeProxyVersion?: () => Promise<string | null>;
   targetVersion?: string | null;
 }
 
@@ -50,8 +53,7 @@ export class MigrationReporter {
     } catch {
       sockets = null;
     }
-    return buildMigrationReport(
-      migrationInputFromPoll(readings, { sockets, kubeProxyVersion: this.deps.kubeProxyVersion ?? null, targetVersion: this.deps.targetVersion ?? null }),
-    );
+    const kubeProxyVersion = this.deps.kubeProxyVersion ?? (await this.deps.readKubeProxyVersion?.().catch(() => null)) ?? null;
+    return buildMigrationReport(migrationInputFromPoll(readings, { sockets, kubeProxyVersion, targetVersion: this.deps.targetVersion ?? null }));
   }
 }
