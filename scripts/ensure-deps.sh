@@ -18,6 +18,11 @@ if ((${#missing[@]})); then
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+  # The tests run prometheus and promtool themselves; the package's own service (enabled and started
+  # on a systemd host, listening on :9090) is not wanted on a developer's machine.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl > /dev/null && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now prometheus > /dev/null 2>&1 || true
+  fi
 fi
 
 # npm ci when node_modules is missing or older than the lockfile.
