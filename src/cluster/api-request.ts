@@ -37,13 +37,35 @@ async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promis
   }
 }
 
+/** What every request to the API carries: the kubeconfig's credentials as headers, and its TLS and proxy as an agent. */
+export interface ApiRequestOptions {
+  headers: Record<string, string>;
+  agent: Agent | undefined;
+}
+
+/**
+ * The credentials, TLS and proxy of `kubeConfig` for one request, as client-node's own requests
+ * carry them (KubeConfig.applyToFetchOptions). Credentials may come from an exec plugin that never
+ * returns: the abort ends the wait for them too (rejecting with an "aborted" Error).
+ */
+export async function apiRequestOptions(kubeConfig: KubeConfig, signal: AbortSignal): Promise<ApiRequestOptions> {
+  const init = await untilAborted(kubeConfig.applyToFetchOptions({}), signal);
+  return { headers: plainHeaders(init.headers as HeaderBag), agent: init.agent as Agent | undefined };
+}
+
+/** `path` on the kubeconfig's current API server, or null when it names none. */
+export function apiUrl(kubeConfig: KubeConfig, path: string): URL | null {
+  const server = kubeConfig.getCurrentCluster()?.server;
+  if (!server) return null;
+  return new URL(path, server.endsWith('/') ? server : `${server}/`);
+}
+
 /** The answer's status line and headers; its body is the returned message. Rejects when no answer comes (network error, abort). */
 export async function apiGet(kubeConfig: KubeConfig, url: URL, signal: AbortSignal): Promise<IncomingMessage> {
-  // Credentials may come from an exec plugin that never returns: the abort ends the wait for it too.
-  const init = await untilAborted(kubeConfig.applyToFetchOptions({}), signal);
-  const headers = { accept: 'application/json', ...plainHeaders(init.headers as HeaderBag) };
+  const init = await apiRequestOptions(kubeConfig, signal);
+  const headers = { accept: 'application/json', ...init.headers };
   return new Promise((resolve, reject) => {
-    const request = requestFor(url)(url, { method: 'GET', headers, agent: init.agent as Agent | undefined, signal }, (response) => {
+    const request = requestFor(url)(url, { method: 'GET', headers, agent: init.agent, signal }, (response) => {
       // TCP keepalive on the connection, as client-node's Watch sets it: a dead peer is noticed.
       response.socket.setKeepAlive(true, 30_000);
       resolve(response);

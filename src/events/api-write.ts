@@ -6,7 +6,7 @@
  * requests are written here instead, with the same paths, verbs and content types.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Agent } from 'node:http';
+import { apiRequestOptions, apiUrl } from '../cluster/api-request.js';
 import { requestFor } from '../util/node-http.js';
 
 /** An answer is read for its status and a bounded body: a proxy's error page is not held whole. */
@@ -19,37 +19,20 @@ export interface ApiAnswer {
 
 export type ApiWriter = (method: 'POST' | 'PATCH' | 'GET', path: string, body: { contentType: string; text: string } | null, signal: AbortSignal) => Promise<ApiAnswer>;
 
-type HeaderBag = { forEach?: (fn: (value: string, name: string) => void) => void } | Record<string, unknown> | undefined;
-
-function plainHeaders(bag: HeaderBag): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (bag && typeof bag.forEach === 'function') {
-    (bag.forEach as (fn: (value: string, name: string) => void) => void)((value, name) => {
-      out[name] = value;
-    });
-  } else if (bag) {
-    for (const [name, value] of Object.entries(bag)) if (typeof value === 'string') out[name] = value;
-  }
-  return out;
-}
-
 /** A writer for the cluster of `kubeConfig`; rejects when no answer comes (network error, abort). */
 export function kubeApiWriter(kubeConfig: KubeConfig): ApiWriter {
   return async (method, path, body, signal) => {
-    const server = kubeConfig.getCurrentCluster()?.server;
-    if (!server) throw new Error('the kubeconfig names no API server');
-    const url = new URL(path, server.endsWith('/') ? server : `${server}/`);
-    signal.throwIfAborted();
-    const init = await kubeConfig.applyToFetchOptions({});
-    signal.throwIfAborted();
-    const headers: Record<string, string> = { accept: 'application/json', ...plainHeaders(init.headers as HeaderBag) };
+    const url = apiUrl(kubeConfig, path);
+    if (!url) throw new Error('the kubeconfig names no API server');
+    const init = await apiRequestOptions(kubeConfig, signal);
+    const headers: Record<string, string> = { accept: 'application/json', ...init.headers };
     const payload = body === null ? null : Buffer.from(body.text);
     if (body && payload) {
       headers['content-type'] = body.contentType;
       headers['content-length'] = String(payload.length);
     }
     return new Promise<ApiAnswer>((resolve, reject) => {
-      const request = requestFor(url)(url, { method, headers, agent: init.agent as Agent | undefined, signal }, (response) => {
+      const request = requestFor(url)(url, { method, headers, agent: init.agent, signal }, (response) => {
         const parts: Buffer[] = [];
         let size = 0;
         response.on('data', (chunk: Buffer) => {

@@ -11,7 +11,7 @@
  * anything of them is used.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Agent } from 'node:http';
+import { apiRequestOptions, apiUrl, type ApiRequestOptions } from '../../cluster/api-request.js';
 import { SentinelError } from '../../errors/index.js';
 import { requestFor } from '../../util/node-http.js';
 
@@ -45,35 +45,22 @@ function failed(operation: string, message: string, cause?: unknown): SentinelEr
   return new SentinelError('AUTH_REVIEW_FAILED', operation, message, cause === undefined ? undefined : { cause });
 }
 
-type HeaderBag = { forEach?: (fn: (value: string, name: string) => void) => void } | Record<string, unknown> | undefined;
-
-function plainHeaders(bag: HeaderBag): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (bag && typeof bag.forEach === 'function') {
-    (bag.forEach as (fn: (value: string, name: string) => void) => void)((value, name) => {
-      out[name] = value;
-    });
-  } else if (bag) {
-    for (const [name, value] of Object.entries(bag)) if (typeof value === 'string') out[name] = value;
-  }
-  return out;
-}
-
 /** POST `body` to `path` of the API; the answer's status and its JSON, or a throw when none usable came. */
 async function post(kubeConfig: KubeConfig, path: string, body: unknown, operation: string, timeoutMs: number): Promise<{ status: number; json: unknown }> {
-  const cluster = kubeConfig.getCurrentCluster();
-  if (!cluster) throw failed(operation, 'the kubeconfig names no current cluster');
-  const url = new URL(path, cluster.server.endsWith('/') ? cluster.server : `${cluster.server}/`);
+  const url = apiUrl(kubeConfig, path);
+  if (!url) throw failed(operation, 'the kubeconfig names no current cluster');
   const signal = AbortSignal.timeout(timeoutMs);
   // Credentials may come from an exec plugin that never returns: the timeout bounds that wait too.
-  const init = await Promise.race([
-    kubeConfig.applyToFetchOptions({}),
-    new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(failed(operation, `no credentials for the API within ${timeoutMs} ms`)), { once: true })),
-  ]);
+  let init: ApiRequestOptions;
+  try {
+    init = await apiRequestOptions(kubeConfig, signal);
+  } catch (err) {
+    throw signal.aborted ? failed(operation, `no credentials for the API within ${timeoutMs} ms`) : err;
+  }
   const payload = Buffer.from(JSON.stringify(body), 'utf8');
-  const headers = { ...plainHeaders(init.headers as HeaderBag), accept: 'application/json', 'content-type': 'application/json', 'content-length': String(payload.length) };
+  const headers = { ...init.headers, accept: 'application/json', 'content-type': 'application/json', 'content-length': String(payload.length) };
   return new Promise((resolve, reject) => {
-    const request = requestFor(url)(url, { method: 'POST', headers, agent: init.agent as Agent | undefined, signal }, (response) => {
+    const request = requestFor(url)(url, { method: 'POST', headers, agent: init.agent, signal }, (response) => {
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {
