@@ -107,6 +107,17 @@ describe('stale-udp-conntrack', () => {
     expect(staleUdpConntrackCheck.evaluate(ctx(conntrack, STATE))).toEqual([]);
   });
 
+  it('finds the flow IPVS DNATed to a CoreDNS endpoint the API no longer has, in a dump recorded in the real-IPVS guest', () => {
+    const rec = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'conntrack', 'guest-ipvs.json'), 'utf8')) as NetlinkRecording;
+    const socket = new ReplaySocket(rec);
+    const dump = readUdpConntrack({ open: () => socket, seq: 4242 });
+    expect(dump.entries.map((e) => `${e.original.dst}:${e.original.dstPort} -> ${e.reply.src}`).sort()).toEqual(['10.96.0.10:53 -> 10.244.0.3', '10.96.0.10:53 -> 10.244.1.4']);
+    const state = desired([expectedVs('UDP/10.96.0.10:53', ['10.244.0.3:53'], { service: DNS })]);
+    const found = staleUdpConntrackCheck.evaluate(ctx({ readable: true, ...dump }, state));
+    expect(found.map((f) => (f.actual as { endpoint: string }).endpoint)).toEqual(['10.244.1.4:53']);
+    expect(staleUdpConntrackCheck.evaluate(ctx({ readable: true, ...dump }, desired([expectedVs('UDP/10.96.0.10:53', ['10.244.0.3:53', '10.244.1.4:53'], { service: DNS })])))).toEqual([]);
+  });
+
   it('reports the entries of a dump recorded from the kernel (golden)', async () => {
     const rec = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'conntrack', 'udp-filtered.json'), 'utf8')) as NetlinkRecording;
     const socket = new ReplaySocket(rec);
