@@ -14,6 +14,19 @@ export interface KubeProxyConfig {
   udpTimeoutSeconds: number;
   /** metricsBindAddress, e.g. "127.0.0.1:10249". */
   metricsBindAddress: string;
+  /**
+   * detectLocalMode: "ClusterCIDR", "NodeCIDR", "BridgeInterface", "InterfaceNamePrefix"; "" means
+   * ClusterCIDR (cmd/kube-proxy/app/server_linux.go platformApplyDefaults).
+   */
+  detectLocalMode: string;
+  /** clusterCIDR (comma-separated, v1alpha1 and the internal config before v1.31) or detectLocal.clusterCIDRs. */
+  clusterCIDRs: string[];
+  /** detectLocal.bridgeInterface and detectLocal.interfaceNamePrefix ("" when unset). */
+  detectLocalBridgeInterface: string;
+  detectLocalInterfaceNamePrefix: string;
+  /** iptables.masqueradeBit (used by the iptables and IPVS proxiers) and nftables.masqueradeBit; both default to 14. */
+  iptablesMasqueradeBit: number;
+  nftablesMasqueradeBit: number;
 }
 
 export type KubeProxyConfigSource = 'configz' | 'configmap' | 'defaults';
@@ -30,9 +43,20 @@ export const KUBE_PROXY_DEFAULTS: KubeProxyConfig = {
   tcpFinTimeoutSeconds: 0,
   udpTimeoutSeconds: 0,
   metricsBindAddress: '127.0.0.1:10249',
+  detectLocalMode: '',
+  clusterCIDRs: [],
+  detectLocalBridgeInterface: '',
+  detectLocalInterfaceNamePrefix: '',
+  iptablesMasqueradeBit: 14,
+  nftablesMasqueradeBit: 14,
 };
 
 /** The scheduler kube-proxy actually uses: ipvs.scheduler, empty → rr. */
 export function effectiveScheduler(config: KubeProxyConfig): string {
   return config.scheduler === '' ? 'rr' : config.scheduler;
+}
+
+/** detectLocalMode as kube-proxy applies it: "" → ClusterCIDR (cmd/kube-proxy/app/server_linux.go platformApplyDefaults). */
+export function effectiveDetectLocalMode(config: KubeProxyConfig): string {
+  return config.detectLocalMode === '' ? 'ClusterCIDR' : config.detectLocalMode;
 }

@@ -37,6 +37,15 @@ export const CATALOGUE = [
     references: [`${K} pkg/proxy/nftables/proxier.go syncProxyRules (external chains)`, `${K}#131765`, `${K}#132456`],
   },
   {
+    id: 'local-detector-missing',
+    severity: 'change',
+    impact: 'behaves-differently',
+    title: 'kube-proxy cannot tell pod traffic apart: pods lose externalTrafficPolicy: Local Services without a local endpoint',
+    advice:
+      'nftables mode sends pods\' traffic to the external IPs, load-balancer IPs and NodePorts of an externalTrafficPolicy: Local Service through the cluster endpoints only when its local-traffic detector works; without one, that traffic is dropped on a node without a local endpoint (IPVS mode falls back to the cluster endpoints). Set clusterCIDR (detectLocal.clusterCIDRs) for every family, or detectLocalMode NodeCIDR, BridgeInterface or InterfaceNamePrefix, before switching.',
+    references: [`${K} cmd/kube-proxy/app/server_linux.go getLocalDetectors`, `${K} pkg/proxy/nftables/proxier.go syncProxyRules (short-circuit pod traffic)`],
+  },
+  {
     id: 'vip-bound-socket',
     severity: 'blocker',
     impact: 'breaks',

@@ -4,17 +4,20 @@
  * Services, and ClientIP affinity's scope. All read from the desired state, which already holds what
  * IPVS mode programs for this node.
  */
+import { effectiveDetectLocalMode, type KubeProxyConfig } from '../cluster/kube-proxy-config.js';
 import { namespacedKey } from '../cluster/model.js';
 import type { ExpectedVirtualServer } from '../desired/types.js';
 import { SVC_FLAG } from '../ipvs/flags.js';
+import type { AddressFamily } from '../ipvs/types.js';
+import { addressFamilyOf } from '../util/ip.js';
 import { evaluator, proxyNode, type InputWith } from './evaluator.js';
 import { agree, makeFinding, plural, serviceRefKey } from './finding.js';
 import type { ServicePortRef } from '../drift/types.js';
+import type { Evidence, MigrationFinding } from './types.js';
 
 function portCount(services: readonly ServicePortRef[]): string {
   return plural(new Set(services.map(serviceRefKey)).size, 'Service port');
 }
-import type { Evidence, MigrationFinding } from './types.js';
 
 /** The syncEndpoint fallback: Local decided the set, no endpoint is on this node, cluster endpoints stand in. */
 function fallsBackToCluster(vs: ExpectedVirtualServer, node: string): boolean {
@@ -117,6 +120,76 @@ export const affinityEvaluator = evaluator({
           value: { timeoutSeconds: (list[0] as ExpectedVirtualServer).timeout, entryPoints: list.length },
           detail: list.slice(0, 5).map((vs) => vs.key).join(', '),
         })),
+      }),
+    ];
+  },
+});
+
+/**
+ * The families whose local-traffic detector is a no-op (cmd/kube-proxy/app/server_linux.go
+ * getLocalDetectors): ClusterCIDR without a cluster CIDR of that family, or a mode kube-proxy does
+ * not know. NodeCIDR works on a running kube-proxy (it waited for the Node's podCIDRs before it
+ * started, waitForPodCIDR); BridgeInterface and InterfaceNamePrefix always detect (validation
+ * requires their value).
+ */
+export function undetectedFamilies(config: KubeProxyConfig, families: readonly AddressFamily[]): AddressFamily[] {
+  switch (effectiveDetectLocalMode(config)) {
+    case 'NodeCIDR':
+    case 'BridgeInterface':
+    case 'InterfaceNamePrefix':
+      return [];
+    case 'ClusterCIDR': {
+      const covered = new Set(config.clusterCIDRs.map((cidr) => addressFamilyOf(cidr.split('/')[0] ?? '')));
+      return families.filter((f) => !covered.has(f));
+    }
+    default:
+      return [...families];
+  }
+}
+
+export const localDetectorEvaluator = evaluator({
+  ids: ['local-detector-missing'],
+  needs: ['config', 'desired', 'services'],
+  phase: 'pre-switch',
+  evaluate: (input: InputWith<'config' | 'desired' | 'services'>): MigrationFinding[] => {
+    // Defaults are a guess, not kube-proxy's configuration: an empty clusterCIDR there says nothing.
+    if (input.configSource === null || input.configSource === 'defaults') return [];
+    const missing = new Set(undetectedFamilies(input.config, input.desired.families));
+    if (missing.size === 0) return [];
+    const node = proxyNode(input);
+    const external = input.desired.virtualServers.filter(
+      (vs) => vs.role !== 'cluster-ip' && missing.has(vs.family) && input.services.get(namespacedKey(vs.service.namespace, vs.service.name))?.externalTrafficPolicy === 'Local',
+    );
+    if (external.length === 0) return [];
+    const fallingBack = external.filter((vs) => fallsBackToCluster(vs, node));
+    const mode = effectiveDetectLocalMode(input.config);
+    const families = [...new Set(external.map((vs) => vs.family))].sort();
+    const evidence: Evidence[] = [
+      { kind: 'config-field', ref: 'detectLocalMode', value: input.config.detectLocalMode, detail: `effective ${mode} (from ${input.configSource})` },
+    ];
+    if (mode === 'ClusterCIDR') evidence.push({ kind: 'config-field', ref: 'clusterCIDR', value: input.config.clusterCIDRs, detail: `no cluster CIDR for ${families.join(', ')}` });
+    for (const vs of external) {
+      const local = vs.realServers.filter((rs) => rs.nodeName === node).length;
+      evidence.push({
+        kind: 'virtual-server',
+        ref: vs.key,
+        value: { role: vs.role, localEndpoints: local, clusterEndpoints: local === 0 ? vs.realServers.length : null },
+        detail: `${serviceRefKey(vs.service)}: externalTrafficPolicy: Local${local === 0 && vs.realServers.length > 0 ? ', IPVS falls back to the cluster endpoints today' : ''}`,
+      });
+    }
+    const services = external.map((vs) => vs.service);
+    const why = `kube-proxy has no local-traffic detector for ${families.join(' and ')} (detectLocalMode ${mode}${mode === 'ClusterCIDR' ? ' without a cluster CIDR of that family' : ''})`;
+    return [
+      makeFinding('local-detector-missing', {
+        severity: fallingBack.length > 0 ? 'blocker' : 'change',
+        message:
+          fallingBack.length > 0
+            ? `${why}: pods on ${input.node} reach ${portCount(fallingBack.map((vs) => vs.service))} with externalTrafficPolicy: Local through IPVS's cluster fallback today, and nftables mode will drop that traffic.`
+            : `${why}: pods on ${input.node} will lose the external addresses of ${portCount(services)} with externalTrafficPolicy: Local in nftables mode whenever the node has no local endpoint for them.`,
+        services,
+        evidence,
+        // Flags (--cluster-cidr, --detect-local-mode) override the ConfigMap and cannot be seen there.
+        heuristic: input.configSource === 'configmap',
       }),
     ];
   },

@@ -5,10 +5,11 @@ import { leftoversEvaluator } from './evaluate-leftovers.js';
 import { deprecationEvaluator, drainingEvaluator, kernelEvaluator, kubeProxyVersionEvaluator, sysctlsEvaluator, timeoutsEvaluator } from './evaluate-node.js';
 import { pluginsEvaluator } from './evaluate-plugins.js';
 import { schedulerEvaluator } from './evaluate-scheduling.js';
-import { affinityEvaluator, localFallbackEvaluator, noEndpointEvaluator } from './evaluate-traffic.js';
+import { affinityEvaluator, localDetectorEvaluator, localFallbackEvaluator, noEndpointEvaluator } from './evaluate-traffic.js';
 
 export const EVALUATORS: readonly Evaluator[] = [
   localFallbackEvaluator,
+  localDetectorEvaluator,
   vipSocketEvaluator,
   foreignVirtualServerEvaluator,
   kernelEvaluator,

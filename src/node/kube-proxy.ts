@@ -67,6 +67,14 @@ function listField(obj: JsonObject | undefined, name: string, op: string): strin
   return value;
 }
 
+/** A non-negative integer (a masquerade bit); undefined when absent or null, as kubeadm writes an unset one. */
+function intField(obj: JsonObject | undefined, name: string, op: string): number | undefined {
+  const value = field(obj, name);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw invalid(op, `${name} is not a non-negative integer`);
+  return value;
+}
+
 /** A metav1.Duration ("30s", "1m0s") in whole seconds; undefined when absent. */
 function durationField(obj: JsonObject | undefined, name: string, op: string): number | undefined {
   const text = stringField(obj, name, op);
@@ -98,7 +106,15 @@ interface Sections {
   ipvs: JsonObject | undefined;
 }
 
+/** detectLocal.clusterCIDRs (v1alpha2, the internal config since v1.31), else clusterCIDR split at commas. */
+function clusterCIDRs(top: JsonObject, detectLocal: JsonObject | undefined, op: string): string[] {
+  const list = listField(detectLocal, 'clusterCIDRs', op);
+  if (list !== undefined) return list;
+  return (stringField(top, 'clusterCIDR', op) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
 function buildConfig({ top, ipvs }: Sections, op: string, syncPeriod: number | undefined, minSyncPeriod: number | undefined): KubeProxyConfig {
+  const detectLocal = sectionField(top, 'detectLocal', op);
   return {
     mode: stringField(top, 'mode', op) ?? KUBE_PROXY_DEFAULTS.mode,
     scheduler: stringField(ipvs, 'scheduler', op) ?? KUBE_PROXY_DEFAULTS.scheduler,
@@ -111,6 +127,12 @@ function buildConfig({ top, ipvs }: Sections, op: string, syncPeriod: number | u
     tcpFinTimeoutSeconds: durationField(ipvs, 'tcpFinTimeout', op) ?? KUBE_PROXY_DEFAULTS.tcpFinTimeoutSeconds,
     udpTimeoutSeconds: durationField(ipvs, 'udpTimeout', op) ?? KUBE_PROXY_DEFAULTS.udpTimeoutSeconds,
     metricsBindAddress: defaultMetricsBindAddress(stringField(top, 'metricsBindAddress', op), stringField(top, 'bindAddress', op)),
+    detectLocalMode: stringField(top, 'detectLocalMode', op) ?? KUBE_PROXY_DEFAULTS.detectLocalMode,
+    clusterCIDRs: clusterCIDRs(top, detectLocal, op),
+    detectLocalBridgeInterface: stringField(detectLocal, 'bridgeInterface', op) ?? '',
+    detectLocalInterfaceNamePrefix: stringField(detectLocal, 'interfaceNamePrefix', op) ?? '',
+    iptablesMasqueradeBit: intField(sectionField(top, 'iptables', op), 'masqueradeBit', op) ?? KUBE_PROXY_DEFAULTS.iptablesMasqueradeBit,
+    nftablesMasqueradeBit: intField(sectionField(top, 'nftables', op), 'masqueradeBit', op) ?? KUBE_PROXY_DEFAULTS.nftablesMasqueradeBit,
   };
 }
 
@@ -196,7 +218,7 @@ export function resolveKubeProxyConfig(input: { configz: unknown; configMapText:
   } else {
     problems.push('ConfigMap kube-system/kube-proxy (config.conf) not available');
   }
-  return { config: { ...KUBE_PROXY_DEFAULTS, excludeCIDRs: [], nodePortAddresses: [] }, source: 'defaults', problems };
+  return { config: { ...KUBE_PROXY_DEFAULTS, excludeCIDRs: [], nodePortAddresses: [], clusterCIDRs: [] }, source: 'defaults', problems };
 }
 
 /** The mode a config means on Linux: "" is iptables. */

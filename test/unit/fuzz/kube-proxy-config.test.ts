@@ -109,6 +109,12 @@ const config: fc.Arbitrary<KubeProxyConfig> = fc.record({
   tcpFinTimeoutSeconds: seconds,
   udpTimeoutSeconds: seconds,
   metricsBindAddress: fc.constantFrom('127.0.0.1:10249', '0.0.0.0:10249', '[::1]:10249', '[::]:9999', '10.0.0.1:1'),
+  detectLocalMode: fc.constantFrom('', 'ClusterCIDR', 'NodeCIDR', 'BridgeInterface', 'InterfaceNamePrefix'),
+  clusterCIDRs: fc.array(cidr, { maxLength: 2 }),
+  detectLocalBridgeInterface: fc.constantFrom('', 'cbr0'),
+  detectLocalInterfaceNamePrefix: fc.constantFrom('', 'veth'),
+  iptablesMasqueradeBit: fc.integer({ min: 0, max: 31 }),
+  nftablesMasqueradeBit: fc.integer({ min: 0, max: 31 }),
 });
 
 const go = (s: number): string => formatDuration(s * 1000);
@@ -122,6 +128,12 @@ function configzOf(c: KubeProxyConfig, oldLayout: boolean): unknown {
       MetricsBindAddress: c.metricsBindAddress,
       NodePortAddresses: c.nodePortAddresses.length === 0 ? null : c.nodePortAddresses,
       ...(oldLayout ? {} : sync),
+      DetectLocalMode: c.detectLocalMode,
+      // Before v1.31 the internal config held one comma-separated ClusterCIDR, later DetectLocal.ClusterCIDRs.
+      ...(oldLayout ? { ClusterCIDR: c.clusterCIDRs.join(',') } : {}),
+      DetectLocal: { BridgeInterface: c.detectLocalBridgeInterface, InterfaceNamePrefix: c.detectLocalInterfaceNamePrefix, ...(oldLayout ? {} : { ClusterCIDRs: c.clusterCIDRs }) },
+      IPTables: { MasqueradeBit: c.iptablesMasqueradeBit },
+      NFTables: { MasqueradeBit: c.nftablesMasqueradeBit },
       IPVS: {
         ...(oldLayout ? sync : {}),
         Scheduler: c.scheduler,
@@ -145,6 +157,11 @@ function configConfOf(c: KubeProxyConfig, v1alpha2: boolean): string {
     metricsBindAddress: c.metricsBindAddress,
     nodePortAddresses: c.nodePortAddresses,
     ...(v1alpha2 ? sync : {}),
+    detectLocalMode: c.detectLocalMode,
+    ...(v1alpha2 ? {} : { clusterCIDR: c.clusterCIDRs.join(',') }),
+    detectLocal: { bridgeInterface: c.detectLocalBridgeInterface, interfaceNamePrefix: c.detectLocalInterfaceNamePrefix, ...(v1alpha2 ? { clusterCIDRs: c.clusterCIDRs } : {}) },
+    iptables: { masqueradeBit: c.iptablesMasqueradeBit },
+    nftables: { masqueradeBit: c.nftablesMasqueradeBit },
     ipvs: {
       ...(v1alpha2 ? {} : sync),
       scheduler: c.scheduler,

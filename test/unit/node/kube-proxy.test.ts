@@ -41,6 +41,8 @@ describe('parseConfigz', () => {
       syncPeriodSeconds: 30,
       minSyncPeriodSeconds: 0,
       metricsBindAddress: '127.0.0.1:10249',
+      detectLocalMode: 'ClusterCIDR',
+      clusterCIDRs: ['10.244.0.0/16'],
     });
   });
 
@@ -57,6 +59,12 @@ describe('parseConfigz', () => {
       tcpFinTimeoutSeconds: 120,
       udpTimeoutSeconds: 300,
       metricsBindAddress: '0.0.0.0:10249',
+      detectLocalMode: 'ClusterCIDR',
+      clusterCIDRs: ['10.244.0.0/16'],
+      detectLocalBridgeInterface: '',
+      detectLocalInterfaceNamePrefix: '',
+      iptablesMasqueradeBit: 14,
+      nftablesMasqueradeBit: 14,
     });
   });
 
@@ -80,7 +88,7 @@ describe('parseConfigz', () => {
 
 describe('parseKubeProxyConfigMap', () => {
   it('applies kube-proxy defaulting to the kubeadm config.conf', () => {
-    expect(parseKubeProxyConfigMap(fixture('configmap-kubeadm-default.yaml'))).toEqual(KUBE_PROXY_DEFAULTS);
+    expect(parseKubeProxyConfigMap(fixture('configmap-kubeadm-default.yaml'))).toEqual({ ...KUBE_PROXY_DEFAULTS, clusterCIDRs: ['10.244.0.0/16'] });
   });
 
   it('reads a tuned IPVS config', () => {
@@ -96,6 +104,12 @@ describe('parseKubeProxyConfigMap', () => {
       tcpFinTimeoutSeconds: 0,
       udpTimeoutSeconds: 0,
       metricsBindAddress: '0.0.0.0:10249',
+      detectLocalMode: '',
+      clusterCIDRs: ['10.244.0.0/16'],
+      detectLocalBridgeInterface: '',
+      detectLocalInterfaceNamePrefix: '',
+      iptablesMasqueradeBit: 14,
+      nftablesMasqueradeBit: 14,
     });
   });
 
