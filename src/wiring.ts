@@ -120,7 +120,7 @@ function nodeSources(options: Options, reader: IpvsReader): NodeSources {
         nftTables: () => readNftTables().tables,
         iptables: (nftTables) => readIptables({ procRoot: options.procRoot, nftTables }),
       }),
-    conntrack: () => readNodeConntrack({ modules: moduleInputs, dump: () => readUdpConntrack() }),
+    conntrack: () => readNodeConntrack({ modules: moduleInputs, interfaces: () => readNodeInterfaces(), dump: (families) => readUdpConntrack({ families }) }),
   };
 }
 

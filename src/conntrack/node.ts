@@ -6,6 +6,8 @@
  * stale UDP entries over ctnetlink (pkg/proxy/conntrack/cleanup.go), older releases with the
  * `conntrack` tool, which does the same.
  */
+import type { NodeInterface } from '../desired/types.js';
+import type { AddressFamily } from '../ipvs/types.js';
 import type { ModuleFacts } from '../kmod/check.js';
 import type { ConntrackDump } from './types.js';
 
@@ -17,8 +19,30 @@ export type NodeConntrack = ({ readable: true } & ConntrackDump) | { readable: f
 export interface NodeConntrackReaders {
   /** /proc/modules and modules.builtin (src/kmod/read.ts). */
   modules(): Promise<ModuleFacts>;
-  /** The UDP entries of both families (src/conntrack/reader.ts). */
-  dump(): ConntrackDump;
+  /** Every interface's addresses (rtnetlink), kube-ipvs0's among them. */
+  interfaces(): readonly NodeInterface[];
+  /** The UDP entries of these families (src/conntrack/reader.ts). */
+  dump(families: readonly AddressFamily[]): ConntrackDump;
+}
+
+function isLinkLocal(address: string): boolean {
+  return address.startsWith('169.254.') || /^fe[89ab][0-9a-f]:/i.test(address);
+}
+
+/**
+ * The families worth a dump: those of which the node holds an address that is neither loopback nor
+ * link-local. A UDP entry to a Service of a family needs the Service address bound here (kube-ipvs0
+ * holds every ClusterIP, externalIP and load-balancer IP kube-proxy serves) or a node address (node
+ * ports); without one, no entry of that family can be stale, and the kernel need not walk its whole
+ * table once more for it.
+ */
+export function conntrackFamilies(interfaces: readonly NodeInterface[]): AddressFamily[] {
+  const families = new Set<AddressFamily>();
+  for (const iface of interfaces) {
+    if (iface.loopback) continue;
+    for (const a of iface.addresses) if (!isLinkLocal(a.address)) families.add(a.family);
+  }
+  return (['inet', 'inet6'] as const).filter((f) => families.has(f));
 }
 
 /** Whether asking ctnetlink is free of side effects, and why. */
@@ -39,5 +63,5 @@ export function conntrackReadGate(facts: Pick<ModuleFacts, 'loaded' | 'builtin' 
 export async function readNodeConntrack(readers: NodeConntrackReaders): Promise<NodeConntrack> {
   const gate = conntrackReadGate(await readers.modules());
   if (!gate.readable) return { readable: false, reason: gate.reason };
-  return { readable: true, ...readers.dump() };
+  return { readable: true, ...readers.dump(conntrackFamilies(readers.interfaces())) };
 }

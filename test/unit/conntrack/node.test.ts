@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { conntrackReadGate, readNodeConntrack } from '../../../src/conntrack/node.js';
+import { conntrackFamilies, conntrackReadGate, readNodeConntrack } from '../../../src/conntrack/node.js';
+import { iface } from '../../support/cluster-builders.js';
 import type { ModuleFacts } from '../../../src/kmod/check.js';
 import { parseProcModules } from '../../../src/kmod/proc-modules.js';
 
@@ -33,15 +34,26 @@ describe('conntrackReadGate', () => {
 
   it('never asks the kernel when the gate is closed', async () => {
     let dumps = 0;
-    const dump = () => {
+    const dump = (): ReturnType<Parameters<typeof readNodeConntrack>[0]['dump']> => {
       dumps++;
       return { entries: [], stats: { datagrams: 0, bytes: 0, attempts: 0, scanned: 0, skipped: 0, kernelFiltered: true, durationMs: 0 } };
     };
-    const closed = await readNodeConntrack({ modules: () => Promise.resolve(facts({ loaded: loaded() })), dump });
+    const closed = await readNodeConntrack({ modules: () => Promise.resolve(facts({ loaded: loaded() })), interfaces: () => [], dump });
     expect(closed).toMatchObject({ readable: false });
     expect(dumps).toBe(0);
-    const open = await readNodeConntrack({ modules: () => Promise.resolve(facts({})), dump });
+    const open = await readNodeConntrack({ modules: () => Promise.resolve(facts({})), interfaces: () => [], dump });
     expect(open).toMatchObject({ readable: true, entries: [] });
     expect(dumps).toBe(1);
+  });
+});
+
+describe('conntrackFamilies', () => {
+  it.each<[string, ReturnType<typeof iface>[], string[]]>([
+    ['an IPv4 node', [iface('lo', ['127.0.0.1/8', '::1/128'], true), iface('eth0', ['10.0.0.10/24', 'fe80::1/64'])], ['inet']],
+    ['a dual-stack node (IPv6 ClusterIPs on kube-ipvs0)', [iface('eth0', ['10.0.0.10/24']), iface('kube-ipvs0', ['10.96.0.10/32', 'fd00:96::a/128'])], ['inet', 'inet6']],
+    ['an IPv6-only node', [iface('eth0', ['fd00:10::10/64', 'fe80::1/64'])], ['inet6']],
+    ['only loopback and link-local addresses', [iface('lo', ['127.0.0.1/8'], true), iface('eth0', ['169.254.1.1/16', 'fe80::1/64'])], []],
+  ])('%s', (_, interfaces, families) => {
+    expect(conntrackFamilies(interfaces)).toEqual(families);
   });
 });
