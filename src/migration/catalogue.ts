@@ -153,6 +153,24 @@ export const CATALOGUE = [
     references: ['https://kubernetes.io/docs/tasks/administer-cluster/nodelocaldns/', 'kubernetes/dns#682'],
   },
   {
+    id: 'vip-answers-arp',
+    severity: 'change',
+    impact: 'behaves-differently',
+    title: 'External or load-balancer IPs in a node subnet are reachable because nodes answer ARP for them',
+    advice:
+      'IPVS mode binds these IPs to kube-ipvs0 and, with arp_ignore 0 (strictARP off), every node answers ARP for them on its subnet; nftables mode binds nothing, so nobody answers unless MetalLB, kube-vip, BGP or a static route announces the IP. Make sure an announcer covers each IP before switching. Heuristic: an announcer that already answers cannot be told apart from here.',
+    references: [`${K} pkg/proxy/ipvs/proxier.go (kube-ipvs0 addresses)`, `${K}#127410`, 'metallb.universe.tf/installation'],
+  },
+  {
+    id: 'local-firewall-accepts',
+    severity: 'change',
+    impact: 'behaves-differently',
+    title: 'A firewall drops by default; IPVS mode\'s own ACCEPT rules let Service traffic through it',
+    advice:
+      'IPVS mode accepts forwarded Service traffic (filter KUBE-FORWARD: masquerade-marked, related and established) and health-check node ports (filter KUBE-NODE-PORT); nftables mode installs no accept rules and cannot override another table\'s drop. Open forwarding to pods, the NodePort range and the health-check node ports in the node firewall before switching. Heuristic: a network plugin may already accept this traffic.',
+    references: [`${K} pkg/proxy/ipvs/proxier.go writeIptablesRules`, 'kubernetes/enhancements keps/sig-network/3866-nftables-proxy (HealthCheckNodePorts)', `${K}#68194`],
+  },
+  {
     id: 'session-affinity-semantics',
     severity: 'info',
     impact: 'behaves-differently',
@@ -167,6 +185,31 @@ export const CATALOGUE = [
     title: 'Services without endpoints are rejected instead of silently dropped',
     advice: 'Clients of these Services fail fast (ICMP unreachable) instead of timing out.',
     references: [`${K} pkg/proxy/nftables/proxier.go syncProxyRules (no-endpoint-services)`],
+  },
+  {
+    id: 'clusterip-icmp',
+    severity: 'info',
+    impact: 'behaves-differently',
+    title: 'Service IPs answer ping and host ports today; nftables mode rejects them',
+    advice:
+      'This kube-proxy installs no KUBE-IPVS-FILTER (added by #108460), so the Service IPs on kube-ipvs0 answer ICMP echo and reach any host process listening on a wildcard address. nftables mode rejects traffic to Service IPs that is not for a Service port. Monitoring that pings Service IPs must probe a Service port instead.',
+    references: [`${K}#108460`, `${K}#72236`, `${K} pkg/proxy/nftables/proxier.go setupNFTables (cluster-ips reject)`],
+  },
+  {
+    id: 'masquerade-bit-moves',
+    severity: 'info',
+    impact: 'cosmetic',
+    title: 'The masquerade bit is read from another field in nftables mode',
+    advice: 'IPVS mode marks packets for masquerading with iptables.masqueradeBit, nftables mode with nftables.masqueradeBit (createProxier). Copy the value when it was chosen to avoid another program\'s marks.',
+    references: [`${K} cmd/kube-proxy/app/server_linux.go createProxier`],
+  },
+  {
+    id: 'ipvs-config-ignored',
+    severity: 'info',
+    impact: 'cosmetic',
+    title: 'ipvs.* settings are set that nftables mode ignores',
+    advice: 'nftables mode reads nothing from the ipvs section (KEP-5495 keeps the fields as no-ops). Drop them from the configuration after the switch; the other findings say what each one changes.',
+    references: ['kubernetes/enhancements keps/sig-network/5495-deprecate-ipvs-mode-in-kube-proxy', `${K} cmd/kube-proxy/app/server_linux.go createProxier`],
   },
   {
     id: 'exclude-cidrs-configured',

@@ -8,7 +8,7 @@
 import type { ServicePortRef } from '../drift/types.js';
 import type { VirtualServer } from '../ipvs/types.js';
 import { KUBE_IPVS0 } from '../desired/node-addresses.js';
-import { cidrContains, hostPort, parseCidr } from '../util/ip.js';
+import { addressFamilyOf, cidrContains, hostPort, parseCidr } from '../util/ip.js';
 import { evaluator, type InputWith } from './evaluator.js';
 import { agree, makeFinding, plural, serviceRefKey } from './finding.js';
 import type { Evidence, MigrationFinding } from './types.js';
@@ -132,3 +132,62 @@ export const nodePortAddressesEvaluator = evaluator({
     ];
   },
 });
+
+/** The on-link subnet of a node interface (not kube-ipvs0, not loopback) that holds `address`, as "eth0 192.168.1.10/24". */
+function onLinkSubnet(address: string, interfaces: InputWith<'interfaces'>['interfaces']): string | null {
+  const family = addressFamilyOf(address);
+  for (const iface of interfaces) {
+    if (iface.name === KUBE_IPVS0 || iface.loopback) continue;
+    for (const a of iface.addresses) {
+      if (a.family !== family || a.address === address) continue;
+      const cidr = parseCidr(`${a.address}/${a.prefixLength}`);
+      if (cidr && cidrContains(cidr, address)) return `${iface.name} ${a.address}/${a.prefixLength}`;
+    }
+  }
+  return null;
+}
+
+export const vipArpEvaluator = evaluator({
+  ids: ['vip-answers-arp'],
+  needs: ['desired', 'interfaces', 'sysctls'],
+  phase: 'pre-switch',
+  evaluate: (input: InputWith<'desired' | 'interfaces' | 'sysctls'>): MigrationFinding[] => {
+    // arp_ignore 1 or more (strictARP) keeps nodes from answering for kube-ipvs0 addresses; IPv6 has no ARP.
+    const arpIgnore = input.sysctls.values['net.ipv4.conf.all.arp_ignore'];
+    if (arpIgnore !== 0) return [];
+    const bound = new Set(input.desired.kubeIpvs0Addresses);
+    // Bound on a real interface already: it stays local there in nftables mode too.
+    const onRealInterface = new Set(input.interfaces.filter((i) => i.name !== KUBE_IPVS0).flatMap((i) => i.addresses.map((a) => a.address)));
+    const byAddress = new Map<string, { subnet: string; services: ServicePortRef[] }>();
+    for (const vs of input.desired.virtualServers) {
+      if ((vs.role !== 'external-ip' && vs.role !== 'load-balancer') || vs.family !== 'inet' || !bound.has(vs.address) || onRealInterface.has(vs.address)) continue;
+      const seen = byAddress.get(vs.address);
+      if (seen) {
+        seen.services.push(vs.service);
+        continue;
+      }
+      const subnet = onLinkSubnet(vs.address, input.interfaces);
+      if (subnet !== null) byAddress.set(vs.address, { subnet, services: [vs.service] });
+    }
+    if (byAddress.size === 0) return [];
+    const addresses = [...byAddress.keys()].sort();
+    return [
+      makeFinding('vip-answers-arp', {
+        message: `${plural(addresses.length, 'external or load-balancer IP')} (${addresses.join(', ')}) ${agree(addresses.length, 'lies', 'lie')} in a subnet of ${input.node} with arp_ignore 0: the node answers ARP for ${agree(addresses.length, 'it', 'them')} in IPVS mode only.`,
+        services: [...byAddress.values()].flatMap((e) => e.services),
+        evidence: [
+          { kind: 'sysctl', ref: 'net.ipv4.conf.all.arp_ignore', value: arpIgnore, detail: 'the node answers ARP for every local address, kube-ipvs0 included' },
+          ...addresses.map((address): Evidence => {
+            const entry = byAddress.get(address);
+            return { kind: 'interface-address', ref: `${KUBE_IPVS0} ${address}`, value: entry?.subnet ?? null, detail: entry ? uniqueRefs(entry.services) : null };
+          }),
+        ],
+        heuristic: true,
+      }),
+    ];
+  },
+});
+
+function uniqueRefs(services: readonly ServicePortRef[]): string {
+  return [...new Set(services.map(serviceRefKey))].sort().join(', ');
+}

@@ -1,7 +1,9 @@
 /** Every evaluator of the node report, in one list; the finding ids each may emit are declared with it. */
 import type { Evaluator } from './evaluator.js';
-import { foreignVirtualServerEvaluator, nodePortAddressesEvaluator, vipSocketEvaluator } from './evaluate-addresses.js';
+import { foreignVirtualServerEvaluator, nodePortAddressesEvaluator, vipArpEvaluator, vipSocketEvaluator } from './evaluate-addresses.js';
+import { ipvsConfigEvaluator, masqueradeBitEvaluator } from './evaluate-config.js';
 import { leftoversEvaluator } from './evaluate-leftovers.js';
+import { clusterIpIcmpEvaluator, firewallEvaluator } from './evaluate-netfilter.js';
 import { deprecationEvaluator, drainingEvaluator, kernelEvaluator, kubeProxyVersionEvaluator, sysctlsEvaluator, timeoutsEvaluator } from './evaluate-node.js';
 import { pluginsEvaluator } from './evaluate-plugins.js';
 import { schedulerEvaluator } from './evaluate-scheduling.js';
@@ -15,12 +17,17 @@ export const EVALUATORS: readonly Evaluator[] = [
   kernelEvaluator,
   kubeProxyVersionEvaluator,
   nodePortAddressesEvaluator,
+  vipArpEvaluator,
+  firewallEvaluator,
   schedulerEvaluator,
   timeoutsEvaluator,
   sysctlsEvaluator,
   pluginsEvaluator,
   affinityEvaluator,
   noEndpointEvaluator,
+  clusterIpIcmpEvaluator,
+  masqueradeBitEvaluator,
+  ipvsConfigEvaluator,
   drainingEvaluator,
   deprecationEvaluator,
   leftoversEvaluator,

@@ -84,6 +84,9 @@ export function buildMigrationReport(input: MigrationInput, evaluators: readonly
   if (input.kubeProxyVersion === null) {
     notes.push('kube-proxy\'s version is unknown: make sure the target runs v1.31+ (nftables mode is GA in v1.33; v1.29–v1.30 need the NFTablesProxyMode gate) and, for externalTrafficPolicy: Local, v1.34+ or a 1.33 patch with #133969.');
   }
+  if (phase === 'pre-switch' && input.netfilter === null) {
+    notes.push(`The iptables rules were not read (${input.unread.netfilter ?? 'not read'}): clusterip-icmp and local-firewall-accepts were not evaluated.`);
+  }
   notes.push('Whether KUBE_PROXY_NFTABLES_SKIP_KERNEL_VERSION_CHECK is set for kube-proxy, and the nft version in its image, cannot be seen from the node.');
   const summary: Record<MigrationSeverity, number> = { blocker: 0, change: 0, info: 0 };
   for (const f of findings) summary[f.severity]++;

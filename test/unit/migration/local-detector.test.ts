@@ -54,7 +54,7 @@ describe('local-detector-missing', () => {
     { name: 'a cluster CIDR', endpointNode: 'node-b', cfg: { detectLocalMode: 'ClusterCIDR', clusterCIDRs: ['10.244.0.0/16'] }, severity: null },
     { name: 'NodeCIDR', endpointNode: 'node-b', cfg: { detectLocalMode: 'NodeCIDR', clusterCIDRs: [] }, severity: null },
     { name: 'BridgeInterface', endpointNode: 'node-b', cfg: { detectLocalMode: 'BridgeInterface', detectLocalBridgeInterface: 'cbr0' }, severity: null },
-  ] as const)('$name → $severity', ({ endpointNode, cfg, severity }) => {
+  ] satisfies { name: string; endpointNode: string | null; cfg: Partial<KubeProxyConfig>; severity: string | null }[])('$name → $severity', ({ endpointNode, cfg, severity }) => {
     const f = detectorFinding(migrationInput({ cluster: withLocalService(endpointNode), config: cfg }));
     expect(f?.severity ?? null).toBe(severity);
     if (f) expect(f.services).toEqual([{ namespace: 'shop', name: 'lb', port: 'http' }]);
