@@ -180,8 +180,8 @@ export const localDetectorEvaluator = evaluator({
     const services = external.map((vs) => vs.service);
     const why = `kube-proxy has no local-traffic detector for ${families.join(' and ')} (detectLocalMode ${mode}${mode === 'ClusterCIDR' ? ' without a cluster CIDR of that family' : ''})`;
     return [
+      // The catalogue's change even when pods lose a Service today: etp-local-fallback lists those Services too.
       makeFinding('local-detector-missing', {
-        severity: fallingBack.length > 0 ? 'blocker' : 'change',
         message:
           fallingBack.length > 0
             ? `${why}: pods on ${input.node} reach ${portCount(fallingBack.map((vs) => vs.service))} with externalTrafficPolicy: Local through IPVS's cluster fallback today, and nftables mode will drop that traffic.`

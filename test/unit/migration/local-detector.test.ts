@@ -46,18 +46,22 @@ describe('local-detector-missing', () => {
   const noCidr: Partial<KubeProxyConfig> = { detectLocalMode: 'ClusterCIDR', clusterCIDRs: [] };
 
   it.each([
-    { name: 'no cluster CIDR, no endpoint here (IPVS falls back today)', endpointNode: 'node-b', cfg: noCidr, severity: 'blocker' },
-    { name: 'no cluster CIDR, no endpoint at all', endpointNode: null, cfg: noCidr, severity: 'change' },
-    { name: 'no cluster CIDR, an endpoint here', endpointNode: NODE, cfg: noCidr, severity: 'change' },
-    { name: 'detectLocalMode unset and no clusterCIDR', endpointNode: 'node-b', cfg: { detectLocalMode: '', clusterCIDRs: [] }, severity: 'blocker' },
-    { name: 'only an IPv6 cluster CIDR on an IPv4 node', endpointNode: 'node-b', cfg: { detectLocalMode: 'ClusterCIDR', clusterCIDRs: ['fd00:10:244::/56'] }, severity: 'blocker' },
-    { name: 'a cluster CIDR', endpointNode: 'node-b', cfg: { detectLocalMode: 'ClusterCIDR', clusterCIDRs: ['10.244.0.0/16'] }, severity: null },
-    { name: 'NodeCIDR', endpointNode: 'node-b', cfg: { detectLocalMode: 'NodeCIDR', clusterCIDRs: [] }, severity: null },
-    { name: 'BridgeInterface', endpointNode: 'node-b', cfg: { detectLocalMode: 'BridgeInterface', detectLocalBridgeInterface: 'cbr0' }, severity: null },
-  ] satisfies { name: string; endpointNode: string | null; cfg: Partial<KubeProxyConfig>; severity: string | null }[])('$name → $severity', ({ endpointNode, cfg, severity }) => {
+    { name: 'no cluster CIDR, no endpoint here (IPVS falls back today)', endpointNode: 'node-b', cfg: noCidr, severity: 'change', fallback: true },
+    { name: 'no cluster CIDR, no endpoint at all', endpointNode: null, cfg: noCidr, severity: 'change', fallback: false },
+    { name: 'no cluster CIDR, an endpoint here', endpointNode: NODE, cfg: noCidr, severity: 'change', fallback: false },
+    { name: 'detectLocalMode unset and no clusterCIDR', endpointNode: 'node-b', cfg: { detectLocalMode: '', clusterCIDRs: [] }, severity: 'change', fallback: true },
+    { name: 'only an IPv6 cluster CIDR on an IPv4 node', endpointNode: 'node-b', cfg: { detectLocalMode: 'ClusterCIDR', clusterCIDRs: ['fd00:10:244::/56'] }, severity: 'change', fallback: true },
+    { name: 'a cluster CIDR', endpointNode: 'node-b', cfg: { detectLocalMode: 'ClusterCIDR', clusterCIDRs: ['10.244.0.0/16'] }, severity: null, fallback: false },
+    { name: 'NodeCIDR', endpointNode: 'node-b', cfg: { detectLocalMode: 'NodeCIDR', clusterCIDRs: [] }, severity: null, fallback: false },
+    { name: 'BridgeInterface', endpointNode: 'node-b', cfg: { detectLocalMode: 'BridgeInterface', detectLocalBridgeInterface: 'cbr0' }, severity: null, fallback: false },
+  ] satisfies { name: string; endpointNode: string | null; cfg: Partial<KubeProxyConfig>; severity: string | null; fallback: boolean }[])('$name → $severity', ({ endpointNode, cfg, severity, fallback }) => {
     const f = detectorFinding(migrationInput({ cluster: withLocalService(endpointNode), config: cfg }));
     expect(f?.severity ?? null).toBe(severity);
-    if (f) expect(f.services).toEqual([{ namespace: 'shop', name: 'lb', port: 'http' }]);
+    if (f) {
+      expect(f.services).toEqual([{ namespace: 'shop', name: 'lb', port: 'http' }]);
+      // Pods reaching the Service today through the fallback are said so: nftables mode drops them.
+      expect(f.message.includes('will drop that traffic')).toBe(fallback);
+    }
   });
 
   it('no finding without an externalTrafficPolicy: Local Service', () => {
