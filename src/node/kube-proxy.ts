@@ -108,9 +108,8 @@ interface Sections {
 
 /** detectLocal.clusterCIDRs (v1alpha2, the internal config since v1.31), else clusterCIDR split at commas. */
 function clusterCIDRs(top: JsonObject, detectLocal: JsonObject | undefined, op: string): string[] {
-  const list = listField(detectLocal, 'clusterCIDRs', op);
-  if (list !== undefined) return list;
-  return (stringField(top, 'clusterCIDR', op) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const list = listField(detectLocal, 'clusterCIDRs', op) ?? (stringField(top, 'clusterCIDR', op) ?? '').split(',');
+  return list.map((s) => s.trim()).filter((s) => s !== '');
 }
 
 function buildConfig({ top, ipvs }: Sections, op: string, syncPeriod: number | undefined, minSyncPeriod: number | undefined): KubeProxyConfig {

@@ -234,6 +234,11 @@ const kubeProxyConfiguration = shaped({
   MetricsBindAddress: valueFor(fc.constantFrom('', '0.0.0.0', '::', '127.0.0.1:10249', '[::1]', 'host:port')),
   BindAddress: valueFor(fc.constantFrom('0.0.0.0', '::')),
   IPVS: valueFor(ipvsSection),
+  DetectLocalMode: valueFor(fc.constantFrom('', 'ClusterCIDR', 'NodeCIDR', 'BridgeInterface')),
+  ClusterCIDR: valueFor(fc.constantFrom('', '10.244.0.0/16', '10.244.0.0/16,fd00::/56', ' , ')),
+  DetectLocal: valueFor(shaped({ ClusterCIDRs: strings, BridgeInterface: valueFor(fc.constantFrom('', 'cbr0')), InterfaceNamePrefix: valueFor(fc.constantFrom('', 'veth')) })),
+  IPTables: valueFor(shaped({ MasqueradeBit: valueFor(fc.integer({ min: -2, max: 40 })) })),
+  NFTables: valueFor(shaped({ MasqueradeBit: valueFor(fc.oneof(fc.integer({ min: 0, max: 31 }), fc.double())) })),
 });
 
 /** What every config the parsers return holds, whatever they were given. */
@@ -244,7 +249,10 @@ function expectWellFormed(c: KubeProxyConfig): void {
   }
   expect(c.syncPeriodSeconds).toBeGreaterThan(0);
   expect(typeof c.strictARP).toBe('boolean');
-  for (const list of [c.excludeCIDRs, c.nodePortAddresses]) expect(list.every((s) => typeof s === 'string')).toBe(true);
+  for (const list of [c.excludeCIDRs, c.nodePortAddresses, c.clusterCIDRs]) expect(list.every((s) => typeof s === 'string')).toBe(true);
+  expect(c.clusterCIDRs.every((s) => s.trim() === s && s !== '')).toBe(true);
+  for (const key of ['detectLocalMode', 'detectLocalBridgeInterface', 'detectLocalInterfaceNamePrefix'] as const) expect(typeof c[key]).toBe('string');
+  for (const key of ['iptablesMasqueradeBit', 'nftablesMasqueradeBit'] as const) expect(Number.isInteger(c[key]) && c[key] >= 0, key).toBe(true);
   expect(c.metricsBindAddress).toMatch(/:\d+$/);
 }
 

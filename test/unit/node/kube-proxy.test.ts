@@ -86,6 +86,34 @@ describe('parseConfigz', () => {
   });
 });
 
+describe('the local-traffic detector and the masquerade bits', () => {
+  const configz = (c: object): unknown => ({ 'kubeproxy.config.k8s.io': c });
+  it.each([
+    { name: 'internal config before v1.31: one comma-separated ClusterCIDR', doc: configz({ ClusterCIDR: '10.244.0.0/16, fd00:10:244::/56' }), expected: { clusterCIDRs: ['10.244.0.0/16', 'fd00:10:244::/56'] } },
+    { name: 'internal config since v1.31: DetectLocal.ClusterCIDRs wins', doc: configz({ ClusterCIDR: '10.0.0.0/8', DetectLocal: { ClusterCIDRs: ['10.244.0.0/16'] } }), expected: { clusterCIDRs: ['10.244.0.0/16'] } },
+    // fast-check counterexample: an empty entry is no CIDR.
+    { name: 'regression: DetectLocal.ClusterCIDRs [""]', doc: configz({ DetectLocal: { ClusterCIDRs: [''] } }), expected: { clusterCIDRs: [] } },
+    { name: 'NodeCIDR with a bridge', doc: configz({ DetectLocalMode: 'NodeCIDR', DetectLocal: { BridgeInterface: 'cbr0' } }), expected: { detectLocalMode: 'NodeCIDR', detectLocalBridgeInterface: 'cbr0' } },
+    { name: 'both masquerade bits', doc: configz({ IPTables: { MasqueradeBit: 12 }, NFTables: { MasqueradeBit: 15 } }), expected: { iptablesMasqueradeBit: 12, nftablesMasqueradeBit: 15 } },
+  ])('$name', ({ doc, expected }) => {
+    expect(parseConfigz(doc)).toMatchObject(expected);
+  });
+
+  it('reads v1alpha2 detectLocal.clusterCIDRs and a null masqueradeBit as 14', () => {
+    const config = parseKubeProxyConfigMap('apiVersion: kubeproxy.config.k8s.io/v1alpha2\nkind: KubeProxyConfiguration\ndetectLocalMode: ClusterCIDR\ndetectLocal:\n  clusterCIDRs: [10.244.0.0/16]\nnftables:\n  masqueradeBit: null\n');
+    expect(config).toMatchObject({ detectLocalMode: 'ClusterCIDR', clusterCIDRs: ['10.244.0.0/16'], nftablesMasqueradeBit: 14 });
+  });
+
+  it.each([
+    ['a negative bit', { IPTables: { MasqueradeBit: -1 } }, 'masqueradeBit is not a non-negative integer'],
+    ['a fractional bit', { NFTables: { MasqueradeBit: 1.5 } }, 'masqueradeBit is not a non-negative integer'],
+    ['ClusterCIDRs not a list', { DetectLocal: { ClusterCIDRs: '10.0.0.0/8' } }, 'clusterCIDRs is not a list'],
+    ['DetectLocal not an object', { DetectLocal: 'x' }, 'detectLocal is not an object'],
+  ])('rejects %s', (_why, doc, text) => {
+    expectInvalid(() => parseConfigz(configz(doc)), text);
+  });
+});
+
 describe('parseKubeProxyConfigMap', () => {
   it('applies kube-proxy defaulting to the kubeadm config.conf', () => {
     expect(parseKubeProxyConfigMap(fixture('configmap-kubeadm-default.yaml'))).toEqual({ ...KUBE_PROXY_DEFAULTS, clusterCIDRs: ['10.244.0.0/16'] });
