@@ -3,7 +3,7 @@
  * others stated as unknowns, findings in a stable order, and a verdict whose first line answers
  * "can this node switch to nftables mode now". Pure: the input carries the clock's reading.
  */
-import { effectiveScheduler } from '../cluster/kube-proxy-config.js';
+import { effectiveDetectLocalMode, effectiveScheduler } from '../cluster/kube-proxy-config.js';
 import { parseKernelRelease, kernelAtLeast } from '../kmod/kernel-release.js';
 import { effectiveModeName } from './mode.js';
 import type { Evaluator, InputSource, InputWith } from './evaluator.js';
@@ -112,6 +112,8 @@ export function buildMigrationReport(input: MigrationInput, evaluators: readonly
       nodePortAddresses: config?.nodePortAddresses ?? null,
       excludeCIDRs: config?.excludeCIDRs ?? null,
       strictARP: config?.strictARP ?? null,
+      detectLocalMode: config ? effectiveDetectLocalMode(config) : null,
+      clusterCIDRs: config?.clusterCIDRs ?? null,
     },
     kernel: {
       release,

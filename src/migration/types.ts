@@ -129,6 +129,9 @@ export interface KubeProxySummary {
   nodePortAddresses: readonly string[] | null;
   excludeCIDRs: readonly string[] | null;
   strictARP: boolean | null;
+  /** detectLocalMode as kube-proxy applies it ("" → ClusterCIDR) and the cluster CIDRs it detects pods by. */
+  detectLocalMode: string | null;
+  clusterCIDRs: readonly string[] | null;
 }
 
 export interface MigrationReport {
