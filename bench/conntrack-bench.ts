@@ -14,10 +14,11 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { staleUdpEntries } from '../src/checks/stale-udp-conntrack.js';
 import { readUdpConntrack } from '../src/conntrack/reader.js';
-import type { ExpectedVirtualServer } from '../src/desired/types.js';
+import type { UdpServicePort } from '../src/desired/types.js';
 import { NLM_F_REQUEST } from '../src/netlink/message.js';
 import { NETLINK_NETFILTER, openRawNetlink } from '../src/netlink/libnl.js';
-import { desired, expectedVs, serviceRef, snapshot } from '../test/support/builders.js';
+import { sortAddresses } from '../src/util/sort-key.js';
+import { serviceRef } from '../test/support/builders.js';
 import { entryPayload, type EntrySpec } from '../test/unit/conntrack/messages.js';
 
 const TCP = Number(process.env.CONNTRACK_BENCH_TCP ?? 100_000);
@@ -91,10 +92,13 @@ function insert(entries: (i: number) => EntrySpec, count: number): void {
   }
 }
 
-function state(): { virtualServers: ExpectedVirtualServer[] } {
-  const vss: ExpectedVirtualServer[] = [];
-  for (let i = 0; i < SERVICES; i++) vss.push(expectedVs(`UDP/${vip(i)}:53`, [`${endpoint(i, 0)}:53`, `${endpoint(i, 1)}:53`], { service: serviceRef(`ns-${i}/dns-${i}:dns`) }));
-  return desired(vss);
+/** The desired state's UDP Service ports (DesiredState.udpServicePorts): one DNS port per Service, two serving endpoints. */
+function state(): UdpServicePort[] {
+  const ports: UdpServicePort[] = [];
+  for (let i = 0; i < SERVICES; i++) {
+    ports.push({ service: serviceRef(`ns-${i}/dns-${i}:dns`), family: 'inet', frontends: [{ address: vip(i), role: 'cluster-ip' }], port: 53, nodePort: 0, servingEndpoints: sortAddresses([endpoint(i, 0), endpoint(i, 1)]) });
+  }
+  return ports;
 }
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
@@ -112,8 +116,7 @@ interface Figures {
 }
 
 function measure(plain: boolean, families: readonly ('inet' | 'inet6')[] = ['inet', 'inet6']): Figures {
-  const desiredState = state();
-  const live = snapshot([]);
+  const servicePorts = state();
   const times: number[] = [];
   const cpus: number[] = [];
   let kept = 0;
@@ -127,7 +130,7 @@ function measure(plain: boolean, families: readonly ('inet' | 'inet6')[] = ['ine
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const dump = readUdpConntrack({ plain, families, limits: { maxMs: 60_000 } });
-    const found = staleUdpEntries(desiredState.virtualServers, live, dump.entries);
+    const found = staleUdpEntries(servicePorts, dump.entries);
     times.push(performance.now() - t0);
     const cpu = process.cpuUsage(cpu0);
     cpus.push((cpu.user + cpu.system) / 1000);
@@ -136,16 +139,16 @@ function measure(plain: boolean, families: readonly ('inet' | 'inet6')[] = ['ine
     scanned = dump.stats.scanned;
     stale = [...found.values()].reduce((n, l) => n + l.length, 0);
   }
-  kept = retained(plain, families, desiredState.virtualServers, live);
+  kept = retained(plain, families, servicePorts);
   return { ms: median(times), cpuMs: median(cpus), heapKeptMb: kept / 1024 / 1024, rssGrowthMb: (rssMax - rss0) / 1024 / 1024, entries, scanned, stale };
 }
 
 /** The heap one read leaves held while the poll keeps it: the dump (the observation holds it) and the stale entries. */
-function retained(plain: boolean, families: readonly ('inet' | 'inet6')[], virtualServers: readonly ExpectedVirtualServer[], live: ReturnType<typeof snapshot>): number {
+function retained(plain: boolean, families: readonly ('inet' | 'inet6')[], servicePorts: readonly UdpServicePort[]): number {
   gc();
   const heap0 = process.memoryUsage().heapUsed;
   const dump = readUdpConntrack({ plain, families, limits: { maxMs: 60_000 } });
-  const found = staleUdpEntries(virtualServers, live, dump.entries);
+  const found = staleUdpEntries(servicePorts, dump.entries);
   gc();
   const kept = process.memoryUsage().heapUsed - heap0;
   return dump.entries.length + found.size >= 0 ? kept : 0;

@@ -3,22 +3,18 @@
  * #71514): UDP has no connection to break, so a DNS client keeps its source port and its packets
  * follow the entry to a deleted pod until the entry expires. kube-proxy's rule
  * (CleanStaleEntries in pkg/proxy/conntrack/cleanup.go), mirrored: a UDP entry whose original
- * destination is a Service IP:port — ClusterIP, externalIP, load-balancer IP, or a node port on one
- * of the node's node-port addresses — of a Service port with at least one serving endpoint, and
- * whose reply source is none of them. kube-proxy deletes such entries after a sync that saw an
- * endpoint change, so the kind is self-healing and waits the grace.
- *
- * The serving endpoints of a Service port are the real servers the desired state gives its virtual
- * servers (all of them: cluster, external and node-port ones) and the live destinations of those
- * virtual servers: kube-proxy keeps a serving, terminating endpoint in IPVS at weight 0 while it has
- * connections (pkg/proxy/ipvs/graceful_termination.go), which the desired set leaves out when
- * ready endpoints exist.
+ * destination is a Service IP:port — ClusterIP, load-balancer IP or externalIP — or whose original
+ * destination port is a UDP Service's node port (on any address, as kube-proxy matches it), of a
+ * Service port with at least one serving endpoint, and whose reply source is none of them. The
+ * serving endpoints are all of the Service port's, ready or terminating, before traffic policies
+ * and topology (DesiredState.udpServicePorts), as cleanup.go takes them. kube-proxy deletes such
+ * entries after a sync that saw an endpoint change, so the kind is self-healing and waits the grace.
  */
-import type { ExpectedVirtualServer } from '../desired/types.js';
-import type { Finding, ServicePortRef } from '../drift/types.js';
+import type { UdpServicePort, VirtualServerRole } from '../desired/types.js';
+import type { Finding } from '../drift/types.js';
 import { tupleText } from '../conntrack/codec.js';
 import type { UdpConntrackEntry } from '../conntrack/types.js';
-import type { IpvsSnapshot, VirtualServer } from '../ipvs/types.js';
+import { virtualServerKey } from '../ipvs/identity.js';
 import { hostPort } from '../util/ip.js';
 import type { ComparisonCheck } from './types.js';
 
@@ -30,71 +26,66 @@ export const MAX_ENTRIES_PER_SERVICE = 10;
 const MAX_SERVING_LISTED = 16;
 
 interface Frontend {
-  virtualServer: ExpectedVirtualServer;
-  /** Every desired virtual server of the same Service port and family: their real servers are its serving endpoints. */
-  siblings: ExpectedVirtualServer[];
+  servicePort: UdpServicePort;
+  serving: ReadonlySet<string>;
 }
 
-const frontendKey = (address: string, port: number): string => `${address}#${port}`;
-const serviceKey = (ref: ServicePortRef): string => `${ref.namespace}/${ref.name}:${ref.port}`;
+interface Frontends {
+  /** By "address#port" of a ClusterIP, load-balancer IP or externalIP, with its role. */
+  byAddress: Map<string, Frontend & { role: VirtualServerRole }>;
+  /** By "family#nodePort". */
+  byNodePort: Map<string, Frontend>;
+}
 
-/** The UDP virtual servers of the desired state by address and port. */
-export function udpFrontends(virtualServers: readonly ExpectedVirtualServer[]): Map<string, Frontend> {
-  const bySiblings = new Map<string, ExpectedVirtualServer[]>();
-  const frontends = new Map<string, Frontend>();
-  for (const vs of virtualServers) {
-    if (vs.protocol !== 'UDP') continue;
-    const group = `${serviceKey(vs.service)}|${vs.family}`;
-    let siblings = bySiblings.get(group);
-    if (siblings === undefined) bySiblings.set(group, (siblings = []));
-    siblings.push(vs);
-    frontends.set(frontendKey(vs.address, vs.port), { virtualServer: vs, siblings });
+const addressKey = (address: string, port: number): string => `${address}#${port}`;
+const nodePortKey = (family: string, port: number): string => `${family}#${port}`;
+
+/** Built once per desired list: the desired state hands the same array from poll to poll while no UDP Service port changes. */
+const frontendsOf = new WeakMap<readonly UdpServicePort[], Frontends>();
+
+/** Where kube-proxy's cleanup looks a UDP entry up: its Service IP:port frontends and its node ports. */
+export function udpFrontends(servicePorts: readonly UdpServicePort[]): Frontends {
+  let frontends = frontendsOf.get(servicePorts);
+  if (frontends !== undefined) return frontends;
+  frontends = { byAddress: new Map(), byNodePort: new Map() };
+  for (const servicePort of servicePorts) {
+    const serving = new Set(servicePort.servingEndpoints);
+    for (const { address, role } of servicePort.frontends) frontends.byAddress.set(addressKey(address, servicePort.port), { servicePort, serving, role });
+    if (servicePort.nodePort !== 0) frontends.byNodePort.set(nodePortKey(servicePort.family, servicePort.nodePort), { servicePort, serving });
   }
+  frontendsOf.set(servicePorts, frontends);
   return frontends;
 }
 
 interface Stale {
   entry: UdpConntrackEntry;
   frontend: Frontend;
-  serving: ReadonlySet<string>;
+  role: VirtualServerRole;
   subject: string;
 }
 
-/** The serving endpoints' addresses of a frontend: desired real servers of its Service port, and the live destinations of those virtual servers. */
-function servingOf(frontend: Frontend, live: () => ReadonlyMap<string, VirtualServer>, cache: Map<Frontend['siblings'], Set<string>>): Set<string> {
-  let serving = cache.get(frontend.siblings);
-  if (serving !== undefined) return serving;
-  serving = new Set<string>();
-  for (const vs of frontend.siblings) {
-    for (const rs of vs.realServers) serving.add(rs.address);
-  }
-  // A Service port without endpoints is left alone, as kube-proxy leaves it (only the desired set decides that).
-  if (serving.size > 0) {
-    for (const vs of frontend.siblings) {
-      for (const d of live().get(vs.key)?.destinations ?? []) serving.add(d.address);
-    }
-  }
-  cache.set(frontend.siblings, serving);
-  return serving;
-}
+const serviceKey = ({ service }: UdpServicePort): string => `${service.namespace}/${service.name}:${service.port}`;
 
 /** The stale entries, per Service port, in a stable order. */
-export function staleUdpEntries(virtualServers: readonly ExpectedVirtualServer[], snapshot: IpvsSnapshot, entries: readonly UdpConntrackEntry[]): Map<string, Stale[]> {
-  const frontends = udpFrontends(virtualServers);
+export function staleUdpEntries(servicePorts: readonly UdpServicePort[], entries: readonly UdpConntrackEntry[]): Map<string, Stale[]> {
   const byService = new Map<string, Stale[]>();
-  if (frontends.size === 0) return byService;
-  let liveIndex: Map<string, VirtualServer> | null = null;
-  const live = (): ReadonlyMap<string, VirtualServer> => (liveIndex ??= new Map(snapshot.services.map((s) => [s.key, s])));
-  const cache = new Map<Frontend['siblings'], Set<string>>();
+  if (servicePorts.length === 0) return byService;
+  const frontends = udpFrontends(servicePorts);
   for (const entry of entries) {
-    const frontend = frontends.get(frontendKey(entry.original.dst, entry.original.dstPort));
-    if (frontend === undefined || frontend.virtualServer.family !== entry.family) continue;
-    const serving = servingOf(frontend, live, cache);
-    if (serving.size === 0 || serving.has(entry.reply.src)) continue;
-    const key = serviceKey(frontend.virtualServer.service);
+    const { dst, dstPort } = entry.original;
+    // cleanup.go tries the Service IP:port first, then the node port; one finding an entry.
+    let stale: { frontend: Frontend; role: VirtualServerRole } | null = null;
+    const atAddress = frontends.byAddress.get(addressKey(dst, dstPort));
+    if (atAddress !== undefined && atAddress.servicePort.family === entry.family && !atAddress.serving.has(entry.reply.src)) stale = { frontend: atAddress, role: atAddress.role };
+    if (stale === null) {
+      const atNodePort = frontends.byNodePort.get(nodePortKey(entry.family, dstPort));
+      if (atNodePort !== undefined && !atNodePort.serving.has(entry.reply.src)) stale = { frontend: atNodePort, role: 'node-port' };
+    }
+    if (stale === null) continue;
+    const key = serviceKey(stale.frontend.servicePort);
     let list = byService.get(key);
     if (list === undefined) byService.set(key, (list = []));
-    list.push({ entry, frontend, serving, subject: `${key} udp ${tupleText(entry.original)} -> ${hostPort(entry.reply.src, entry.reply.srcPort)}` });
+    list.push({ entry, ...stale, subject: `${key} udp ${tupleText(entry.original)} -> ${hostPort(entry.reply.src, entry.reply.srcPort)}` });
   }
   for (const list of byService.values()) list.sort((a, b) => (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));
   return byService;
@@ -106,11 +97,10 @@ function deleteCommand(entry: UdpConntrackEntry): string {
 }
 
 function finding(stale: Stale, total: number): Finding {
-  const { entry, frontend, serving } = stale;
-  const vs = frontend.virtualServer;
-  const ref = vs.service;
+  const { entry, frontend, role } = stale;
+  const ref = frontend.servicePort.service;
   const endpoint = hostPort(entry.reply.src, entry.reply.srcPort);
-  const listed = [...serving].sort().slice(0, MAX_SERVING_LISTED);
+  const listed = frontend.servicePort.servingEndpoints.slice(0, MAX_SERVING_LISTED);
   const more = total > MAX_ENTRIES_PER_SERVICE ? ` (${total} such entries for this Service port, ${MAX_ENTRIES_PER_SERVICE} reported)` : '';
   const expires = entry.timeout === null ? 'until it expires' : `for up to ${entry.timeout} s more unless it is refreshed`;
   return {
@@ -120,10 +110,10 @@ function finding(stale: Stale, total: number): Finding {
     realServer: null,
     subject: stale.subject,
     service: ref,
-    expected: { servingEndpoints: listed, servingEndpointCount: serving.size },
+    expected: { servingEndpoints: listed, servingEndpointCount: frontend.serving.size },
     actual: {
-      virtualServer: vs.key,
-      role: vs.role,
+      virtualServer: virtualServerKey({ family: entry.family, protocol: 'UDP', address: entry.original.dst, port: entry.original.dstPort, fwmark: null }),
+      role,
       endpoint,
       original: entry.original,
       reply: entry.reply,
@@ -141,11 +131,11 @@ export const staleUdpConntrackCheck: ComparisonCheck<(typeof STALE_UDP_CONNTRACK
   kinds: STALE_UDP_CONNTRACK_KINDS,
   prerequisite: false,
   health: null,
-  evaluate: ({ node, desired, snapshot }) => {
+  evaluate: ({ node, desired }) => {
     const observed = node.readings.conntrack.value;
-    if (!observed?.readable) return [];
+    if (!observed?.readable || desired.udpServicePorts === undefined) return [];
     const findings: Finding[] = [];
-    for (const list of staleUdpEntries(desired.virtualServers, snapshot, observed.entries).values()) {
+    for (const list of staleUdpEntries(desired.udpServicePorts, observed.entries).values()) {
       for (const stale of list.slice(0, MAX_ENTRIES_PER_SERVICE)) findings.push(finding(stale, list.length));
     }
     return findings;

@@ -15,7 +15,7 @@ import type { ServicePortRef } from '../drift/types.js';
 import type { AddressFamily } from '../ipvs/types.js';
 import { compareStrings, sortAddresses } from '../util/sort-key.js';
 import { IpsetIndex } from './ipset-index.js';
-import type { DesiredState, ExpectedVirtualServer, VirtualServerConflict, VirtualServerRole } from './types.js';
+import type { DesiredState, ExpectedVirtualServer, UdpServicePort, VirtualServerConflict, VirtualServerRole } from './types.js';
 import type { ServiceResult } from './virtual-servers.js';
 
 const ROLE_ORDER: Record<VirtualServerRole, number> = { 'node-port': 0, 'load-balancer': 1, 'external-ip': 2, 'cluster-ip': 3 };
@@ -55,6 +55,10 @@ export class DesiredStateIndex {
   private readonly conflicts = new Map<string, VirtualServerConflict>();
   private addresses: string[] = [];
   private readonly ipsets = new IpsetIndex();
+  /** Each added result's UDP Service ports (a Service's ports are its own: no claims to settle). */
+  private readonly udp = new Map<ServiceResult, readonly UdpServicePort[]>();
+  private udpChanged = true;
+  private udpOutput: readonly UdpServicePort[] = [];
 
   add(result: ServiceResult): void {
     for (const vs of result.virtualServers) {
@@ -71,6 +75,10 @@ export class DesiredStateIndex {
       this.boundCount.set(a, (n ?? 0) + 1);
     }
     this.ipsets.add(result.ipsetMembers);
+    if (result.udpServicePorts.length > 0) {
+      this.udp.set(result, result.udpServicePorts);
+      this.udpChanged = true;
+    }
   }
 
   remove(result: ServiceResult): void {
@@ -90,6 +98,7 @@ export class DesiredStateIndex {
       }
     }
     this.ipsets.remove(result.ipsetMembers);
+    if (this.udp.delete(result)) this.udpChanged = true;
   }
 
   build(excludeCIDRs: readonly string[], families: readonly AddressFamily[]): DesiredState {
@@ -142,6 +151,10 @@ export class DesiredStateIndex {
       this.addressesChanged = false;
       ipvsIPsChanged = true;
     }
+    if (this.udpChanged) {
+      this.udpOutput = [...this.udp.values()].flat().sort((a, b) => compareRefs(a.service, b.service) || compareStrings(a.family, b.family));
+      this.udpChanged = false;
+    }
     return {
       virtualServers: this.output.slice(),
       kubeIpvs0Addresses: this.addresses.slice(),
@@ -149,6 +162,7 @@ export class DesiredStateIndex {
       families: [...families],
       conflicts: [...this.conflicts.values()].sort((a, b) => compareStrings(a.key, b.key)),
       ipsets: this.ipsets.build(families, this.addresses, ipvsIPsChanged),
+      udpServicePorts: this.udpOutput,
     };
   }
 }

@@ -60,6 +60,32 @@ export interface DesiredState {
    * DesiredStateModel always set it.
    */
   ipsets?: ReadonlyMap<string, DesiredIpset>;
+  /**
+   * Every UDP Service port with a serving endpoint, per family: what kube-proxy's conntrack cleanup
+   * judges UDP entries by (CleanStaleEntries, pkg/proxy/conntrack/cleanup.go). Sorted by Service
+   * port, then family. Optional so hand-built states may omit it (no UDP entry is judged then);
+   * computeDesiredState and DesiredStateModel always set it.
+   */
+  udpServicePorts?: readonly UdpServicePort[];
+}
+
+/** A UDP Service port as kube-proxy's conntrack cleanup sees it. */
+export interface UdpServicePort {
+  service: ServicePortRef;
+  family: AddressFamily;
+  /** Its ClusterIP, load-balancer IPs and externalIPs, each with the role of its virtual server. */
+  frontends: readonly { address: string; role: Exclude<VirtualServerRole, 'node-port'> }[];
+  /** The port on those addresses. */
+  port: number;
+  /** Its node port (on any destination address, as kube-proxy matches it), 0 when none. */
+  nodePort: number;
+  /**
+   * The addresses of every serving endpoint of the Service port, ready or terminating, whatever the
+   * traffic policies and topology hints leave in its virtual servers — cleanup.go ignores them so that
+   * a UDP flow fares as a TCP one. Unique and sorted; never empty (a Service port without serving
+   * endpoints is left alone).
+   */
+  servingEndpoints: readonly string[];
 }
 
 /** One set kube-proxy wants on the node (its comment and catalogue key: ipsets.ts findIpset(name)). */

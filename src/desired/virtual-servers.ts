@@ -14,7 +14,8 @@ import { servicePortIpsetMembers } from './ipsets.js';
 import type { IpsetMembers } from './ipsets.js';
 import { servicePortsForFamily } from './service-port.js';
 import type { ServicePortInfo } from './service-port.js';
-import type { ExpectedRealServer, ExpectedVirtualServer, VirtualServerRole } from './types.js';
+import { sortAddresses } from '../util/sort-key.js';
+import type { ExpectedRealServer, ExpectedVirtualServer, UdpServicePort, VirtualServerRole } from './types.js';
 
 /** Everything about this node and configuration one family's computation needs. */
 export interface FamilyContext {
@@ -40,9 +41,11 @@ export interface ServiceResult {
   boundAddresses: string[];
   /** Its ipset entries, as (set name, entry) pairs; KUBE-IPVS-IPS comes from boundAddresses instead. */
   ipsetMembers: IpsetMembers;
+  /** Its UDP ports with serving endpoints, for the conntrack check (DesiredState.udpServicePorts). */
+  udpServicePorts: UdpServicePort[];
 }
 
-export const EMPTY_RESULT: ServiceResult = Object.freeze({ virtualServers: [], boundAddresses: [], ipsetMembers: [] });
+export const EMPTY_RESULT: ServiceResult = Object.freeze({ virtualServers: [], boundAddresses: [], ipsetMembers: [], udpServicePorts: [] });
 
 function toRealServers(endpoints: readonly ServiceEndpoint[], terminatingFallback: boolean): ExpectedRealServer[] {
   return endpoints.map((ep) => ({
@@ -88,6 +91,24 @@ function pushVirtualServer(out: ServiceResult, t: Template, address: string, por
 function servicePortVirtualServers(svc: Service, info: ServicePortInfo, slices: readonly EndpointSlice[], ctx: FamilyContext, out: ServiceResult): void {
   const endpoints = collectEndpoints(slices, info.ref.port, info.protocol, ctx.family, ctx.nodeName);
   servicePortIpsetMembers(svc, info, endpoints, ctx, out.ipsetMembers);
+  if (info.protocol === 'UDP') {
+    // CleanStaleEntries (pkg/proxy/conntrack/cleanup.go): every serving endpoint, before traffic policies and topology.
+    const serving = sortAddresses(endpoints.filter((ep) => ep.endpoint.serving).map((ep) => ep.endpoint.address));
+    if (serving.length > 0) {
+      out.udpServicePorts.push({
+        service: info.ref,
+        family: ctx.family,
+        frontends: [
+          { address: info.clusterIP, role: 'cluster-ip' },
+          ...info.loadBalancerVIPs.map((address) => ({ address, role: 'load-balancer' as const })),
+          ...info.externalIPs.map((address) => ({ address, role: 'external-ip' as const })),
+        ],
+        port: info.port,
+        nodePort: info.nodePort,
+        servingEndpoints: serving,
+      });
+    }
+  }
   const cat = categorizeEndpoints(endpoints, info, ctx.nodeName, ctx.zone, ctx.preferSameTrafficDistribution);
   const cluster: RealServerChoice = { realServers: toRealServers(cat.cluster, cat.clusterTerminatingFallback), localOnly: false };
   // syncEndpoint: "local only" uses local endpoints, and in IPVS mode falls back to the cluster
@@ -122,12 +143,17 @@ function servicePortVirtualServers(svc: Service, info: ServicePortInfo, slices: 
 
 /** Every virtual server, kube-ipvs0 address and ipset entry one Service yields, for each family context. */
 export function serviceResult(svc: Service, slices: readonly EndpointSlice[], contexts: readonly FamilyContext[]): ServiceResult {
-  const out: ServiceResult = { virtualServers: [], boundAddresses: [], ipsetMembers: [] };
+  const out: ServiceResult = { virtualServers: [], boundAddresses: [], ipsetMembers: [], udpServicePorts: [] };
   // Slice-name order makes duplicate-endpoint resolution deterministic (kube-proxy: Go map order).
   const ordered = slices.length > 1 ? [...slices].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) : slices;
   for (const ctx of contexts) {
     for (const info of servicePortsForFamily(svc, ctx.family)) servicePortVirtualServers(svc, info, ordered, ctx, out);
   }
   if (out.virtualServers.length === 0) return EMPTY_RESULT;
-  return { virtualServers: trimmed(out.virtualServers), boundAddresses: trimmed(out.boundAddresses), ipsetMembers: trimmed(out.ipsetMembers) };
+  return {
+    virtualServers: trimmed(out.virtualServers),
+    boundAddresses: trimmed(out.boundAddresses),
+    ipsetMembers: trimmed(out.ipsetMembers),
+    udpServicePorts: trimmed(out.udpServicePorts),
+  };
 }

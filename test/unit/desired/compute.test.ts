@@ -452,3 +452,59 @@ describe('dual-stack, excludeCIDRs and conflicts', () => {
     expect(state.virtualServers.map((v) => v.key)).toEqual(['TCP/10.96.0.2:80']);
   });
 });
+
+describe('UDP Service ports for the conntrack check (CleanStaleEntries in pkg/proxy/conntrack/cleanup.go)', () => {
+  const dnsPorts = [port('dns', 53, { protocol: 'UDP' }), port('dns-tcp', 53)];
+  const dnsSlice = (endpoints: ReturnType<typeof endpoint>[]): EndpointSlice =>
+    slice('kube-system/dns', endpoints, {
+      ports: [
+        { name: 'dns', protocol: 'UDP', port: 5353 },
+        { name: 'dns-tcp', protocol: 'TCP', port: 5353 },
+      ],
+    });
+
+  it('lists every serving endpoint, terminating ones too, whatever the traffic policies and topology keep in the virtual servers', () => {
+    const svc = service('kube-system/dns', {
+      type: 'LoadBalancer',
+      ports: [port('dns', 53, { protocol: 'UDP', nodePort: 30053 }), port('dns-tcp', 53, { nodePort: 30054 })],
+      externalIPs: ['203.0.113.9'],
+      loadBalancerIngress: [{ ip: '198.51.100.9', ipMode: null }],
+      externalTrafficPolicy: 'Local',
+      internalTrafficPolicy: 'Local',
+    });
+    const state = compute({
+      services: [svc],
+      slices: [
+        dnsSlice([
+          endpoint('10.244.1.5', { nodeName: 'node-b', zoneHints: ['zone-b'] }),
+          endpoint('10.244.2.6', { nodeName: 'node-a', zoneHints: ['zone-a'] }),
+          endpoint('10.244.3.7', { ready: false, serving: true, terminating: true }),
+          endpoint('10.244.4.8', { ready: false, serving: false, terminating: true }),
+        ]),
+      ],
+    });
+    // The Local policies leave only node-a's endpoint in the virtual servers; the cleanup judges by all serving ones.
+    expect(state.virtualServers.find((v) => v.key === 'UDP/10.96.0.50:53')?.realServers.map((r) => r.address)).toEqual(['10.244.2.6']);
+    expect(state.udpServicePorts).toEqual([
+      {
+        service: { namespace: 'kube-system', name: 'dns', port: 'dns' },
+        family: 'inet',
+        frontends: [
+          { address: '10.96.0.50', role: 'cluster-ip' },
+          { address: '198.51.100.9', role: 'load-balancer' },
+          { address: '203.0.113.9', role: 'external-ip' },
+        ],
+        port: 53,
+        nodePort: 30053,
+        servingEndpoints: ['10.244.1.5', '10.244.2.6', '10.244.3.7'],
+      },
+    ]);
+  });
+
+  it('leaves out a UDP port without a serving endpoint, and TCP ports', () => {
+    const svc = service('kube-system/dns', { ports: dnsPorts });
+    expect(compute({ services: [svc], slices: [dnsSlice([endpoint('10.244.4.8', { ready: false, serving: false, terminating: true })])] }).udpServicePorts).toEqual([]);
+    expect(compute({ services: [svc] }).udpServicePorts).toEqual([]);
+    expect(compute({ services: [service('ns/svc')], slices: [twoEndpoints] }).udpServicePorts).toEqual([]);
+  });
+});
