@@ -147,17 +147,7 @@ t0=$(now)
   --fixture test/fixtures/cluster/kubeadm-ipv4.yaml --ready /run/standin-ready > "$OUT/standin.log" 2>&1 &
 
 # worker-1 as the desired-state golden sees it, with kube-proxy's modules and sysctls.
-modprobe dummy
-ip link set lo up
-for dev in enp0s8 docker0 cni0 kube-ipvs0; do ip link add $dev type dummy; done
-ip addr add 192.168.56.11/24 dev enp0s8; ip addr add 172.17.0.1/16 dev docker0; ip addr add 10.244.1.1/24 dev cni0
-for dev in enp0s8 docker0 cni0; do ip link set $dev up; done
-ip route add 10.244.0.0/16 dev cni0 2>/dev/null || true
-modprobe -a nf_conntrack ip_vs ip_vs_rr
-sysctl -qw net.ipv4.vs.conntrack=1 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.expire_quiescent_template=1 net.ipv4.ip_forward=1 net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-echo ipvs > /run/kube-proxy-mode
-"$NODE" test/guest/fake-kube-proxy.mjs /run/kube-proxy-mode &
-"$NODE" test/guest/program-desired.mjs test/fixtures/golden/desired/kubeadm-ipv4.json "$OUT/table.ipvsadm"
+WORKER1_TABLE="$OUT/table.ipvsadm" . test/guest/worker-1.sh
 
 until_ 240 test -f /run/standin-ready || { echo "stand-in did not start" >&2; exit 1; }
 echo $(( $(now) - t0 )) > "$OUT/standin-startup-ms"

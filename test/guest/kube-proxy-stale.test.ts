@@ -49,17 +49,7 @@ until_() { local end=$(( $(date +%s) + $1 )); shift; until "$@"; do [ "$(date +%
 drift() { curl -s -m 10 "$A/drift"; }
 
 # worker-1 of the fixture, with kube-proxy's modules, sysctls and table.
-modprobe dummy
-ip link set lo up
-for dev in enp0s8 docker0 cni0 kube-ipvs0; do ip link add $dev type dummy; done
-ip addr add 192.168.56.11/24 dev enp0s8; ip addr add 172.17.0.1/16 dev docker0; ip addr add 10.244.1.1/24 dev cni0
-for dev in enp0s8 docker0 cni0; do ip link set $dev up; done
-modprobe -a nf_conntrack ip_vs ip_vs_rr
-sysctl -qw net.ipv4.vs.conntrack=1 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.expire_quiescent_template=1 net.ipv4.ip_forward=1 net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-echo ipvs > /run/kube-proxy-mode
-echo fresh > /run/kube-proxy-health
-"$NODE" test/guest/fake-kube-proxy.mjs /run/kube-proxy-mode 10249 /run/kube-proxy-health 10256 &
-"$NODE" test/guest/program-desired.mjs test/fixtures/golden/desired/kubeadm-ipv4.json "$OUT/table.ipvsadm"
+WORKER1_TABLE="$OUT/table.ipvsadm" WORKER1_HEALTH_FILE=/run/kube-proxy-health . test/guest/worker-1.sh
 until_ 60 curl -s -o /dev/null http://127.0.0.1:10256/healthz || { echo "fake kube-proxy did not start" >&2; exit 1; }
 
 "$NODE" bin/ipvs-sentinel.js serve --cluster-state test/fixtures/cluster/kubeadm-ipv4.yaml --node-name worker-1 \\

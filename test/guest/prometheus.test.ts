@@ -52,17 +52,7 @@ q() { curl -s -m 5 --data-urlencode "query=$1" "$P/api/v1/query" | jq -r '.data.
 alert_state() { curl -s -m 5 "$P/api/v1/alerts" | jq -r --arg a "$1" '[.data.alerts[] | select(.labels.alertname == $a) | .state] | first // "none"'; }
 
 # worker-1 of the fixture: its interfaces, kube-proxy's modules and sysctls, its IPVS table.
-modprobe dummy
-ip link set lo up
-for dev in enp0s8 docker0 cni0 kube-ipvs0; do ip link add $dev type dummy; done
-ip addr add 192.168.56.11/24 dev enp0s8; ip addr add 172.17.0.1/16 dev docker0; ip addr add 10.244.1.1/24 dev cni0
-for dev in enp0s8 docker0 cni0; do ip link set $dev up; done
-ip route add 10.244.0.0/16 dev cni0 2>/dev/null || true
-modprobe -a nf_conntrack ip_vs ip_vs_rr
-sysctl -qw net.ipv4.vs.conntrack=1 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.expire_quiescent_template=1 net.ipv4.ip_forward=1 net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
-echo ipvs > /run/kube-proxy-mode
-"$NODE" test/guest/fake-kube-proxy.mjs /run/kube-proxy-mode &
-"$NODE" test/guest/program-desired.mjs test/fixtures/golden/desired/kubeadm-ipv4.json "$OUT/table.ipvsadm"
+WORKER1_TABLE="$OUT/table.ipvsadm" . test/guest/worker-1.sh
 until_ 60 curl -s -o /dev/null http://127.0.0.1:10249/proxyMode || { echo "fake kube-proxy did not start" >&2; exit 1; }
 
 # Prometheus's TSDB and files on a tmpfs of their own: the guest's root is the host's, read-only.
