@@ -75,6 +75,10 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY --from=build /src/bin ./bin
+# V8's compile cache (bin/ipvs-sentinel.js keeps it in dist/.compile-cache) for the commands a person
+# runs on the node in an incident: the root filesystem is read-only at run time, so it is written
+# here. The commands fail without IPVS or a cluster, after loading what they run; that is all this needs.
+RUN for command in "ipvs --output json" "modules" "check --grace 0s"; do ipvs-sentinel $command > /dev/null 2>&1; done; ls dist/.compile-cache > /dev/null
 # Root on purpose: every IPVS and NETLINK_NETFILTER request, reads included, needs CAP_NET_ADMIN,
 # and the *-save tools CAP_NET_RAW as well; a non-root process only gets them from file capabilities
 # or ambient caps, which Kubernetes does not grant. The manifests run it as uid 0 with NET_ADMIN and
