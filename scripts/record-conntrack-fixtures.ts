@@ -10,12 +10,11 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readUdpConntrack } from '../src/conntrack/reader.js';
-import { NETLINK_NETFILTER, openRawNetlink, type GenericNetlinkSocket } from '../src/netlink/libnl.js';
-import { RecordingSocket, type NetlinkRecording } from '../src/netlink/recording.js';
+import type { NetlinkRecording } from '../src/netlink/recording.js';
+import { netfilterRecorder } from '../test/support/netfilter-recorder.js';
 
 const REPO = join(fileURLToPath(import.meta.url), '..', '..');
 const DIR = join(REPO, 'test', 'fixtures', 'conntrack');
@@ -50,30 +49,18 @@ udp('fd00:244::3:4', 41000, 'fd00:96::a', 53, 'fd00:244::2:9', 53);
 for (let i = 0; i < 40; i++) conntrack(`-I -p tcp -s 10.0.2.15 -d 10.96.0.1 --sport ${20000 + i} --dport 443 -r 10.0.2.15 -q 10.0.2.15 --reply-port-src 6443 --reply-port-dst ${20000 + i} -t 3600 --state ESTABLISHED -u SEEN_REPLY,ASSURED`);
 conntrack('-I -p icmp -s 10.0.2.15 -d 10.96.0.10 --icmp-type 8 --icmp-code 0 --icmp-id 77 -t 30');
 
-/** A recording socket over one raw NETLINK_NETFILTER socket, kept open across the reader's attempts. */
-function recorder(description: string): RecordingSocket {
-  const raw = openRawNetlink(NETLINK_NETFILTER);
-  const adapter: GenericNetlinkSocket = {
-    localPort: raw.localPort,
-    send: (bytes) => raw.send(bytes),
-    receive: () => raw.receive(),
-    close: () => undefined,
-    resolveFamily: () => null,
-  };
-  return new RecordingSocket(adapter, { description, kernel: release() });
-}
 
 function write(name: string, recording: NetlinkRecording): void {
   writeFileSync(join(DIR, name), JSON.stringify(recording, null, 2) + '\n');
   console.log(`recorded ${name}: ${recording.exchanges.length} exchanges, ${recording.exchanges.reduce((n, e) => n + e.replies.length, 0)} datagrams`);
 }
 
-const filtered = recorder('UDP entries of both families asked with CTA_FILTER (udp only), beside 40 TCP and 1 ICMP entries');
+const filtered = netfilterRecorder('UDP entries of both families asked with CTA_FILTER (udp only), beside 40 TCP and 1 ICMP entries');
 const f = readUdpConntrack({ open: () => filtered, seq: RECORDED_SEQ });
 console.log(`filtered: ${f.entries.length} UDP entries, ${f.stats.skipped} skipped, kernel filtered: ${f.stats.kernelFiltered}`);
 write('udp-filtered.json', filtered.recording);
 
-const plain = recorder('Every entry of both families asked without a filter (as on a kernel before 5.6): 6 UDP, 40 TCP, 1 ICMP');
+const plain = netfilterRecorder('Every entry of both families asked without a filter (as on a kernel before 5.6): 6 UDP, 40 TCP, 1 ICMP');
 const p = readUdpConntrack({ open: () => plain, seq: RECORDED_SEQ, plain: true });
 console.log(`plain: ${p.entries.length} UDP entries, ${p.stats.skipped} skipped`);
 write('plain.json', plain.recording);

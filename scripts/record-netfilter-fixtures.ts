@@ -11,12 +11,11 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readIpset, readIpsets } from '../src/ipset/reader.js';
-import { NETLINK_NETFILTER, openRawNetlink, type GenericNetlinkSocket } from '../src/netlink/libnl.js';
-import { RecordingSocket, type NetlinkRecording } from '../src/netlink/recording.js';
+import type { NetlinkRecording, RecordingSocket } from '../src/netlink/recording.js';
+import { netfilterRecorder } from '../test/support/netfilter-recorder.js';
 import { readNftTables } from '../src/nftables/reader.js';
 
 const REPO = join(fileURLToPath(import.meta.url), '..', '..');
@@ -33,22 +32,6 @@ if (process.env.RECORD_IN_NETNS !== '1') {
 
 const sh = (command: string, input?: string): string => execFileSync('sh', ['-c', command], { encoding: 'utf8', ...(input === undefined ? {} : { input }) });
 
-/**
- * A recording socket over one raw NETLINK_NETFILTER socket (RecordingSocket wants a generic-netlink
- * one). The readers close their socket after each read; this one stays open for the next read of
- * the same recording, so every exchange has the port the replay will claim.
- */
-function recorder(description: string): RecordingSocket {
-  const raw = openRawNetlink(NETLINK_NETFILTER);
-  const adapter: GenericNetlinkSocket = {
-    localPort: raw.localPort,
-    send: (bytes) => raw.send(bytes),
-    receive: () => raw.receive(),
-    close: () => undefined,
-    resolveFamily: () => null,
-  };
-  return new RecordingSocket(adapter, { description, kernel: release() });
-}
 
 function write(path: string, recording: NetlinkRecording): void {
   writeFileSync(path, JSON.stringify(recording, null, 2) + '\n');
@@ -59,7 +42,7 @@ function write(path: string, recording: NetlinkRecording): void {
 sh('ipset restore', readFileSync(join(IPSET_DIR, 'kube-proxy.restore'), 'utf8'));
 sh("iptables-nft -t nat -A POSTROUTING -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT");
 {
-  const socket = recorder('test/fixtures/ipset/kube-proxy.restore (17 kube-proxy sets per family) in a fresh netns, KUBE-CLUSTER-IP referenced by one iptables-nft rule: full list seq 1000, headers-only seq 2000, KUBE-CLUSTER-IP seq 3000, KUBE-MISSING (ENOENT) seq 4000');
+  const socket = netfilterRecorder('test/fixtures/ipset/kube-proxy.restore (17 kube-proxy sets per family) in a fresh netns, KUBE-CLUSTER-IP referenced by one iptables-nft rule: full list seq 1000, headers-only seq 2000, KUBE-CLUSTER-IP seq 3000, KUBE-MISSING (ENOENT) seq 4000');
   const open = (): RecordingSocket => socket;
   readIpsets({ open, seq: 1000 });
   readIpsets({ open, seq: 2000, headersOnly: true });
@@ -77,7 +60,7 @@ sh('iptables-nft -t nat -F POSTROUTING && ipset destroy');
   lines.push('create KUBE-6-LOOP-BACK hash:ip,port,ip family inet6 hashsize 1024 maxelem 65536');
   for (let i = 0; i < 500; i++) lines.push(`add KUBE-6-LOOP-BACK fd00:10:244:${i >> 8}::${(i & 0xff).toString(16)},tcp:8080,fd00:10:244:${i >> 8}::${(i & 0xff).toString(16)}`);
   sh('ipset restore', lines.join('\n') + '\n');
-  const socket = recorder('1,200 KUBE-CLUSTER-IP and 500 KUBE-6-LOOP-BACK members in a fresh netns: sets continued over several messages, seq 5000');
+  const socket = netfilterRecorder('1,200 KUBE-CLUSTER-IP and 500 KUBE-6-LOOP-BACK members in a fresh netns: sets continued over several messages, seq 5000');
   readIpsets({ open: () => socket, seq: 5000 });
   write(join(IPSET_DIR, 'large.json'), socket.recording);
   writeFileSync(join(IPSET_DIR, 'large.save'), sh('ipset save'));
@@ -100,7 +83,7 @@ sh(
   ].join(' && '),
 );
 {
-  const socket = recorder('iptables-nft nat/filter (ip, ip6), nft tables ip/ip6 kube-proxy, inet filter, bridge br, arp a, netdev nd in a fresh netns: seq 6000');
+  const socket = netfilterRecorder('iptables-nft nat/filter (ip, ip6), nft tables ip/ip6 kube-proxy, inet filter, bridge br, arp a, netdev nd in a fresh netns: seq 6000');
   readNftTables({ open: () => socket, seq: 6000 });
   write(join(NFT_DIR, 'tables.json'), socket.recording);
   writeFileSync(join(NFT_DIR, 'tables.txt'), sh('nft list tables'));
