@@ -11,7 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, runInGuest } from '../test/guest/harness.js';
+import { REPO_ROOT, runInGuest, STANDIN_KUBECONFIG } from '../test/guest/harness.js';
 
 /** One agent run, as the guest script (and bench/agent-host.mjs) print it. */
 export interface AgentScaleRow {
@@ -45,20 +45,6 @@ export interface AgentScaleRow {
   /** Guest only: `ipvsadm -R` of the table. */
   loadMs?: number;
 }
-
-const KUBECONFIG = `apiVersion: v1
-kind: Config
-clusters:
-- name: standin
-  cluster: {server: "http://127.0.0.1:6443", insecure-skip-tls-verify: true}
-users:
-- name: standin
-  user: {}
-contexts:
-- name: standin
-  context: {cluster: standin, user: standin}
-current-context: standin
-`;
 
 const POLL_S = 5;
 
@@ -211,7 +197,7 @@ export async function runAgentScaleBench(): Promise<void> {
   printRows(rows);
   console.log('  (host: native speed, the netlink replies answered in process; guest rows follow)');
 
-  const result = await runInGuest({ script: `AGENT_NODE_OPTIONS='${nodeOptions}'\nAGENT_MALLOC_ARENA_MAX='${runtimeEnv.MALLOC_ARENA_MAX}'\n${GUEST_SCRIPT}`, files: { kubeconfig: KUBECONFIG }, memoryMb: 6144, timeoutMs: 1_800_000 });
+  const result = await runInGuest({ script: `AGENT_NODE_OPTIONS='${nodeOptions}'\nAGENT_MALLOC_ARENA_MAX='${runtimeEnv.MALLOC_ARENA_MAX}'\n${GUEST_SCRIPT}`, files: { kubeconfig: STANDIN_KUBECONFIG }, memoryMb: 6144, timeoutMs: 1_800_000 });
   const text = result.output('bench.jsonl');
   if (result.exitCode !== 0 || !text) throw new Error(`guest agent bench failed (${result.exitCode}): ${result.stderr}\n${result.console.slice(-2000)}`);
   rows.length = 0;

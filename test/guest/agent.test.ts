@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { WireObject } from '../support/kube-api-standin.js';
 import { imageNodeOptions } from '../../bench/agent-scale.js';
-import { REPO_ROOT, runInGuest, type GuestResult, requireOutput } from './harness.js';
+import { REPO_ROOT, runInGuest, STANDIN_KUBECONFIG, type GuestResult, requireOutput } from './harness.js';
 
 /**
  * The phases below change EndpointSlices and Services while the script reprograms only IPVS, as a
@@ -105,25 +105,6 @@ const BOUNCE_OPS = [
   { op: 'compact' },
   { op: 'start' },
 ];
-
-const KUBECONFIG = `apiVersion: v1
-kind: Config
-clusters:
-- name: standin
-  cluster:
-    server: http://127.0.0.1:6443
-    # client-node refuses a plain-http server unless TLS verification is explicitly skipped
-    insecure-skip-tls-verify: true
-users:
-- name: standin
-  user: {}
-contexts:
-- name: standin
-  context:
-    cluster: standin
-    user: standin
-current-context: standin
-`;
 
 const SCRIPT = `
 set -u
@@ -317,7 +298,7 @@ beforeAll(async () => {
     timeoutMs: 540_000,
     memoryMb: 2048,
     files: {
-      kubeconfig: KUBECONFIG,
+      kubeconfig: STANDIN_KUBECONFIG,
       'lag-ops.json': JSON.stringify(LAG_OPS),
       'outage-ops.json': JSON.stringify(OUTAGE_OPS),
       'bounce-ops.json': JSON.stringify(BOUNCE_OPS),

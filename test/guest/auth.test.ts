@@ -10,29 +10,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../src/agent/tls-self-signed.js';
-import { REPO_ROOT, runInGuest, requireOutput, type GuestResult } from './harness.js';
+import { REPO_ROOT, runInGuest, STANDIN_KUBECONFIG, requireOutput, type GuestResult } from './harness.js';
 
 const READER = 'eyJhbGciOiJSUzI1NiJ9.reader-token.guest';
 const STRANGER = 'eyJhbGciOiJSUzI1NiJ9.stranger-token.guest';
 const first = selfSignedCertificate({ commonName: 'first', hosts: ['127.0.0.1'] });
 const second = selfSignedCertificate({ commonName: 'second', hosts: ['127.0.0.1'] });
-
-const KUBECONFIG = `apiVersion: v1
-kind: Config
-clusters:
-- name: standin
-  cluster:
-    server: http://127.0.0.1:6443
-    insecure-skip-tls-verify: true
-users:
-- name: standin
-contexts:
-- name: standin
-  context:
-    cluster: standin
-    user: standin
-current-context: standin
-`;
 
 const SCRIPT = `
 set -u
@@ -101,7 +84,7 @@ beforeAll(async () => {
   guest = await runInGuest({
     timeoutMs: 240_000,
     memoryMb: 1024,
-    files: { kubeconfig: KUBECONFIG, 'first.crt': first.cert, 'first.key': first.key, 'second.crt': second.cert, 'second.key': second.key },
+    files: { kubeconfig: STANDIN_KUBECONFIG, 'first.crt': first.cert, 'first.key': first.key, 'second.crt': second.cert, 'second.key': second.key },
     script: SCRIPT,
   });
   if (guest.exitCode !== 0) throw new Error(`guest failed (${guest.exitCode}):\n${guest.stderr}\n${guest.output('agent.log')?.slice(-4000) ?? ''}\n${guest.console.slice(-3000)}`);

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { imageNodeOptions } from '../../bench/agent-scale.js';
-import { REPO_ROOT, runInGuest, requireOutput, type GuestResult } from './harness.js';
+import { REPO_ROOT, runInGuest, STANDIN_KUBECONFIG, requireOutput, type GuestResult } from './harness.js';
 
 /** The netfilter checks are proven in netfilter.test.ts; here only IPVS is reprogrammed. */
 const SKIPPED_CHECKS = ['ipsets', 'iptables', 'iptables-leftovers'];
@@ -38,24 +38,6 @@ interface LogLine {
   component?: string;
   msg: string;
 }
-
-const KUBECONFIG = `apiVersion: v1
-kind: Config
-clusters:
-- name: standin
-  cluster:
-    server: http://127.0.0.1:6443
-    insecure-skip-tls-verify: true
-users:
-- name: standin
-  user: {}
-contexts:
-- name: standin
-  context:
-    cluster: standin
-    user: standin
-current-context: standin
-`;
 
 const SCRIPT = `
 set -u
@@ -182,7 +164,7 @@ const summary = (events: WireEvent[]): string[] => events.map((e) => `${e.regard
 
 beforeAll(async () => {
   if (!existsSync(join(REPO_ROOT, 'dist', 'events', 'reporter.js'))) throw new Error('run `npm run build` first: the guest runs dist/');
-  guest = await runInGuest({ timeoutMs: 300_000, memoryMb: 2048, files: { kubeconfig: KUBECONFIG }, script: SCRIPT });
+  guest = await runInGuest({ timeoutMs: 300_000, memoryMb: 2048, files: { kubeconfig: STANDIN_KUBECONFIG }, script: SCRIPT });
   if (guest.exitCode !== 0) throw new Error(`guest failed (${guest.exitCode}):\n${guest.output('events.jsonl') ?? ''}\n${guest.stderr}\n${guest.console.slice(-3000)}`);
   const start = markAt('ready');
   console.log(`guest ${Math.round(guest.durationMs / 1000)} s; after ready (s): ${[...marks()].map(([name, t]) => `${name} ${((t - start) / 1000).toFixed(1)}`).join(', ')}`);

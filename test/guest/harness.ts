@@ -212,3 +212,23 @@ export async function runInGuest(options: GuestOptions): Promise<GuestResult> {
     outputs: () => readdirSync(results).filter((f) => !f.startsWith('.')),
   };
 }
+
+/** A kubeconfig for the API stand-in the guest scripts start on 127.0.0.1:6443 (test/guest/standin-server.ts). */
+export const STANDIN_KUBECONFIG = `apiVersion: v1
+kind: Config
+clusters:
+- name: standin
+  cluster:
+    server: http://127.0.0.1:6443
+    # client-node refuses a plain-http server unless TLS verification is explicitly skipped
+    insecure-skip-tls-verify: true
+users:
+- name: standin
+  user: {}
+contexts:
+- name: standin
+  context:
+    cluster: standin
+    user: standin
+current-context: standin
+`;

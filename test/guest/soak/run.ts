@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { imageNodeOptions } from '../../../bench/agent-scale.js';
-import { REPO_ROOT, runInGuest, type GuestResult } from '../harness.js';
+import { REPO_ROOT, runInGuest, STANDIN_KUBECONFIG, type GuestResult } from '../harness.js';
 
 export interface SoakOptions {
   durationS: number;
@@ -39,25 +39,6 @@ export const SOAK_DEFAULTS: Omit<SoakOptions, 'durationS'> = {
 
 /** The netfilter checks are left out: the kube-proxy stand-in programs IPVS only (netfilter.test.ts proves those checks). */
 const SKIPPED_CHECKS = 'ipsets,iptables,iptables-leftovers';
-
-const KUBECONFIG = `apiVersion: v1
-kind: Config
-clusters:
-- name: standin
-  cluster:
-    server: http://127.0.0.1:6443
-    # client-node refuses a plain-http server unless TLS verification is explicitly skipped
-    insecure-skip-tls-verify: true
-users:
-- name: standin
-  user: {}
-contexts:
-- name: standin
-  context:
-    cluster: standin
-    user: standin
-current-context: standin
-`;
 
 /** The node the agent and kube-proxy run on; eth0 holds its InternalIP (guest_node_network). */
 const INIT_OPS = [
@@ -145,7 +126,7 @@ export async function runSoak(options: SoakOptions): Promise<GuestResult> {
     // Boot, stand-in and agent start-up, the churn, the settling and the shutdown, with room to spare.
     timeoutMs: (options.durationS + 420) * 1000,
     memoryMb: 2048,
-    files: { kubeconfig: KUBECONFIG, 'init-ops.json': JSON.stringify(INIT_OPS) },
+    files: { kubeconfig: STANDIN_KUBECONFIG, 'init-ops.json': JSON.stringify(INIT_OPS) },
     script: script(options),
   });
   if (guest.exitCode !== 0) {
