@@ -4,10 +4,10 @@
  * logged as "drift cleared"; a confirmed one is, once.
  */
 import { describe, expect, it } from 'vitest';
-import { Agent, type AgentDeps, type AgentLogger } from '../../../src/agent/agent.js';
-import type { ClusterSource } from '../../../src/agent/cluster-source.js';
+import type { Agent, AgentDeps, AgentLogger } from '../../../src/agent/agent.js';
 import type { IpvsSnapshot } from '../../../src/ipvs/types.js';
-import { desired, expectedVs, rs, snapshot, vs } from '../../support/builders.js';
+import { rs, snapshot, vs } from '../../support/builders.js';
+import { fakeAgent } from '../../support/fake-agent.js';
 
 interface Line {
   level: 'info' | 'warn' | 'error' | 'debug';
@@ -22,36 +22,7 @@ function harness(heap?: AgentDeps['heap']): { agent: Agent; lines: Line[]; setTa
     error: (_o, msg) => lines.push({ level: 'error', msg }),
     debug: (_o, msg) => lines.push({ level: 'debug', msg }),
   };
-  let table = snapshot([]);
-  let clock = Date.parse('2025-03-01T12:00:00Z');
-  const want = desired([expectedVs('TCP/10.96.0.10:53', ['10.244.1.4:53'])], { families: ['inet'] });
-  const cluster: ClusterSource = {
-    current: () => ({ desired: want, nodeAddresses: null, unknownReason: null, synced: true, kubeProxyConfigMap: null }),
-    kubeProxyConfigMap: () => null,
-    hasNode: () => true,
-    stop: () => Promise.resolve(),
-  };
-  const unavailable = (): Promise<never> => Promise.reject(new Error('not read in this test'));
-  const agent = new Agent({
-    options: { nodeName: 'worker-1', pollIntervalMs: 2000, graceMs: 10_000, scheduler: null },
-    node: {
-      netlink: () => Promise.resolve(table),
-      modules: unavailable,
-      sysctl: unavailable,
-      'kube-proxy': () => Promise.resolve({ runningMode: 'ipvs', configz: null, problems: [] }),
-      interfaces: unavailable,
-      ipsets: unavailable,
-      netfilter: unavailable,
-      'kube-proxy-health': unavailable,
-      conntrack: unavailable,
-    },
-    cluster,
-    logger,
-    heap,
-    now: () => new Date(clock),
-    monotonicMs: () => clock,
-  });
-  return { agent, lines, setTable: (t) => (table = t), advance: (ms) => (clock += ms) };
+  return { ...fakeAgent({ logger, graceMs: 10_000, startsAt: '2025-03-01T12:00:00Z', heap }), lines };
 }
 
 const missing = snapshot([vs('TCP/10.96.0.10:53')]);

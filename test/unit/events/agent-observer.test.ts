@@ -1,10 +1,10 @@
 /** The agent hands each poll's outcome to its PollObservers (Events, the NodeCondition), after the grace machine. */
 import { describe, expect, it } from 'vitest';
-import { Agent, type AgentLogger, type PollObserver } from '../../../src/agent/agent.js';
-import type { ClusterSource } from '../../../src/agent/cluster-source.js';
+import type { Agent, AgentLogger, PollObserver } from '../../../src/agent/agent.js';
 import type { PollChange } from '../../../src/events/intents.js';
 import type { IpvsSnapshot } from '../../../src/ipvs/types.js';
-import { desired, expectedVs, rs, snapshot, vs } from '../../support/builders.js';
+import { rs, snapshot, vs } from '../../support/builders.js';
+import { fakeAgent } from '../../support/fake-agent.js';
 
 const missing = snapshot([vs('TCP/10.96.0.10:53')]);
 const complete = snapshot([vs('TCP/10.96.0.10:53', [rs('10.244.1.4:53')])]);
@@ -13,36 +13,7 @@ function harness(observers: PollObserver[]): { agent: Agent; errors: string[]; s
   const errors: string[] = [];
   const quiet = (): void => undefined;
   const logger: AgentLogger = { info: quiet, warn: quiet, debug: quiet, error: (_o, msg) => errors.push(msg) };
-  let table = snapshot([]);
-  let clock = Date.parse('2026-12-06T10:00:00Z');
-  const want = desired([expectedVs('TCP/10.96.0.10:53', ['10.244.1.4:53'])], { families: ['inet'] });
-  const cluster: ClusterSource = {
-    current: () => ({ desired: want, nodeAddresses: null, unknownReason: null, synced: true, kubeProxyConfigMap: null }),
-    kubeProxyConfigMap: () => null,
-    hasNode: () => true,
-    stop: () => Promise.resolve(),
-  };
-  const unavailable = (): Promise<never> => Promise.reject(new Error('not read in this test'));
-  const agent = new Agent({
-    options: { nodeName: 'worker-1', pollIntervalMs: 2000, graceMs: 4000, scheduler: null },
-    node: {
-      netlink: () => Promise.resolve(table),
-      modules: unavailable,
-      sysctl: unavailable,
-      'kube-proxy': () => Promise.resolve({ runningMode: 'ipvs', configz: null, problems: [] }),
-      interfaces: unavailable,
-      ipsets: unavailable,
-      netfilter: unavailable,
-      'kube-proxy-health': unavailable,
-      conntrack: unavailable,
-    },
-    cluster,
-    logger,
-    observers,
-    now: () => new Date(clock),
-    monotonicMs: () => clock,
-  });
-  return { agent, errors, setTable: (t) => (table = t), advance: (ms) => (clock += ms) };
+  return { ...fakeAgent({ logger, graceMs: 4000, startsAt: '2026-12-06T10:00:00Z', observers }), errors };
 }
 
 describe('PollObserver', () => {
