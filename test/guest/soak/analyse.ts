@@ -37,6 +37,8 @@ export interface MemoryFigures {
   minMb: number;
   maxMb: number;
   slopeMbPerMin: number;
+  /** The slope over the later half of those samples: once the churned cluster has stopped growing, a leak still shows here. */
+  laterHalfSlopeMbPerMin: number;
 }
 
 export interface SoakFigures {
@@ -142,7 +144,8 @@ export function analyseSoak(read: (name: string) => string | null): SoakFigures 
     });
     if (points.length === 0) return null;
     const ys = points.map((p) => p.y);
-    return { warmUpS: Math.round(warmUpMs / 1000), samples: points.length, minMb: Math.min(...ys), maxMb: Math.max(...ys), slopeMbPerMin: slope(points) };
+    const laterHalf = points.slice(Math.floor(points.length / 2));
+    return { warmUpS: Math.round(warmUpMs / 1000), samples: points.length, minMb: Math.min(...ys), maxMb: Math.max(...ys), slopeMbPerMin: slope(points), laterHalfSlopeMbPerMin: slope(laterHalf) };
   };
 
   const logs: LogLine[] = [];
@@ -200,7 +203,7 @@ export function soakFailures(f: SoakFigures): string[] {
 
 function memoryLine(name: string, m: MemoryFigures | null): string {
   if (m === null) return `  ${name}: no samples after the warm-up`;
-  return `  ${name} after ${m.warmUpS} s warm-up (${m.samples} samples): min ${m.minMb.toFixed(1)} MiB, max ${m.maxMb.toFixed(1)} MiB, slope ${m.slopeMbPerMin.toFixed(2)} MiB/min`;
+  return `  ${name} after ${m.warmUpS} s warm-up (${m.samples} samples): min ${m.minMb.toFixed(1)} MiB, max ${m.maxMb.toFixed(1)} MiB, slope ${m.slopeMbPerMin.toFixed(2)} MiB/min (later half ${m.laterHalfSlopeMbPerMin.toFixed(2)} MiB/min)`;
 }
 
 export function formatFigures(f: SoakFigures, o: SoakOptions): string {

@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --duration 10m] [--seed N] [--grace 30s] [--lag 10s]`: the churn soak on the real
+ * `npm run soak [-- --duration 10m] [--seed N] [--grace 30s] [--lag 10s] [--max-services 150]`: the churn soak on the real
  * kernel (./run.ts), its figures printed (a --grace below --lag shows the soak catching confirmations); exits 1 when a finding was confirmed, a pending one never resolved, or the agent
  * logged an error. A benchmark, not a test: the 60-second version is test/guest/soak.test.ts.
  */
@@ -15,15 +15,22 @@ function seconds(text: string): number {
   return Number(m[1]) * (UNITS[m[2] ?? 's'] ?? 1);
 }
 
+function positive(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} ${text}: expected a whole number above 0`);
+  return n;
+}
+
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10m' },
     seed: { type: 'string', default: String(SOAK_DEFAULTS.seed) },
     grace: { type: 'string', default: `${SOAK_DEFAULTS.graceS}s` },
     lag: { type: 'string', default: `${SOAK_DEFAULTS.lagS}s` },
+    'max-services': { type: 'string', default: String(SOAK_DEFAULTS.maxServices) },
   },
 });
-const options: SoakOptions = { ...SOAK_DEFAULTS, durationS: seconds(values.duration), seed: Number(values.seed), graceS: seconds(values.grace), lagS: seconds(values.lag) };
+const options: SoakOptions = { ...SOAK_DEFAULTS, durationS: seconds(values.duration), seed: Number(values.seed), graceS: seconds(values.grace), lagS: seconds(values.lag), maxServices: positive('--max-services', values['max-services']) };
 console.log(`booting the guest for a ${options.durationS} s churn soak…`);
 const guest = await runSoak(options);
 const figures = analyseSoak((name) => guest.output(name));
