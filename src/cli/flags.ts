@@ -6,7 +6,7 @@ import { SentinelError } from '../errors/index.js';
 import { parseDuration } from '../util/duration.js';
 import { isIP } from 'node:net';
 import { parseIPv6 } from '../util/ip.js';
-import { CHECK_NAMES } from '../checks/registry.js';
+import { CHECK_NAMES } from '../checks/names.js';
 
 export const COMMANDS = ['serve', 'check', 'ipvs', 'modules', 'migration'] as const;
 export type Command = (typeof COMMANDS)[number];
