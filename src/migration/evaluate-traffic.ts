@@ -13,7 +13,8 @@ import { addressFamilyOf } from '../util/ip.js';
 import { evaluator, proxyNode, type InputWith } from './evaluator.js';
 import { agree, makeFinding, plural, serviceRefKey } from './finding.js';
 import type { ServicePortRef } from '../drift/types.js';
-import type { Evidence, MigrationFinding } from './types.js';
+import { gradeEtpFallback, type DetectorState } from './local-traffic-fix.js';
+import type { Evidence, MigrationFinding, MigrationInput } from './types.js';
 
 function portCount(services: readonly ServicePortRef[]): string {
   return plural(new Set(services.map(serviceRefKey)).size, 'Service port');
@@ -31,6 +32,18 @@ function fallbackEvidence(vs: ExpectedVirtualServer): Evidence {
     value: { role: vs.role, localEndpoints: 0, clusterEndpoints: vs.realServers.length },
     detail: `${serviceRefKey(vs.service)}: IPVS falls back to ${plural(vs.realServers.length, 'endpoint')} on other nodes`,
   };
+}
+
+/** The version nftables mode will run with: the planned one when given, else the running one. */
+function fixVersion(input: MigrationInput): { value: string | null; source: string } {
+  return input.targetVersion !== null ? { value: input.targetVersion, source: 'target version' } : { value: input.kubeProxyVersion, source: 'kube-proxy version' };
+}
+
+function detectorState(input: MigrationInput, external: readonly ExpectedVirtualServer[]): DetectorState {
+  // Defaults are a guess, not kube-proxy's configuration: an empty clusterCIDR there says nothing.
+  if (input.config === null || input.configSource === null || input.configSource === 'defaults') return { state: 'unknown' };
+  const missing = undetectedFamilies(input.config, [...new Set(external.map((vs) => vs.family))]);
+  return missing.length > 0 ? { state: 'missing', families: missing } : { state: 'present' };
 }
 
 export const localFallbackEvaluator = evaluator({
@@ -61,12 +74,14 @@ export const localFallbackEvaluator = evaluator({
     }
     if (external.length > 0) {
       const services = external.map((vs) => vs.service);
+      const grading = gradeEtpFallback(fixVersion(input), detectorState(input, external));
       findings.push(
         makeFinding('etp-local-fallback', {
-          message: `${portCount(services)} with externalTrafficPolicy: Local ${agree(new Set(services.map(serviceRefKey)).size, 'has', 'have')} no endpoint on ${input.node}; external clients fail here in both modes, pods and the host keep reaching them in nftables mode only through its short-circuit for local traffic.`,
+          severity: grading.severity,
+          message: `${portCount(services)} with externalTrafficPolicy: Local ${agree(new Set(services.map(serviceRefKey)).size, 'has', 'have')} no endpoint on ${input.node}; external clients fail here in both modes, pods and the host keep reaching them in nftables mode only through its short-circuit for local traffic: ${grading.why}.`,
           services,
-          evidence: external.map(fallbackEvidence),
-          versionNote: 'kube-proxy before v1.34 (or 1.33 without #133969) drops this node-local traffic too (kubernetes#131765).',
+          evidence: [...grading.evidence, ...external.map(fallbackEvidence)],
+          versionNote: 'kube-proxy before v1.34.0 (in 1.33, before v1.33.6, which carries #133969) drops this node-local traffic too (kubernetes#131765).',
         }),
       );
     }

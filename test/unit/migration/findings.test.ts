@@ -61,13 +61,13 @@ describe('traffic policies', () => {
     expect(findings(migrationInput({ cluster })).map((f) => f.id)).not.toContain('itp-local-fallback');
   });
 
-  it('etp-local-fallback: ETP=Local without local endpoint → change on the NodePort virtual servers, with the version note', () => {
+  it('etp-local-fallback: ETP=Local without local endpoint → on the NodePort virtual servers, graded (etp-grading.test.ts), with the version note', () => {
     const cluster = withCluster((c) => {
       c.services.push(service('shop/lb', { type: 'NodePort', clusterIPs: ['10.96.0.63'], externalTrafficPolicy: 'Local', ports: [port('http', 80, { nodePort: 30082 })] }));
       c.endpointSlices.push(slice('shop/lb', [endpoint('10.244.1.9', { nodeName: 'node-b' })]));
     });
-    const f = only(migrationInput({ cluster }), 'etp-local-fallback');
-    expect(f.severity).toBe('change');
+    const f = only(migrationInput({ cluster, config: { clusterCIDRs: ['10.244.0.0/16'] } }), 'etp-local-fallback');
+    expect(f.severity).toBe('info');
     expect(f.evidence.map((e) => e.ref)).toContain('TCP/192.168.1.10:30082');
     expect(f.versionNote).toContain('#133969');
   });
