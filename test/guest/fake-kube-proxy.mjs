@@ -1,6 +1,8 @@
 // Runs inside the guest (and beside the host bench): kube-proxy's metrics endpoint as far as
 // ipvs-sentinel reads it (/proxyMode, /configz); the mode comes from the file named in argv[2],
-// re-read per request; the port is argv[3], 10249 by default.
+// re-read per request; the port is argv[3], 10249 by default. Its /configz carries the kubeadm fixture's
+// pod network as the cluster CIDR (the internal config's DetectLocal.ClusterCIDRs since v1.31), as
+// kubeadm's --pod-network-cidr sets it, so the migration report sees a local-traffic detector.
 //
 // With argv[4], a health file: its healthz server too (/healthz on argv[5], 10256 by default) and the
 // two sync timestamps on /metrics, as pkg/proxy/healthcheck/proxier_health.go and
@@ -31,7 +33,7 @@ createServer((req, res) => {
   if (req.url === '/proxyMode') return res.end(mode);
   if (req.url === '/configz') {
     res.setHeader('content-type', 'application/json');
-    return res.end(JSON.stringify({ 'kubeproxy.config.k8s.io': { Mode: mode, IPVS: { Scheduler: '', SyncPeriod: '30s', StrictARP: true, ExcludeCIDRs: ['192.168.56.200/29'] }, NodePortAddresses: null } }));
+    return res.end(JSON.stringify({ 'kubeproxy.config.k8s.io': { Mode: mode, IPVS: { Scheduler: '', SyncPeriod: '30s', StrictARP: true, ExcludeCIDRs: ['192.168.56.200/29'] }, NodePortAddresses: null, DetectLocalMode: 'ClusterCIDR', DetectLocal: { ClusterCIDRs: ['10.244.0.0/16'] } } }));
   }
   if (req.url === '/metrics' && healthFile) {
     const since = staleSince(healthFile);

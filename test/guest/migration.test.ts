@@ -18,6 +18,7 @@ interface ReportJson {
   summary: { blocker: number; change: number; info: number };
   findings: { id: string; severity: string; evidence: { kind: string; ref: string; value: unknown; detail: string | null }[] }[];
   unknowns: { source: string; reason: string }[];
+  kubeProxy: { detectLocalMode: string | null; clusterCIDRs: string[] | null };
 }
 
 let guest: GuestResult;
@@ -46,6 +47,9 @@ for i in $(seq 1 300); do curl -s -o /dev/null http://127.0.0.1:10249/proxyMode 
 
 run() { name=$1; shift; "$NODE" bin/ipvs-sentinel.js migration --node-name worker-1 "$@" > "$OUT/$name.out" 2> "$OUT/$name.stderr"; echo $? > "$OUT/$name.code"; }
 run clean --cluster-state test/fixtures/cluster/kubeadm-ipv4.yaml --output json
+# shop/storefront (externalTrafficPolicy: Local) has its endpoints on worker-2 only: graded by the target.
+run etp-old --cluster-state test/fixtures/cluster/kubeadm-ipv4.yaml --target-version v1.33.5 --output json
+run etp-fixed --cluster-state test/fixtures/cluster/kubeadm-ipv4.yaml --target-version v1.33.6 --output json
 
 # The blockers.
 (cat test/fixtures/cluster/kubeadm-ipv4.yaml; echo ---; cat test/fixtures/cluster/migration-itp-local.yaml) > "$OUT/blockers.yaml"
@@ -87,6 +91,21 @@ describe('migration on the real kernel', () => {
     expect(r.summary.blocker).toBe(0);
     expect(r.verdict).toBe('ready-with-changes');
     expect(finding(r, 'nodeport-addresses-narrowed').evidence.map((e) => e.ref)).toEqual(['nodePortAddresses', 'cni0 10.244.1.1', 'docker0 172.17.0.1']);
+  });
+
+  it('the fake kube-proxy\'s cluster CIDR is a local-traffic detector: etp-local-fallback is graded by the version alone', () => {
+    const clean = report('clean');
+    expect(clean.kubeProxy).toMatchObject({ detectLocalMode: 'ClusterCIDR', clusterCIDRs: ['10.244.0.0/16'] });
+    expect(clean.findings.map((f) => f.id)).not.toContain('local-detector-missing');
+    // No kubernetes_build_info here and no --target-version: unknown, so a change to review.
+    expect(finding(clean, 'etp-local-fallback')).toMatchObject({ severity: 'change', evidence: expect.arrayContaining([expect.objectContaining({ ref: 'kube-proxy version', value: null })]) as unknown });
+    const old = report('etp-old');
+    expect(out('etp-old.code').trim(), out('etp-old.stderr')).toBe('1');
+    expect(finding(old, 'etp-local-fallback').severity).toBe('blocker');
+    expect(old.findings.filter((f) => f.severity === 'blocker').map((f) => f.id)).toEqual(['etp-local-fallback']);
+    const fixed = report('etp-fixed');
+    expect(out('etp-fixed.code').trim(), out('etp-fixed.stderr')).toBe('0');
+    expect(finding(fixed, 'etp-local-fallback').severity).toBe('info');
   });
 
   it('a node carrying blockers: each finding with its evidence, exit 1', () => {
