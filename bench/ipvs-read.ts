@@ -3,7 +3,7 @@
  * interleaved in the same guest run (bench/ipvs-read.guest.mjs): the bare reader warm, the agent's
  * warm read inside `serve`, and the one-shot CLI (`ipvs --output json`, `check`) as whole processes.
  * `npm run bench ipvs [SERVICES[,SERVICES]] [ROUNDS]`; the image's Node (tools/node24) when present;
- * PROFILE=1 adds V8 CPU profiles of serve and of one `ipvs` command (.cache/ipvs-read-profiles).
+ * PROFILE=1 adds V8 CPU profiles of serve and of one `ipvs` and one `check` command (.cache/ipvs-read-profiles).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';

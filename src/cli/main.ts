@@ -40,7 +40,7 @@ export async function main(argv: readonly string[], io: Io = processIo, early?: 
     switch (parsed.command) {
       case 'ipvs': {
         const [{ runIpvs }, { createIpvsReader }] = await Promise.all([import('./ipvs.js'), import('../ipvs/live-reader.js')]);
-        return await runIpvs(parsed.options, io, createIpvsReader());
+        return await runIpvs(parsed.options, io, createIpvsReader({ reuse: false }));
       }
       case 'modules': {
         const [{ runModules }, { modulesDeps }] = await Promise.all([import('./modules.js'), import('../wiring.js')]);

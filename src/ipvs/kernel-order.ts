@@ -102,6 +102,29 @@ export class DestinationMatch {
   }
 
   /**
+   * The dump's real servers sorted by address then port, as they were decoded: what finish() gives
+   * on a first read, without the copies that read keeps for the next (reuse.ts) and without their
+   * kernel order — for a reader that reads once (the `ipvs` command). A repeated entry: the last
+   * one counts, as in finish().
+   */
+  finishOnce(): readonly RealServer[] {
+    this.previous = undefined;
+    this.expected = NONE;
+    const dumped = this.dumped.slice(0, this.count);
+    const sorted = sortRealServers(dumped);
+    for (let i = 1; i < sorted.length; i++) {
+      const a = sorted[i - 1] as RealServer;
+      const b = sorted[i] as RealServer;
+      if (a.port === b.port && a.address === b.address) {
+        const byKey = new Map<string, RealServer>();
+        for (const rs of dumped) byKey.set(realServerKey(rs), rs);
+        return sortRealServers(byKey.values());
+      }
+    }
+    return sorted;
+  }
+
+  /**
    * The virtual server's real servers, sorted by address then port, sharing what did not change with
    * the last read (an unchanged list is the last read's array); records their kernel order in
    * `kernelOrder` (keyed by `key`) where it is not the sorted order.

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { openGenericNetlink } from '../netlink/libnl.js';
-import { IpvsReader, ipvsUnavailable } from './reader.js';
+import { IpvsReader, ipvsUnavailable, type IpvsReaderOptions } from './reader.js';
 
 /**
  * Resolving the IPVS family by name makes a 5.16+ kernel load ip_vs as a side effect
@@ -13,8 +13,9 @@ import { IpvsReader, ipvsUnavailable } from './reader.js';
  * only opened while /proc/net/ip_vs (this network namespace's, like the netlink socket) shows ip_vs
  * is already there.
  */
-export function createIpvsReader(): IpvsReader {
+export function createIpvsReader(options: Pick<IpvsReaderOptions, 'reuse'> = {}): IpvsReader {
   return new IpvsReader({
+    ...options,
     open: () => {
       if (!existsSync('/proc/net/ip_vs')) throw ipvsUnavailable();
       return openGenericNetlink();

@@ -51,6 +51,13 @@ export interface IpvsReaderOptions {
   maxAttempts?: number;
   /** Give the event loop a turn after this many destination dumps (HTTP stays responsive). */
   yieldEvery?: number;
+  /**
+   * Whether reads share what did not change with the last (default true). False for a process that
+   * reads once (the `ipvs` command): nothing is kept for a next read — no copies of what a read
+   * would keep (reuse.ts), no kernel order (kernel-order.ts) — and every read is a first read. The
+   * snapshot is the same either way.
+   */
+  reuse?: boolean;
 }
 
 /** Upper bound on datagrams for one request: far above any real table, so a looping peer cannot hang us. */
@@ -87,12 +94,14 @@ export class IpvsReader {
   private requestUsed = 0;
   private readonly maxAttempts: number;
   private readonly yieldEvery: number;
+  private readonly reuse: boolean;
   private readonly monotonicMs: () => number;
   private readonly now: () => Date;
 
   constructor(private readonly options: IpvsReaderOptions) {
     this.maxAttempts = options.maxAttempts ?? 4;
     this.yieldEvery = options.yieldEvery ?? 256;
+    this.reuse = options.reuse ?? true;
     this.monotonicMs = options.monotonicMs ?? (() => performance.now());
     this.now = options.now ?? (() => new Date());
   }
@@ -198,7 +207,7 @@ export class IpvsReader {
         }
         const previous = last.byKey.get(service.key);
         const destinations = this.readDestinations(service, [{ type: IPVS_CMD_ATTR.SERVICE, nested: identity }], previous, unknown, kernelOrder);
-        vs = withDestinations(previous, service, destinations);
+        vs = this.reuse ? withDestinations(previous, service, destinations) : { ...service, destinations };
       }
       byKey.set(vs.key, vs);
       inKernelOrder.push(vs);
@@ -216,7 +225,7 @@ export class IpvsReader {
     } else {
       ({ sorted: services, places } = sortByKey(inKernelOrder));
     }
-    this.last = new LastRead(byKey, inKernelOrder, kernelOrder, places, services.length);
+    if (this.reuse) this.last = new LastRead(byKey, inKernelOrder, kernelOrder, places, services.length);
     return { info, timeouts, services, unknownAttributes: [...unknown].sort() };
   }
 
@@ -260,7 +269,7 @@ export class IpvsReader {
     this.dumpFamily = service.family;
     this.dumpUnknown = unknown;
     this.request(IPVS_CMD.GET_DEST, true, identity, this.onDest);
-    return this.match.finish(service.key, kernelOrder);
+    return this.reuse ? this.match.finish(service.key, kernelOrder) : this.match.finishOnce();
   }
 
   /** One NEW_DEST reply of the dump readDestinations() runs (a bound method: no closure per dump). */
