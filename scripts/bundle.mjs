@@ -1,4 +1,4 @@
-// `npm run build`, after tsc: replaces two of tsc's modules by esbuild bundles of just what they
+// `npm run build`, after tsc: replaces some of tsc's modules by esbuild bundles of just what they
 // reach, with a few imports replaced by stand-ins; every other package stays an ordinary import from
 // node_modules.
 // - dist/cluster/client-node.js (three re-exports from @kubernetes/client-node's own modules), so
@@ -6,7 +6,9 @@
 // - dist/agent/prom-client.js (five of prom-client's lib/ modules), without @opentelemetry/api
 //   (src/agent/prom-client.ts says why).
 // - dist/util/pino.js, without pino's transports (src/util/pino.ts says why).
+// - dist/netlink/koffi.cjs, koffi's entry without its downloader's crypto, https and zlib (below says why).
 import { build } from 'esbuild';
+import { readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -146,3 +148,43 @@ await bundleInPlace(pinoFile, {
     b.onLoad({ filter: /.*/, namespace: 'stand-in' }, (args) => ({ contents: PINO_STAND_INS[args.path], loader: 'js' }));
   },
 }, { commonJs: true });
+
+/**
+ * koffi's entry (node_modules/koffi/index.js) requires crypto, https and zlib when it loads, for the
+ * prebuilt-binary downloader it carries (cnoke's tools.js) and never runs at run time: ~65 of Node's
+ * own modules (TLS, HTTP, zlib) that every IPVS read paid for before its first request — most of
+ * `ipvs-sentinel ipvs`'s start in the guest (issue 17). dist/netlink/koffi.cjs is that entry with
+ * those three loaded on first use, its native module still required from node_modules; libnl.js
+ * (the one module that loads koffi) requires it instead of the package.
+ */
+const koffiFile = fileURLToPath(new URL('../dist/netlink/koffi.cjs', import.meta.url));
+const libnlFile = fileURLToPath(new URL('../dist/netlink/libnl.js', import.meta.url));
+const KOFFI_ENTRY = fileURLToPath(new URL('../node_modules/koffi/index.js', import.meta.url));
+await build({
+  entryPoints: [KOFFI_ENTRY],
+  outfile: koffiFile,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  legalComments: 'inline',
+  plugins: [
+    {
+      name: 'koffi-without-downloader',
+      setup(b) {
+        b.onResolve({ filter: /^(crypto|https|zlib)$/ }, (args) => (args.namespace === 'lazy' ? { path: `node:${args.path}`, external: true } : { path: args.path, namespace: 'lazy' }));
+        b.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
+          contents: `let m; module.exports = new Proxy({}, { get: (_, key) => (m ??= require('node:${args.path}'))[key] });`,
+          loader: 'js',
+        }));
+        // The prebuilt native modules, where the package keeps them, relative to the bundle.
+        b.onResolve({ filter: /\.node$/ }, (args) => ({ path: `../../node_modules/koffi/${args.path.replace(/^\.\//, '')}`, external: true }));
+      },
+    },
+  ],
+});
+const libnl = await readFile(libnlFile, 'utf8');
+const KOFFI_REQUIRE = "require('koffi')";
+if (libnl.split(KOFFI_REQUIRE).length !== 2) throw new Error(`scripts/bundle.mjs: ${libnlFile} should require koffi exactly once as ${KOFFI_REQUIRE}`);
+await writeFile(libnlFile, libnl.replace(KOFFI_REQUIRE, "require('./koffi.cjs')"));
