@@ -1,18 +1,22 @@
 /**
  * `ipvs-sentinel migration --cluster`, from an operator's machine: the Nodes (and their kernels)
  * from the API, each node's report from its agent through the API server's pod proxy
- * (GET /api/v1/namespaces/<ns>/pods/<pod>:9742/proxy/migration), merged into the cluster report
- * (src/migration/cluster.ts). A node without a running agent pod, or whose agent does not answer
- * with a report, is listed as unreachable — never dropped. Needs only get/list Nodes, list Pods and
- * get pods/proxy in the agent's namespace (manifests/migration-operator-rbac.yaml).
+ * (GET /api/v1/namespaces/<ns>/pods/<pod>:9742/proxy/migration), the findings the API alone decides
+ * (Services, EndpointSlices and kube-proxy's ConfigMap: migration-cluster-api.ts,
+ * src/migration/cluster-api.ts), merged into the cluster report (src/migration/cluster.ts). A node
+ * without a running agent pod, or whose agent does not answer with a report, is listed as
+ * unreachable — never dropped — and judged on the API alone. The access it needs is
+ * manifests/migration-operator/rbac.yaml.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { apiGet } from '../cluster/api-request.js';
 import { buildClusterReport, type ClusterMigrationReport, type NodeOutcome } from '../migration/cluster.js';
+import { API_EVALUATORS, apiFindings, configuredForIpvs } from '../migration/cluster-api.js';
 import { parseNodeReport } from '../migration/node-report-json.js';
 import { renderClusterMigration } from '../migration/render-cluster.js';
 import type { Options } from './flags.js';
 import type { Io } from './io.js';
+import { listNodes, readClusterApi, type ApiNode } from './migration-cluster-api.js';
 
 /** One GET against the API server: status and body text, bounded in time and size (the edge enforces both). */
 export type ApiGetText = (path: string) => Promise<{ status: number; body: string }>;
@@ -54,11 +58,7 @@ function text(obj: unknown, ...path: string[]): string | null {
 }
 
 /** Each Node with its agent's report, or why there is none. */
-export async function gatherNodeOutcomes(get: ApiGetText, namespace = AGENT_NAMESPACE): Promise<NodeOutcome[]> {
-  const nodes = items(await getJson(get, '/api/v1/nodes')).flatMap((n) => {
-    const name = text(n, 'metadata', 'name');
-    return name ? [{ name, kernelVersion: text(n, 'status', 'nodeInfo', 'kernelVersion') }] : [];
-  });
+export async function gatherNodeOutcomes(get: ApiGetText, nodes: readonly ApiNode[], namespace = AGENT_NAMESPACE): Promise<NodeOutcome[]> {
   const pods = items(await getJson(get, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods?labelSelector=${encodeURIComponent(AGENT_SELECTOR)}`));
   const podOf = new Map<string, string>();
   for (const p of pods) {
@@ -89,8 +89,25 @@ export async function gatherNodeOutcomes(get: ApiGetText, namespace = AGENT_NAME
   return outcomes;
 }
 
+/** The nodes the API must judge: those without a report, and those whose agent could not decide a finding the API can. */
+function needsApi(o: NodeOutcome): boolean {
+  if (!o.report) return true;
+  if (o.report.phase === 'post-switch') return false;
+  return o.report.unknowns.some((u) => u.hides.some((id) => API_FINDING_IDS.has(id)));
+}
+
+const API_FINDING_IDS: ReadonlySet<string> = new Set(API_EVALUATORS.flatMap((e) => e.ids));
+
 export async function runClusterMigration(options: Options, io: Io, deps: ClusterMigrationDeps): Promise<number> {
-  const report: ClusterMigrationReport = buildClusterReport(await gatherNodeOutcomes(deps.get), deps.now());
+  const { nodes, models } = await listNodes(deps.get);
+  const outcomes = await gatherNodeOutcomes(deps.get, nodes);
+  const { state, notes } = await readClusterApi(deps.get, models, options.targetVersion);
+  const now = deps.now();
+  if (state !== null && configuredForIpvs(state) === false) {
+    notes.push(`kube-proxy's ConfigMap sets mode ${state.config?.mode || '(default, iptables)'}: nodes are not judged on the API alone (what a switched node left behind can only be seen on it).`);
+  }
+  const views = state === null ? [] : apiFindings(state, outcomes.filter(needsApi).map((o) => o.node), now);
+  const report: ClusterMigrationReport = buildClusterReport(outcomes, now, { views, notes });
   io.stdout(renderClusterMigration(report, options.output));
   return report.verdict === 'blocked' ? 1 : report.verdict === 'unknown' ? 2 : 0;
 }

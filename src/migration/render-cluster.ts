@@ -8,7 +8,8 @@ function services(f: ClusterFinding): string {
 }
 
 function nodes(f: ClusterFinding): string {
-  return f.nodeCount > f.nodes.length ? `${f.nodes.join(', ')} (+${f.nodeCount - f.nodes.length})` : f.nodes.join(', ');
+  const list = f.nodeCount > f.nodes.length ? `${f.nodes.join(', ')} (+${f.nodeCount - f.nodes.length})` : f.nodes.join(', ');
+  return f.apiOnlyNodes.length > 0 ? `${list}; from the API alone on ${f.apiOnlyNodes.join(', ')}` : list;
 }
 
 function table(r: ClusterMigrationReport): string {
@@ -23,8 +24,9 @@ function table(r: ClusterMigrationReport): string {
     lines.push('', 'Unreachable (their findings are unknown):');
     for (const m of r.nodes.missing) lines.push(`  - ${m.node}: ${m.reason}`);
   }
-  lines.push('', 'NODE                           VERDICT             PHASE');
-  for (const p of r.perNode) lines.push(`${p.node.padEnd(30)} ${p.verdict.padEnd(19)} ${p.phase ?? '-'}`);
+  lines.push('', 'NODE                           VERDICT             AGENT        PHASE        FROM THE API ALONE');
+  for (const p of r.perNode) lines.push(`${p.node.padEnd(30)} ${p.verdict.padEnd(19)} ${p.agent.padEnd(12)} ${(p.phase ?? '-').padEnd(12)} ${p.fromApi.join(', ') || '-'}`.trimEnd());
+  if (r.notes.length > 0) lines.push('', ...r.notes.map((n) => `note: ${n}`));
   return `${lines.join('\n')}\n`;
 }
 
@@ -34,9 +36,10 @@ function markdown(r: ClusterMigrationReport): string {
   for (const f of r.findings) lines.push(`| ${f.severity} | \`${f.id}\` | ${cell(nodes(f))} | ${cell(services(f) || '-')} |`);
   for (const f of r.findings) lines.push('', `### ${f.severity}: \`${f.id}\``, '', `${f.title}.`, '', `**Advice:** ${f.advice}`);
   if (r.nodes.missing.length > 0) {
-    lines.push('', '### Unreachable nodes', '');
+    lines.push('', '### Unreachable nodes (judged on the API alone)', '');
     for (const m of r.nodes.missing) lines.push(`- \`${m.node}\`: ${m.reason}`);
   }
+  if (r.notes.length > 0) lines.push('', '### Notes', '', ...r.notes.map((n) => `- ${n}`));
   return `${lines.join('\n')}\n`;
 }
 

@@ -42,6 +42,10 @@ describe('ipvs-sentinel migration --cluster', () => {
     for (const [name, kernel] of [['node-a', '6.1.0-56-amd64'], ['node-b', '6.1.0-56-amd64'], ['node-c', '4.18.0-553.el8_10.x86_64'], ['node-d', '6.8.0'], ['node-e', '6.8.0']] as const) {
       standin.create('Node', { apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { nodeInfo: { kernelVersion: kernel } } });
     }
+    // shop/cart: internalTrafficPolicy: Local, its one endpoint on a node of no agent — what the API alone sees on every node.
+    standin.create('Service', { metadata: { name: 'cart', namespace: 'shop' }, spec: { type: 'NodePort', clusterIP: '10.96.0.60', clusterIPs: ['10.96.0.60'], internalTrafficPolicy: 'Local', externalTrafficPolicy: 'Cluster', ports: [{ name: 'http', port: 80, protocol: 'TCP', nodePort: 30080, targetPort: 8080 }] } });
+    standin.create('EndpointSlice', { metadata: { name: 'cart-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'cart' } }, addressType: 'IPv4', endpoints: [{ addresses: ['10.244.1.7'], conditions: { ready: true }, nodeName: 'node-x' }], ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] });
+    standin.create('ConfigMap', { metadata: { name: 'kube-proxy', namespace: 'kube-system' }, data: { 'config.conf': 'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: ipvs\nclusterCIDR: 10.244.0.0/16\nipvs:\n  scheduler: lc\n' } });
     const requests: string[] = [];
     standin.use(
       podsExtension(
@@ -61,16 +65,26 @@ describe('ipvs-sentinel migration --cluster', () => {
     const report = JSON.parse(out) as ClusterMigrationReport;
     expect(code).toBe(1);
     expect(report.verdict).toBe('blocked');
-    expect(report.findings.filter((f) => f.severity === 'blocker').map((f) => [f.id, f.nodes])).toEqual([
-      ['itp-local-fallback', ['node-a']],
-      ['kernel-too-old-for-nftables', ['node-c']],
+    // node-a's agent reported it; node-c, node-d and node-e have no report and are judged on the API alone.
+    expect(report.findings.filter((f) => f.severity === 'blocker').map((f) => [f.id, f.nodes, f.apiOnlyNodes])).toEqual([
+      ['itp-local-fallback', ['node-a', 'node-c', 'node-d', 'node-e'], ['node-c', 'node-d', 'node-e']],
+      ['kernel-too-old-for-nftables', ['node-c'], ['node-c']],
     ]);
+    expect(report.findings.find((f) => f.id === 'itp-local-fallback')?.serviceCount).toBe(1);
+    // node-b's agent decided the scheduler from its /configz (rr): the ConfigMap's lc counts only where no agent answered.
+    expect(report.findings.find((f) => f.id === 'ipvs-scheduler-not-rr')?.nodes).toEqual(['node-c', 'node-d', 'node-e']);
     expect(report.nodes.missing).toEqual([
       { node: 'node-c', reason: expect.stringMatching(/pods\/ipvs-sentinel-c:9742\/proxy\/migration: HTTP 503$/) as string },
       { node: 'node-d', reason: expect.stringContaining('node or headline missing') as string },
       { node: 'node-e', reason: 'no running agent pod (app.kubernetes.io/name=ipvs-sentinel) in namespace ipvs-sentinel' },
     ]);
-    expect(report.perNode.map((p) => [p.node, p.verdict])).toEqual([['node-a', 'blocked'], ['node-b', 'ready'], ['node-c', 'unreachable'], ['node-d', 'unreachable'], ['node-e', 'unreachable']]);
+    expect(report.perNode.map((p) => [p.node, p.verdict, p.agent, p.fromApi])).toEqual([
+      ['node-a', 'blocked', 'reported', []],
+      ['node-b', 'ready', 'reported', []],
+      ['node-c', 'blocked', 'unreachable', ['ipvs-config-ignored', 'ipvs-scheduler-not-rr', 'itp-local-fallback', 'kernel-too-old-for-nftables']],
+      ['node-d', 'blocked', 'unreachable', ['ipvs-config-ignored', 'ipvs-scheduler-not-rr', 'itp-local-fallback']],
+      ['node-e', 'blocked', 'unreachable', ['ipvs-config-ignored', 'ipvs-scheduler-not-rr', 'itp-local-fallback']],
+    ]);
     expect(requests).toContain('/api/v1/namespaces/ipvs-sentinel/pods/ipvs-sentinel-a:9742/proxy/migration');
   });
 });
