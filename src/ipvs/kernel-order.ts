@@ -7,7 +7,7 @@
  * no sort. Anything else — a real server added, removed or moved — falls back to matching by key
  * (reuse.ts), which gives the same snapshot. Pure.
  */
-import { addressSortKey, compareSortKeys } from '../util/sort-key.js';
+import { addressSortKey, compareSortKeys, type AddressSortKey } from '../util/sort-key.js';
 import { realServerKey } from './identity.js';
 import { reuseRealServers } from './reuse.js';
 import type { RealServer, VirtualServer } from './types.js';
@@ -111,7 +111,7 @@ export class DestinationMatch {
     this.previous = undefined;
     this.expected = NONE;
     const dumped = this.dumped.slice(0, this.count);
-    const sorted = sortRealServers(dumped);
+    const sorted = sortFew(dumped.slice());
     for (let i = 1; i < sorted.length; i++) {
       const a = sorted[i - 1] as RealServer;
       const b = sorted[i] as RealServer;
@@ -185,6 +185,36 @@ function firstSeen(dumped: readonly RealServer[]): { destinations: readonly Real
   const keptOf = new Map<RealServer, RealServer>();
   sorted.forEach((rs, i) => keptOf.set(rs, destinations[i] as RealServer));
   return { destinations, order: dumped.map((rs) => keptOf.get(rs) as RealServer) };
+}
+
+/** Up to this many real servers are sorted in place by sortFew (a Service's endpoints on most nodes). */
+const FEW = 32;
+const fewKeys: AddressSortKey[] = [];
+
+/**
+ * `servers` sorted in place as sortRealServers() sorts them, by insertion when there are few: no
+ * object per real server and no comparator call through the array sort, for the one-shot read's
+ * tens of thousands of short lists (the kernel lists them newest first, so mostly reversed).
+ */
+function sortFew(servers: RealServer[]): RealServer[] {
+  const n = servers.length;
+  if (n > FEW) return sortRealServers(servers);
+  const keys = fewKeys;
+  for (let i = 0; i < n; i++) keys[i] = addressSortKey((servers[i] as RealServer).address);
+  for (let i = 1; i < n; i++) {
+    const rs = servers[i] as RealServer;
+    const key = keys[i] as AddressSortKey;
+    let j = i - 1;
+    for (; j >= 0; j--) {
+      const other = servers[j] as RealServer;
+      if ((compareSortKeys(keys[j] as AddressSortKey, key) || other.port - rs.port) <= 0) break;
+      servers[j + 1] = other;
+      keys[j + 1] = keys[j] as AddressSortKey;
+    }
+    servers[j + 1] = rs;
+    keys[j + 1] = key;
+  }
+  return servers;
 }
 
 /** By address (IPv4 before IPv6, numerically), then port; each address parsed once. */
