@@ -15,7 +15,7 @@ import { align4, NLA_HDRLEN, NLA_TYPE_MASK, u32Attr } from '../netlink/attribute
 import type { NlMessage } from '../netlink/message.js';
 import { encodeNfnlDumpRequest, NFGENMSG_LEN, tooLarge } from '../netlink/nfnetlink.js';
 import type { AddressFamily } from '../ipvs/types.js';
-import { formatIPv4, formatIPv6 } from '../util/ip.js';
+import { formatIPv6 } from '../util/ip.js';
 import { AF_INET, AF_INET6, CTA, CTA_FILTER, CTA_FILTER_FLAG_PROTO_NUM, CTA_IP, CTA_PROTO, CTA_TUPLE, IPCTNL_MSG_CT_GET, IPCTNL_MSG_CT_NEW, IPPROTO_UDP, NFNL_SUBSYS_CTNETLINK } from './constants.js';
 import type { ConntrackTuple, UdpConntrackEntry } from './types.js';
 
@@ -83,6 +83,40 @@ function findAttr(view: DataView, start: number, end: number, type: number, foun
 const IP_WIDTH = { inet: 4, inet6: 16 } as const;
 
 /**
+ * The text of the IPv4 addresses decoded, shared by every entry that names one: a dump's entries
+ * name a few Service IPs and endpoints and the clients of each, so 10,000 entries hold a few
+ * thousand strings instead of 40,000, and a reader that keeps one across reads allocates none for
+ * the addresses it saw last time. Two generations: what the last read named and what this one names
+ * (`endRead()` between reads), so it never holds more than the addresses of those two.
+ */
+export class AddressTexts {
+  private current = new Map<number, string>();
+  private previous = new Map<number, string>();
+
+  /** The dotted quad of `address` (network order, as a u32), as formatIPv4 writes it. */
+  ipv4(address: number): string {
+    let text = this.current.get(address);
+    if (text !== undefined) return text;
+    text = this.previous.get(address) ?? `${address >>> 24}.${(address >>> 16) & 0xff}.${(address >>> 8) & 0xff}.${address & 0xff}`;
+    this.current.set(address, text);
+    return text;
+  }
+
+  /** How many texts are held. */
+  get size(): number {
+    let size = this.current.size;
+    for (const address of this.previous.keys()) if (!this.current.has(address)) size++;
+    return size;
+  }
+
+  /** Forget the addresses the read before this one named and no read since. */
+  endRead(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+}
+
+/**
  * Decodes the replies of one family's dump, entry by entry as each datagram arrives, keeping the UDP
  * entries. Bounded: past `maxScanned` entries of any protocol or `maxEntries` UDP ones the dump is
  * abandoned (NETLINK_DUMP_TOO_LARGE), so a node with millions of entries cannot make the agent large.
@@ -99,6 +133,7 @@ export class UdpConntrackDecoder {
     private readonly family: AddressFamily,
     private readonly limits: ConntrackDecoderLimits,
     private readonly context = 'conntrack list',
+    private readonly addresses = new AddressTexts(),
   ) {}
 
   /** One reply message of the dump (its payload is a view into the current datagram). */
@@ -185,8 +220,8 @@ export class UdpConntrackDecoder {
     const width = IP_WIDTH[this.family];
     if (at < 0) throw decodeError(this.context, `${what} address missing`);
     if (found.length < width) throw decodeError(this.context, `${what} address has ${found.length} bytes, needs ${width}`);
-    const bytes = new Uint8Array(view.buffer, at, width);
-    return width === 4 ? formatIPv4(bytes) : formatIPv6(bytes);
+    if (width === 4) return this.addresses.ipv4(view.getUint32(at, false));
+    return formatIPv6(new Uint8Array(view.buffer, at, width));
   }
 
   private u16Be(view: DataView, at: number, length: number, name: string): number {

@@ -15,7 +15,7 @@ import type { AddressFamily } from '../ipvs/types.js';
 import { ERRNO, NetlinkError } from '../netlink/errors.js';
 import { NETLINK_NETFILTER, openRawNetlink, type NetlinkSocket } from '../netlink/libnl.js';
 import { dumpWithRetries, runNfnlDump, tooLarge, type DumpLimits } from '../netlink/nfnetlink.js';
-import { encodeConntrackDumpRequest, UdpConntrackDecoder, type ConntrackDecoderLimits } from './codec.js';
+import { AddressTexts, encodeConntrackDumpRequest, UdpConntrackDecoder, type ConntrackDecoderLimits } from './codec.js';
 import type { ConntrackDump, ConntrackReadStats, UdpConntrackEntry } from './types.js';
 
 export interface ConntrackLimits extends DumpLimits, ConntrackDecoderLimits {
@@ -52,7 +52,12 @@ export interface ReadConntrackOptions {
   now?: () => number;
   /** Skip the kernel-side filter (as on a kernel before 5.6); for tests and the benchmark. */
   plain?: boolean;
+  /** The address texts shared with the reads before; default the process's own (readAddresses). */
+  addresses?: AddressTexts;
 }
+
+/** The agent reads every poll: the strings of the addresses last read are reused, not made again. */
+const readAddresses = new AddressTexts();
 
 interface FamilyRead {
   entries: UdpConntrackEntry[];
@@ -65,6 +70,16 @@ interface FamilyRead {
 
 /** Every UDP conntrack entry of the node's network namespace, both families. */
 export function readUdpConntrack(options: ReadConntrackOptions = {}): ConntrackDump {
+  const addresses = options.addresses ?? readAddresses;
+  try {
+    return readFamilies(options, addresses);
+  } finally {
+    // Also after a failed read, so the texts kept never outgrow two reads' worth.
+    addresses.endRead();
+  }
+}
+
+function readFamilies(options: ReadConntrackOptions, addresses: AddressTexts): ConntrackDump {
   const now = options.now ?? (() => performance.now());
   const started = now();
   const stats: ConntrackReadStats = { datagrams: 0, bytes: 0, attempts: 0, scanned: 0, skipped: 0, kernelFiltered: options.plain !== true, durationMs: 0 };
@@ -73,14 +88,14 @@ export function readUdpConntrack(options: ReadConntrackOptions = {}): ConntrackD
   for (const family of options.families ?? (['inet', 'inet6'] as const)) {
     let read: FamilyRead;
     if (options.plain === true) {
-      read = dumpFamily(family, false, seq, options, now);
+      read = dumpFamily(family, false, seq, options, now, addresses);
     } else {
       try {
-        read = dumpFamily(family, true, seq, options, now);
+        read = dumpFamily(family, true, seq, options, now, addresses);
       } catch (err) {
         if (!(err instanceof NetlinkError) || (err.errno !== ERRNO.EINVAL && err.errno !== ERRNO.EOPNOTSUPP)) throw err;
         seq += ATTEMPTS;
-        read = dumpFamily(family, false, seq, options, now);
+        read = dumpFamily(family, false, seq, options, now, addresses);
         stats.kernelFiltered = false;
       }
     }
@@ -98,7 +113,7 @@ export function readUdpConntrack(options: ReadConntrackOptions = {}): ConntrackD
   return { entries, stats };
 }
 
-function dumpFamily(family: AddressFamily, udpOnly: boolean, firstSeq: number, options: ReadConntrackOptions, now: () => number): FamilyRead {
+function dumpFamily(family: AddressFamily, udpOnly: boolean, firstSeq: number, options: ReadConntrackOptions, now: () => number, addresses: AddressTexts): FamilyRead {
   const open = options.open ?? (() => openRawNetlink(NETLINK_NETFILTER));
   const limits: ConntrackLimits = { ...DEFAULT_CONNTRACK_LIMITS, ...options.limits };
   const context = `conntrack list ${family === 'inet' ? 'ipv4' : 'ipv6'}${udpOnly ? ' udp' : ''}`;
@@ -109,7 +124,7 @@ function dumpFamily(family: AddressFamily, udpOnly: boolean, firstSeq: number, o
     attempts: ATTEMPTS,
     interrupted: 'the dump was interrupted',
     attempt: (socket, seq) => {
-      const decoder = new UdpConntrackDecoder(family, limits, context);
+      const decoder = new UdpConntrackDecoder(family, limits, context, addresses);
       const deadline = now() + limits.maxMs;
       let sinceClock = 0;
       const request = encodeConntrackDumpRequest({ seq, pid: socket.localPort, family, udpOnly });
