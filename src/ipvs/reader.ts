@@ -90,6 +90,8 @@ export class IpvsReader {
   private dumpFamily: AddressFamily = 'inet';
   private dumpUnknown = new Set<string>();
   private readonly datagramBuffer = new WholeBuffer();
+  /** The service list's buffer, for scanning its entries in place. */
+  private readonly listBuffer = new WholeBuffer();
   private requestChunk = new Uint8Array(0);
   private requestUsed = 0;
   private readonly maxAttempts: number;
@@ -206,7 +208,8 @@ export class IpvsReader {
           continue;
         }
         const previous = last.byKey.get(service.key);
-        const destinations = this.readDestinations(service, [{ type: IPVS_CMD_ATTR.SERVICE, nested: identity }], previous, unknown, kernelOrder);
+        const request = this.identityBytes(list.bytesAt(i)) ?? [{ type: IPVS_CMD_ATTR.SERVICE, nested: identity }];
+        const destinations = this.readDestinations(service, request, previous, unknown, kernelOrder);
         vs = this.reuse ? withDestinations(previous, service, destinations) : { ...service, destinations };
       }
       byKey.set(vs.key, vs);
@@ -227,6 +230,21 @@ export class IpvsReader {
     }
     if (this.reuse) this.last = new LastRead(byKey, inKernelOrder, kernelOrder, places, services.length);
     return { info, timeouts, services, unknownAttributes: [...unknown].sort() };
+  }
+
+  /**
+   * The IPVS_CMD_ATTR_SERVICE nest of the GET_DEST request for the NEW_SERVICE payload `message`,
+   * copied from its bytes (ServiceScan.writeIdentity: what encoding decodeServiceMessage's identity
+   * gives, without encoding it); null for a message off the scanner's path.
+   */
+  private identityBytes(message: Uint8Array): Uint8Array | null {
+    const scan = this.serviceScan;
+    const start = message.byteOffset;
+    const { bytes, view } = this.listBuffer.of(message);
+    if (!scan.scan(bytes, view, start, start + message.byteLength)) return null;
+    const out = new Uint8Array(scan.writeIdentity(null, 0));
+    scan.writeIdentity(out, 0);
+    return out;
   }
 
   /**
