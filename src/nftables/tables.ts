@@ -43,6 +43,11 @@ const FAMILY_NAME = new Map<number, NftFamily>([
   [NFPROTO.NETDEV, 'netdev'],
 ]);
 
+/** nft's word for an nfgen_family, or the raw number of a family it does not name. */
+export function nftFamilyName(family: number): NftFamily | number {
+  return FAMILY_NAME.get(family) ?? family;
+}
+
 export interface NftTable {
   /** The family as `nft list tables` names it, or the raw NFPROTO number of a family nft does not know. */
   readonly family: NftFamily | number;
@@ -95,7 +100,7 @@ export function decodeNftTable(message: NlMessage, unknown?: Set<string>): NftTa
     handle = Number(value);
   }
   return {
-    family: FAMILY_NAME.get(nf.family) ?? nf.family,
+    family: nftFamilyName(nf.family),
     name: readString(name),
     use: be32(use, 'USE'),
     flags: be32(flags, 'FLAGS'),
