@@ -34,7 +34,7 @@ import { IpsetReuse } from './ipset/reuse.js';
 import type { IpsetDump } from './ipset/types.js';
 import { readNodeNetfilter } from './iptables/node.js';
 import { readIptables } from './iptables/read.js';
-import { readNftTables } from './nftables/reader.js';
+import { readNftChains, readNftTables } from './nftables/reader.js';
 import { resolveKubeProxyConfig } from './node/kube-proxy.js';
 import { probeKubeProxy } from './node/kube-proxy-probe.js';
 import { probeKubeProxyHealth } from './node/kube-proxy-health-probe.js';
@@ -118,6 +118,7 @@ function nodeSources(options: Options, reader: IpvsReader): NodeSources {
       readNodeNetfilter({
         modules: moduleInputs,
         nftTables: () => readNftTables().tables,
+        nftChains: () => readNftChains().chains,
         iptables: (nftTables) => readIptables({ procRoot: options.procRoot, nftTables }),
       }),
     conntrack: () => readNodeConntrack({ modules: moduleInputs, interfaces: () => readNodeInterfaces(), dump: (families) => readUdpConntrack({ families }) }),

@@ -68,6 +68,26 @@ function nftFirewallTables(input: InputWith<'netfilter'>): string[] {
   return nft.tables.filter((t) => t.family === 'inet' && t.name !== 'kube-proxy').map((t) => `inet ${t.name}`).sort();
 }
 
+/** iptables-nft's own base chains, which its `*-save` evidence already names: [family, chain] → the tool. */
+const IPTABLES_NFT_CHAINS: Readonly<Record<string, string>> = { 'ip INPUT': 'iptables-nft', 'ip FORWARD': 'iptables-nft', 'ip6 INPUT': 'ip6tables-nft', 'ip6 FORWARD': 'ip6tables-nft' };
+
+/**
+ * Base chains on the input or forward hook whose policy is drop, in any table but kube-proxy's
+ * (nftables-mode kube-proxy's own chains accept by policy). A packet must pass every base chain of
+ * its hook, whatever the table, so one drop policy anywhere drops what no rule there accepts.
+ * iptables-nft's filter INPUT/FORWARD are left to the iptables evidence when it was read.
+ */
+function nftDropChains(input: InputWith<'netfilter'>, iptablesRefs: ReadonlySet<string>): Evidence[] {
+  const nft = input.netfilter.nft;
+  if (nft.state !== 'read' || nft.baseChains?.state !== 'read') return [];
+  return nft.baseChains.chains.flatMap((c): Evidence[] => {
+    if (c.policy !== 'drop' || c.hook === null || (c.hook.name !== 'input' && c.hook.name !== 'forward') || c.table === 'kube-proxy') return [];
+    const tool = c.table === 'filter' ? IPTABLES_NFT_CHAINS[`${String(c.family)} ${c.name}`] : undefined;
+    if (tool !== undefined && iptablesRefs.has(`${tool} filter/${c.name}`)) return [];
+    return [{ kind: 'nftables-chain', ref: `${String(c.family)} ${c.table} ${c.name}`, value: 'drop', detail: `policy of a base chain on the ${c.hook.name} hook (type ${c.type ?? '?'}, priority ${c.hook.priority})` }];
+  });
+}
+
 export const firewallEvaluator = evaluator({
   ids: ['local-firewall-accepts'],
   needs: [],
@@ -81,12 +101,19 @@ export const firewallEvaluator = evaluator({
         if (policy === 'DROP') evidence.push({ kind: 'iptables-chain', ref: `${tool} filter/${hook}`, value: policy, detail: 'default policy' });
       }
     }
-    const tables = nftFirewallTables(input);
-    if (tables.length > 0) evidence.push({ kind: 'iptables-chain', ref: 'nf_tables', value: tables, detail: 'inet tables of another program (a firewall\'s policy cannot be read from here)' });
+    const nft = input.netfilter.nft;
+    if (nft.state === 'read' && nft.baseChains?.state === 'read') {
+      evidence.push(...nftDropChains(input, new Set(evidence.map((e) => e.ref))));
+    } else {
+      // Without the chains only the tables are known: another program's inet table may hold a firewall.
+      const tables = nftFirewallTables(input);
+      const why = nft.state === 'read' && nft.baseChains?.state === 'error' ? `the chains could not be read: ${nft.baseChains.reason}` : 'the chains were not read';
+      if (tables.length > 0) evidence.push({ kind: 'nftables-chain', ref: 'nf_tables', value: tables, detail: `inet tables of another program; their policies are unknown (${why})` });
+    }
     if (evidence.length === 0) return [];
     return [
       makeFinding('local-firewall-accepts', {
-        message: `A firewall on ${input.node} may drop Service traffic that IPVS mode's ACCEPT rules let through today: ${evidence.map((e) => e.ref).join(', ')}.`,
+        message: `A firewall on ${input.node} drops by default and may drop Service traffic that IPVS mode's ACCEPT rules let through today: ${evidence.map((e) => `${e.ref}${typeof e.value === 'string' ? ` policy ${e.value.toLowerCase()}` : ''}`).join(', ')}.`,
         evidence,
         heuristic: true,
       }),

@@ -40,7 +40,8 @@ export type EvidenceKind =
   | 'kernel'
   | 'module'
   | 'ipset'
-  | 'iptables-chain';
+  | 'iptables-chain'
+  | 'nftables-chain';
 
 export interface Evidence {
   kind: EvidenceKind;

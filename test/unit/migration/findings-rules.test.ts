@@ -12,6 +12,9 @@ import { decideBackend } from '../../../src/iptables/backend.js';
 import { parseSave } from '../../../src/iptables/save-parser.js';
 import type { BackendRead, FamilyReads, NftTableRef } from '../../../src/iptables/types.js';
 import { buildMigrationReport } from '../../../src/migration/report.js';
+import { ReplaySocket, type NetlinkRecording } from '../../../src/netlink/recording.js';
+import type { NftChain } from '../../../src/nftables/chains.js';
+import { readNftChains } from '../../../src/nftables/reader.js';
 import type { MigrationFinding, MigrationInput } from '../../../src/migration/types.js';
 import { endpoint, port, service, slice } from '../../support/cluster-builders.js';
 import { cleanCluster, ipvsSysctls, migrationInput, NODE } from '../../support/migration-input.js';
@@ -98,6 +101,42 @@ describe('local-firewall-accepts and clusterip-icmp from the iptables rules', ()
     const report = buildMigrationReport(migrationInput({}, { netfilter: null, unread: { netfilter: 'iptables-save failed' } }));
     expect(report.verdict).toBe('ready');
     expect(report.notes).toContain('The iptables rules were not read (iptables-save failed): clusterip-icmp and local-firewall-accepts were not evaluated.');
+  });
+});
+
+describe('local-firewall-accepts from the nf_tables base chains (recorded: test/fixtures/nftables/chains.json)', () => {
+  const ipvs = saveFixture('legacy-ipvs.save');
+  const recorded = readNftChains({ open: () => new ReplaySocket(JSON.parse(readFileSync('test/fixtures/nftables/chains.json', 'utf8')) as NetlinkRecording), seq: 7000 }).chains;
+  const accepting = recorded.filter((c) => c.policy !== 'drop');
+  /** The legacy IPVS rules, and nf_tables as read: `chains` the node's chains, or the chain dump's error. */
+  function withChains(chains: readonly NftChain[] | Error, nftSave: string | null = null): NodeNetfilter {
+    const nf = netfilter(ipvs, [{ family: 'inet', name: 'firewalld', use: 4 }]);
+    const nftRead: FamilyReads = { inet: nftSave === null ? absent : { state: 'read', result: { tool: 'iptables-nft-save', dump: parseSave(nftSave), warnings: [], legacyTablesPresent: false } }, inet6: absent };
+    return {
+      nft: { state: 'read', tables: [{ family: 'inet', name: 'firewalld', use: 4 }], baseChains: chains instanceof Error ? { state: 'error', reason: chains.message } : { state: 'read', chains: chains.filter((c) => c.hook !== null) } },
+      iptables: { ...nf.iptables, nft: nftRead },
+    };
+  }
+  const nftInputDrop = '*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n';
+
+  it.each([
+    {
+      name: 'the recorded drops: iptables-nft INPUT, ip6tables-nft FORWARD, firewalld input and forward',
+      nf: withChains(recorded),
+      refs: ['ip filter INPUT', 'ip6 filter FORWARD', 'inet firewalld filter_INPUT', 'inet firewalld filter_FORWARD'],
+    },
+    { name: 'iptables-nft-save read too: its INPUT named once, by the tool', nf: withChains(recorded, nftInputDrop), refs: ['iptables-nft filter/INPUT', 'ip6 filter FORWARD', 'inet firewalld filter_INPUT', 'inet firewalld filter_FORWARD'] },
+    { name: 'only accept policies (firewalld output, kube-proxy\'s filter-input): a firewall table without a drop policy', nf: withChains(accepting), refs: null },
+    { name: 'the chain dump failed: the inet table, its policy unknown', nf: withChains(new Error('NETLINK_DECODE: x')), refs: ['nf_tables'] },
+  ])('$name → $refs', ({ nf, refs }) => {
+    const f = finding(migrationInput({}, { netfilter: nf }), 'local-firewall-accepts');
+    expect(f?.evidence.map((e) => e.ref) ?? null).toEqual(refs);
+  });
+
+  it('the evidence names the table, chain, hook, priority and policy', () => {
+    const f = finding(migrationInput({}, { netfilter: withChains(recorded) }), 'local-firewall-accepts');
+    expect(f?.evidence.find((e) => e.ref === 'inet firewalld filter_INPUT')).toEqual({ kind: 'nftables-chain', ref: 'inet firewalld filter_INPUT', value: 'drop', detail: 'policy of a base chain on the input hook (type filter, priority 10)' });
+    expect(finding(migrationInput({}, { netfilter: withChains(new Error('EPERM')) }), 'local-firewall-accepts')?.evidence[0]?.detail).toContain('the chains could not be read: EPERM');
   });
 });
 
