@@ -7,9 +7,10 @@
 //   (src/agent/prom-client.ts says why).
 // - dist/util/pino.js, without pino's transports (src/util/pino.ts says why).
 // - dist/netlink/koffi.cjs, koffi's entry without its downloader's crypto, https and zlib (below says why).
+// - dist/cli/ipvs-command.js, the `ipvs` command in one module (below says why).
 import { build } from 'esbuild';
 import { readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const file = fileURLToPath(new URL('../dist/cluster/client-node.js', import.meta.url));
@@ -186,5 +187,41 @@ await build({
 });
 const libnl = await readFile(libnlFile, 'utf8');
 const KOFFI_REQUIRE = "require('koffi')";
-if (libnl.split(KOFFI_REQUIRE).length !== 2) throw new Error(`scripts/bundle.mjs: ${libnlFile} should require koffi exactly once as ${KOFFI_REQUIRE}`);
-await writeFile(libnlFile, libnl.replace(KOFFI_REQUIRE, "require('./koffi.cjs')"));
+const BUNDLED_REQUIRE = "require('./koffi.cjs')";
+if (libnl.split(KOFFI_REQUIRE).length + libnl.split(BUNDLED_REQUIRE).length !== 3) throw new Error(`scripts/bundle.mjs: ${libnlFile} should require koffi exactly once as ${KOFFI_REQUIRE}`);
+await writeFile(libnlFile, libnl.replace(KOFFI_REQUIRE, BUNDLED_REQUIRE));
+
+/**
+ * The `ipvs` command (src/cli/ipvs-command.ts) as one module: the read, the decoder and the
+ * renderers, ~20 modules, each resolved, read and instantiated on its own otherwise, before the
+ * command's first request. The modules whose classes and state the rest of the process shares stay
+ * their own (external): the errors (SentinelError, NetlinkError: instanceof decides exit codes and
+ * retries) and libnl.js (the one module that loads koffi).
+ */
+const ipvsCommandFile = fileURLToPath(new URL('../dist/cli/ipvs-command.js', import.meta.url));
+const SHARED = new Set(['errors/index.js', 'netlink/errors.js', 'netlink/libnl.js'].map((m) => fileURLToPath(new URL(`../dist/${m}`, import.meta.url))));
+await build({
+  entryPoints: [ipvsCommandFile],
+  outfile: ipvsCommandFile,
+  allowOverwrite: true,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  plugins: [
+    {
+      name: 'ipvs-command',
+      setup(b) {
+        b.onResolve({ filter: /^\./ }, (args) => {
+          const resolved = join(args.resolveDir, args.path);
+          if (!SHARED.has(resolved)) return undefined;
+          const path = relative(dirname(ipvsCommandFile), resolved);
+          return { path: path.startsWith('.') ? path : `./${path}`, external: true };
+        });
+        // Only this project's modules are bundled; a package or one of Node's stays an import.
+        b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
+      },
+    },
+  ],
+});

@@ -39,7 +39,7 @@ export async function main(argv: readonly string[], io: Io = processIo, early?: 
     // agent's client-node, pino and prom-client would cost it more than the read (issue 17).
     switch (parsed.command) {
       case 'ipvs': {
-        const [{ runIpvs }, { createIpvsReader }] = await Promise.all([import('./ipvs.js'), import('../ipvs/live-reader.js')]);
+        const { runIpvs, createIpvsReader } = await import('./ipvs-command.js');
         return await runIpvs(parsed.options, io, createIpvsReader({ reuse: false }));
       }
       case 'modules': {
