@@ -1,8 +1,8 @@
 /**
  * What `ipvs-sentinel ipvs` loads before it reads (issue 17): the modules its code imports
- * statically from the launcher's entry (src/cli/main.ts) and the two the command imports on its way
- * (src/cli/ipvs.ts, src/ipvs/live-reader.ts). Read from the sources, as Node resolves them: a dynamic
- * import() is loaded only when its command runs and is not followed.
+ * statically from the launcher's entry (src/cli/main.ts) and from the one the command imports on its
+ * way (src/cli/ipvs-command.ts). Read from the sources, as Node resolves them: a dynamic import() is
+ * loaded only when its command runs and is not followed.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -32,7 +32,7 @@ function staticClosure(entries: readonly string[]): Set<string> {
 }
 
 describe('ipvs-sentinel ipvs at start', () => {
-  const loaded = staticClosure(['cli/main.ts', 'cli/early-signals.ts', 'cli/ipvs.ts', 'ipvs/live-reader.ts']);
+  const loaded = staticClosure(['cli/main.ts', 'cli/early-signals.ts', 'cli/ipvs-command.ts']);
 
   it('follows imports (the walk finds the reader and the flags)', () => {
     expect(loaded).toContain('ipvs/reader.ts');
