@@ -40,10 +40,11 @@ const ENDPOINTS = 10;
 const BUSY_EVERY = 10;
 const POLL_INTERVAL_MS = 10_000; // the default --poll-interval
 /**
- * Polls timed after the first: six, because the heap is not settled at three (without the agent's
- * heap compaction, Node 24 measured 246 MB of RSS after three polls and 321 MB after six).
+ * Polls timed after the first (BENCH_POLLS, default 24): the heap is not settled at three (without the
+ * agent's heap compaction, Node 24 measured 246 MB of RSS after three polls and 321 MB after six), and
+ * a collection policy that skips polls shows its RSS only over many (rssMaxMb is the highest after any).
  */
-const POLLS = 6;
+const POLLS = Number(process.env.BENCH_POLLS ?? '24');
 const dir = mkdtempSync(join(tmpdir(), 'agent-host-bench-'));
 const port = 20000 + Math.floor(Math.random() * 20000);
 
@@ -110,7 +111,11 @@ try {
   cpSync('test/fixtures/proc-modules/debian12-6.1-modules', node, { recursive: true });
   writeFileSync(join(node, 'proc/sys/net/ipv4/conf/all/arp_ignore'), '1\n');
   writeFileSync(join(node, 'proc/sys/net/ipv4/conf/all/arp_announce'), '2\n');
-  const { readModuleInputs } = await import('../dist/kmod/read.js');
+  const { readModuleInputs: readModules } = await import('../dist/kmod/read.js');
+  // As the agent's wiring does (src/wiring.ts nodeSources): /proc/modules read once per poll for
+  // the module check and the conntrack, ipset and nftables gates.
+  const { sharedRead } = await import('../dist/wiring.js');
+  const readModuleInputs = sharedRead(() => readModules({ procRoot: `${node}/proc`, modulesDir: `${node}/lib/modules` }));
   const { readSysctls } = await import('../dist/node/sysctl.js');
   const { probeKubeProxy } = await import('../dist/node/kube-proxy-probe.js');
   const { probeKubeProxyHealth } = await import('../dist/node/kube-proxy-health-probe.js');
@@ -134,26 +139,26 @@ try {
     options: { nodeName: 'worker-1', pollIntervalMs: POLL_INTERVAL_MS, graceMs: 30_000, scheduler: null },
     node: {
       netlink: readIpvs,
-      modules: () => readModuleInputs({ procRoot: `${node}/proc`, modulesDir: `${node}/lib/modules` }),
+      modules: readModuleInputs,
       sysctl: () => readSysctls({ procRoot: `${node}/proc` }),
       'kube-proxy': () => probeKubeProxy({ url: `http://127.0.0.1:${port + 2}` }),
       'kube-proxy-health': () => probeKubeProxyHealth({ healthzUrl: `http://127.0.0.1:${port + 3}/healthz`, metricsUrl: `http://127.0.0.1:${port + 2}` }),
       // The real ctnetlink reader, in this process's network namespace (its UDP entries, if any).
-      conntrack: () => readNodeConntrack({ modules: () => readModuleInputs({ procRoot: `${node}/proc`, modulesDir: `${node}/lib/modules` }), dump: () => readUdpConntrack() }),
+      conntrack: () => readNodeConntrack({ modules: readModuleInputs, interfaces: () => interfaces, dump: (families) => readUdpConntrack({ families }) }),
       interfaces: () => Promise.resolve(interfaces),
       // The real ipset reader in this process's network namespace, which holds no kube-proxy sets:
       // the check reports each set missing (a few findings); bench/ipset-bench.ts measures reading
       // them at scale.
       ipsets: () =>
         readNodeIpsets({
-          modules: () => readModuleInputs({ procRoot: `${node}/proc`, modulesDir: `${node}/lib/modules` }),
+          modules: readModuleInputs,
           headers: () => readIpsets({ headersOnly: true }).sets,
           set: (name) => readIpset(name, { reuse: ipsetReuse }),
         }),
       // The real readers too: this process's network namespace's nftables tables and iptables rules.
       netfilter: () =>
         readNodeNetfilter({
-          modules: () => readModuleInputs({ procRoot: `${node}/proc`, modulesDir: `${node}/lib/modules` }),
+          modules: readModuleInputs,
           nftTables: () => readNftTables().tables,
           iptables: (nftTables) => readIptables({ procRoot: `${node}/proc`, nftTables }),
         }),

@@ -88,7 +88,7 @@ export function nodeNameOf(options: Options): string {
 }
 
 /** One read shared by every caller while it is in flight: the sources of one poll ask for it at once. */
-function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
+export function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
   let inFlight: Promise<T> | null = null;
   return () =>
     (inFlight ??= read().finally(() => {

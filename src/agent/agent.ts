@@ -10,7 +10,7 @@ import { advanceWithTransitions } from '../drift/grace.js';
 import { buildDriftReport } from '../drift/report.js';
 import type { DriftReport, ServicePortRef, TrackedFinding } from '../drift/types.js';
 import { SentinelError } from '../errors/index.js';
-import type { DesiredState } from '../desired/types.js';
+import type { DesiredState, ExpectedVirtualServer } from '../desired/types.js';
 import type { IpvsSnapshot } from '../ipvs/types.js';
 import type { PollReadings } from '../migration/from-poll.js';
 import { checkModules } from '../kmod/check.js';
@@ -88,6 +88,8 @@ export class Agent implements AgentView {
   private lastTick: number;
   private polls = 0;
   private lookupMap = new Map<string, ServicePortRef>();
+  /** The virtual servers lookupMap was built from (a copy): rebuilt only when the desired state's differ. */
+  private lookupFrom: readonly ExpectedVirtualServer[] = [];
   private config: { config: KubeProxyConfig; source: KubeProxyConfigSource } | null = null;
   private desired: DesiredState | null = null;
   private readonly sources = new Map<SourceName, SourceState>();
@@ -295,8 +297,11 @@ export class Agent implements AgentView {
     this.sourceState('cluster', cluster.unknownReason);
     this.synced = cluster.synced;
     this.clusterUnknown = cluster.unknownReason;
-    if (cluster.desired) {
+    // The incremental model hands out the same virtual-server objects while their Services are
+    // unchanged: 10,000 map entries built again each poll were ~1 MB of old-generation garbage.
+    if (cluster.desired && !sameObjects(cluster.desired.virtualServers, this.lookupFrom)) {
       this.lookupMap = new Map(cluster.desired.virtualServers.map((vs) => [vs.key, vs.service]));
+      this.lookupFrom = [...cluster.desired.virtualServers];
     }
 
     const observation: NodeObservation = {
@@ -347,6 +352,12 @@ export class Agent implements AgentView {
     this.polls++;
     this.lastTick = this.monotonicMs();
   }
+}
+
+function sameObjects<T>(a: readonly T[], b: readonly T[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

@@ -5,14 +5,19 @@
  * of old-generation garbage (the virtual and real servers whose counters moved) and, without a
  * collection of ours, RSS climbs from ~180 MB to 260–320 MB.
  *
- * After a poll that left the heap holding more than a slack beyond what was live after the last
- * collection, the agent runs a full collection:
+ * Above 64 MiB of live data, the agent runs a full collection after every second poll, or after the
+ * next one already when the heap would otherwise hold more garbage than an allowance by the end of
+ * the next poll (a third of the live data of the last collection, the next poll taken to grow the
+ * heap as much as this one did):
  * - a plain one (one marking of the live heap: ~90–100 ms of CPU at 10,000 Services), which frees
- *   what the last poll dropped; the next poll reuses those pages, so RSS stays at what one poll needs
- *   on top of the live data (~190 MB there).
+ *   what the two polls since the last one dropped; the next polls reuse those pages, so RSS stays at
+ *   what two polls' garbage needs on top of the live data. At 10,000 Services a poll leaves ~10–11 MB
+ *   of garbage (the busy virtual and real servers of a new IPVS read) over ~87 MB of live data: half
+ *   the marking of one collection after every poll, for ~10 MB more RSS between polls.
  * - a memory-reducing one after the first poll (it gives back what the start-up list needed), when
- *   RSS has grown past an allowance over what the last memory-reducing collection left, and always
- *   below 64 MiB of live data (~100 Services: a few milliseconds). It compacts the old generation,
+ *   RSS has grown past an allowance over what the last memory-reducing collection left (the garbage
+ *   allowance and an eighth of the live data more), and after every poll below 64 MiB of live data
+ *   (~100 Services: a few milliseconds), as before. It compacts the old generation,
  *   shrinks the young one and returns the free pages: on Node 24 (V8 13) the "last-resort" flavor of
  *   gc(), which marks the heap at least twice, and the only one that releases the pool V8 13 keeps
  *   the pages of plain collections in. A plain one follows it at 10,000 Services, or V8 would run
@@ -35,22 +40,43 @@ export interface HeapFigures {
   used_heap_size: number;
 }
 
-/** The garbage allowed over the last collection's live size: an eighth of it, at least 4 MiB. */
+const MiB = 2 ** 20;
+
+/** Below this much live data a memory-reducing collection is cheap (two markings of a small heap): collect and reduce after every poll. */
+export const SMALL_HEAP_BYTES = 64 * MiB;
+
+/** The garbage a small heap may hold over the last collection's live size: an eighth of it, at least 4 MiB. */
 export function compactionSlack(liveBytes: number): number {
-  return Math.max(4 * 2 ** 20, liveBytes / 8);
+  return Math.max(4 * MiB, liveBytes / 8);
 }
 
-/** True when the heap holds more resident pages than the live data of the last collection allows. */
-export function shouldCompact(heap: HeapFigures, liveAfterLastCompaction: number): boolean {
-  return heap.total_physical_size > liveAfterLastCompaction + compactionSlack(liveAfterLastCompaction);
+/** The garbage a large heap may hold over the last collection's live size: a third of it. */
+export function garbageAllowance(liveBytes: number): number {
+  return Math.max(4 * MiB, liveBytes / 3);
 }
 
-/** Below this much live data a memory-reducing collection is cheap (two markings of a small heap): always reduce. */
-export const SMALL_HEAP_BYTES = 64 * 2 ** 20;
+/** A large heap is collected at least after every second poll: the RSS it costs is the garbage of the polls in between. */
+export const MAX_POLLS_SKIPPED = 1;
 
-/** The RSS growth allowed over what the last memory-reducing collection left: a quarter of the live data then, at least 4 MiB. */
+/**
+ * Whether to collect after this poll. Below SMALL_HEAP_BYTES of live data: when the heap holds more
+ * resident pages than the live data and the slack. Above: when the last poll was not collected
+ * after (`pollsSkipped`), or one more poll growing the heap as much as this one did
+ * (`lastGrowthBytes`) would leave more garbage than the allowance.
+ */
+export function shouldCompact(heap: HeapFigures, liveAfterLastCompaction: number, lastGrowthBytes = 0, pollsSkipped = 0): boolean {
+  if (liveAfterLastCompaction < SMALL_HEAP_BYTES) return heap.total_physical_size > liveAfterLastCompaction + compactionSlack(liveAfterLastCompaction);
+  if (pollsSkipped >= MAX_POLLS_SKIPPED) return true;
+  return heap.used_heap_size - liveAfterLastCompaction + Math.max(0, lastGrowthBytes) > garbageAllowance(liveAfterLastCompaction);
+}
+
+/**
+ * The RSS growth allowed over what the last memory-reducing collection left before another: the
+ * garbage allowance (the heap regrows into it) and an eighth of the live data, at least 4 MiB, for
+ * the young generation and malloc.
+ */
 export function rssAllowance(liveBytes: number): number {
-  return Math.max(4 * 2 ** 20, liveBytes / 4);
+  return garbageAllowance(liveBytes) + compactionSlack(liveBytes);
 }
 
 export interface Compaction {
@@ -76,6 +102,10 @@ export interface HeapCompactorDeps {
 /** The heap collection the agent runs after each poll (see the module comment). */
 export class HeapCompactor {
   private liveAfterLast = 0;
+  /** Heap bytes in use when the last afterPoll() returned (after its collection, if any). */
+  private usedAfterLastPoll: number | null = null;
+  /** Polls since the last collection that were not collected after. */
+  private skipped = 0;
   /** RSS and live bytes right after the last memory-reducing collection; null before the first. */
   private afterReducing: { rss: number; live: number } | null = null;
   private readonly monotonicMs: () => number;
@@ -87,12 +117,19 @@ export class HeapCompactor {
   /** Collects when the heap holds more than the slack allows; what it did, or null. */
   afterPoll(): Compaction | null {
     const before = this.deps.heapStatistics();
-    if (!shouldCompact(before, this.liveAfterLast)) return null;
+    const growth = this.usedAfterLastPoll === null ? 0 : before.used_heap_size - this.usedAfterLastPoll;
+    if (!shouldCompact(before, this.liveAfterLast, growth, this.skipped)) {
+      this.usedAfterLastPoll = before.used_heap_size;
+      this.skipped++;
+      return null;
+    }
+    this.skipped = 0;
     const started = this.monotonicMs();
     const reducing = this.collect();
     const pauseMs = this.monotonicMs() - started;
     const after = this.deps.heapStatistics();
     this.liveAfterLast = after.used_heap_size;
+    this.usedAfterLastPoll = after.used_heap_size;
     if (reducing) this.afterReducing = { rss: this.deps.rss(), live: after.used_heap_size };
     return { reducing, beforeBytes: before.total_physical_size, afterBytes: after.total_physical_size, liveBytes: after.used_heap_size, pauseMs };
   }

@@ -4,28 +4,39 @@
  */
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { compactionSlack, HeapCompactor, rssAllowance, shouldCompact, type Compaction, type HeapFigures } from '../../../src/agent/heap.js';
+import { compactionSlack, garbageAllowance, HeapCompactor, rssAllowance, shouldCompact, type Compaction, type HeapFigures } from '../../../src/agent/heap.js';
 
 const MiB = 2 ** 20;
 
 describe('compaction policy', () => {
-  it('allows an eighth of the live data over it, at least 4 MiB', () => {
+  it('allows a small heap an eighth of the live data over it, at least 4 MiB; a large one a third', () => {
     expect(compactionSlack(0)).toBe(4 * MiB);
     expect(compactionSlack(24 * MiB)).toBe(4 * MiB);
     expect(compactionSlack(80 * MiB)).toBe(10 * MiB);
+    expect(garbageAllowance(0)).toBe(4 * MiB);
+    expect(garbageAllowance(96 * MiB)).toBe(32 * MiB);
   });
 
-  it('collects only when the resident heap exceeds the live data plus the slack', () => {
-    expect(shouldCompact({ total_physical_size: 90 * MiB, used_heap_size: 90 * MiB }, 80 * MiB)).toBe(false);
-    expect(shouldCompact({ total_physical_size: 90 * MiB + 1, used_heap_size: 0 }, 80 * MiB)).toBe(true);
-    // Before any collection the baseline is zero: the first poll after startup collects once its
-    // heap is past 4 MiB.
-    expect(shouldCompact({ total_physical_size: 5 * MiB, used_heap_size: 5 * MiB }, 0)).toBe(true);
+  // [case, heap after the poll (physical, used MiB), live after the last collection MiB, the poll's growth MiB, collect?, polls skipped]
+  it.each<[string, [number, number], number, number, boolean, number?]>([
+    ['small heap: resident pages within the live data and the slack', [40, 40], 36, 4, false],
+    ['small heap: resident pages past the live data and the slack', [41, 30], 36, 0, true],
+    // Before any collection the baseline is zero: the first poll after startup collects once its heap is past 4 MiB.
+    ['before any collection', [5, 5], 0, 0, true],
+    ['large heap: one poll of garbage, and room for another like it', [110, 99], 87, 12, false],
+    ['large heap: two polls of garbage, no room for a third', [120, 111], 87, 12, true],
+    ['large heap: a quiet poll leaves room for more', [110, 105], 87, 3, false],
+    ['large heap: a poll that grew it past the allowance at once', [130, 120], 87, 33, true],
+    ['large heap: a heap that shrank (negative growth) counts as none', [110, 115], 87, -5, false],
+    ['large heap: room for more, but the last poll was not collected after', [100, 92], 87, 2, true, 1],
+    ['small heap: within the slack, however many polls were not collected after', [40, 40], 36, 1, false, 5],
+  ])('%s', (_, [physical, used], live, growth, collect, skipped = 0) => {
+    expect(shouldCompact({ total_physical_size: physical * MiB, used_heap_size: used * MiB }, live * MiB, growth * MiB, skipped)).toBe(collect);
   });
 
-  it('allows RSS a quarter of the live data over what the last memory-reducing collection left, at least 4 MiB', () => {
-    expect(rssAllowance(8 * MiB)).toBe(4 * MiB);
-    expect(rssAllowance(80 * MiB)).toBe(20 * MiB);
+  it('allows RSS the garbage allowance and the slack over what the last memory-reducing collection left', () => {
+    expect(rssAllowance(8 * MiB)).toBe(8 * MiB);
+    expect(rssAllowance(96 * MiB)).toBe(44 * MiB);
   });
 });
 
@@ -60,25 +71,29 @@ describe('HeapCompactor', () => {
   const reducing = [{ type: 'major', flavor: 'last-resort' }];
   const figures = (physical: number, used: number): HeapFigures => ({ total_physical_size: physical * MiB, used_heap_size: used * MiB });
 
-  it('on V8 12 and later, at 10,000 Services: reduces after the first poll, then collects plainly while RSS stays within the allowance', () => {
+  it('on V8 12 and later, at 10,000 Services: reduces after the first poll, then collects plainly every second poll while RSS stays within the allowance', () => {
     const { poll, calls } = compactor(13, figures(0, 0), [
       // first poll: the memory-reducing collection, then a plain one so V8 keeps its usual limit
-      { heap: figures(86, 84), rss: 180 * MiB },
-      { heap: figures(86, 84), rss: 180 * MiB },
-      // a later poll: one plain collection, RSS within 180 + 21 MiB
-      { heap: figures(98, 84), rss: 198 * MiB },
+      { heap: figures(100, 84), rss: 180 * MiB },
+      { heap: figures(100, 84), rss: 180 * MiB },
+      // a later poll: one plain collection, RSS within 180 + 28 + 10.5 MiB
+      { heap: figures(110, 84), rss: 205 * MiB },
       // past the allowance: the plain one, then the memory-reducing one and a plain one again
-      { heap: figures(98, 84), rss: 205 * MiB },
-      { heap: figures(86, 83), rss: 179 * MiB },
-      { heap: figures(86, 83), rss: 179 * MiB },
+      { heap: figures(110, 84), rss: 219 * MiB },
+      { heap: figures(98, 83), rss: 179 * MiB },
+      { heap: figures(98, 83), rss: 179 * MiB },
     ]);
-    expect(poll(figures(150, 140), 260 * MiB)).toEqual({ reducing: true, beforeBytes: 150 * MiB, afterBytes: 86 * MiB, liveBytes: 84 * MiB, pauseMs: 200 });
+    expect(poll(figures(150, 140), 260 * MiB)).toEqual({ reducing: true, beforeBytes: 150 * MiB, afterBytes: 100 * MiB, liveBytes: 84 * MiB, pauseMs: 200 });
     expect(calls).toEqual([reducing, plain]);
-    // within 84 + 10.5 MiB: nothing
-    expect(poll(figures(94, 90), 190 * MiB)).toBeNull();
-    expect(poll(figures(110, 100), 200 * MiB)).toEqual({ reducing: false, beforeBytes: 110 * MiB, afterBytes: 98 * MiB, liveBytes: 84 * MiB, pauseMs: 100 });
+    // 11 MiB of garbage, and room for 11 more within 28 MiB: nothing
+    expect(poll(figures(104, 95), 192 * MiB)).toBeNull();
+    // 22 MiB, no room for another 11: a plain collection
+    expect(poll(figures(110, 106), 200 * MiB)).toEqual({ reducing: false, beforeBytes: 110 * MiB, afterBytes: 110 * MiB, liveBytes: 84 * MiB, pauseMs: 100 });
     expect(calls.slice(2)).toEqual([plain]);
-    expect(poll(figures(110, 100), 206 * MiB)).toEqual({ reducing: true, beforeBytes: 110 * MiB, afterBytes: 86 * MiB, liveBytes: 83 * MiB, pauseMs: 300 });
+    // quiet polls: 6 MiB, room for 6 more; then the second poll since is collected after however
+    // little it left (12 MiB, within the allowance)
+    expect(poll(figures(110, 90), 205 * MiB)).toBeNull();
+    expect(poll(figures(110, 96), 220 * MiB)).toEqual({ reducing: true, beforeBytes: 110 * MiB, afterBytes: 98 * MiB, liveBytes: 83 * MiB, pauseMs: 300 });
     expect(calls.slice(3)).toEqual([plain, reducing, plain]);
   });
 
