@@ -13,7 +13,9 @@ import { KUBE_PROXY_LABEL_SELECTOR } from '../cluster/informers.js';
 import { checkListPage } from '../cluster/list-page.js';
 import type { Node } from '../cluster/model.js';
 import { SentinelError } from '../errors/index.js';
+import { ipvsAlertRules } from '../migration/alert-rules.js';
 import type { ClusterApiState } from '../migration/cluster-api.js';
+import type { Evidence } from '../migration/types.js';
 import { parseKubeProxyConfigMap } from '../node/kube-proxy.js';
 import type { ApiGetText } from './migration-cluster.js';
 
@@ -148,4 +150,37 @@ export async function readClusterApi(get: ApiGetText, nodes: Node[], targetVersi
     state: { cluster: { services: services.value.objects, endpointSlices: slices.value.objects, nodes }, config: configMap.config, configProblem: configMap.configProblem, targetVersion },
     notes,
   };
+}
+
+/** The Prometheus Operator's rules, all namespaces (optional RBAC: README › Migration readiness). */
+export const PROMETHEUS_RULES_PATH = '/apis/monitoring.coreos.com/v1/prometheusrules';
+/** 100 pages of 500 rule objects: far more than any cluster keeps. */
+const MAX_RULE_PAGES = 100;
+
+/**
+ * PrometheusRules whose expressions read IPVS series. The CRD not served (404) is skipped quietly —
+ * no Prometheus Operator, nothing to list; any other failure (403 without the optional rule) is a note.
+ */
+export async function readAlertRules(get: ApiGetText): Promise<{ evidence: Evidence[]; note: string | null }> {
+  const items: unknown[] = [];
+  let token = '';
+  try {
+    for (let page = 0; page < MAX_RULE_PAGES; page++) {
+      const url = `${PROMETHEUS_RULES_PATH}?limit=${PAGE_SIZE}${token ? `&continue=${encodeURIComponent(token)}` : ''}`;
+      const { status, body } = await get(url);
+      if (status === 404) return { evidence: [], note: null };
+      if (status < 200 || status > 299) throw new ApiAnswerError(url, status);
+      const list = parseJson(url, body);
+      const obj = typeof list === 'object' && list !== null && !Array.isArray(list) ? (list as Record<string, unknown>) : null;
+      if (!obj || !Array.isArray(obj.items)) throw new Error(`list ${PROMETHEUS_RULES_PATH}: the answer is not a list`);
+      items.push(...(obj.items as unknown[]));
+      const next = text(obj, 'metadata', 'continue');
+      if (!next) break;
+      token = next;
+    }
+  } catch (err) {
+    return { evidence: [], note: `PrometheusRules could not be listed (${why(err)}): alerts on IPVS metrics are not named (ipvs-monitoring-dark).` };
+  }
+  const { evidence, malformed } = ipvsAlertRules(items);
+  return { evidence, note: malformed > 0 ? `${malformed} PrometheusRule objects or rules were malformed and skipped.` : null };
 }

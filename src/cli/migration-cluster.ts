@@ -16,7 +16,7 @@ import { parseNodeReport } from '../migration/node-report-json.js';
 import { renderClusterMigration } from '../migration/render-cluster.js';
 import type { Options } from './flags.js';
 import type { Io } from './io.js';
-import { listNodes, readClusterApi, type ApiNode } from './migration-cluster-api.js';
+import { listNodes, readAlertRules, readClusterApi, type ApiNode } from './migration-cluster-api.js';
 
 /** One GET against the API server: status and body text, bounded in time and size (the edge enforces both). */
 export type ApiGetText = (path: string) => Promise<{ status: number; body: string }>;
@@ -101,13 +101,14 @@ const API_FINDING_IDS: ReadonlySet<string> = new Set(API_EVALUATORS.flatMap((e) 
 export async function runClusterMigration(options: Options, io: Io, deps: ClusterMigrationDeps): Promise<number> {
   const { nodes, models } = await listNodes(deps.get);
   const outcomes = await gatherNodeOutcomes(deps.get, nodes);
-  const { state, notes } = await readClusterApi(deps.get, models, options.targetVersion);
+  const [{ state, notes }, rules] = await Promise.all([readClusterApi(deps.get, models, options.targetVersion), readAlertRules(deps.get)]);
+  if (rules.note !== null) notes.push(rules.note);
   const now = deps.now();
   if (state !== null && configuredForIpvs(state) === false) {
     notes.push(`kube-proxy's ConfigMap sets mode ${state.config?.mode || '(default, iptables)'}: nodes are not judged on the API alone (what a switched node left behind can only be seen on it).`);
   }
   const views = state === null ? [] : apiFindings(state, outcomes.filter(needsApi).map((o) => o.node), now);
-  const report: ClusterMigrationReport = buildClusterReport(outcomes, now, { views, notes });
+  const report: ClusterMigrationReport = buildClusterReport(outcomes, now, { views, notes, alertRules: rules.evidence });
   io.stdout(renderClusterMigration(report, options.output));
   return report.verdict === 'blocked' ? 1 : report.verdict === 'unknown' ? 2 : 0;
 }

@@ -244,6 +244,15 @@ export const CATALOGUE = [
     references: [`${K} pkg/proxy/ipvs/graceful_termination.go`],
   },
   {
+    id: 'ipvs-monitoring-dark',
+    severity: 'info',
+    impact: 'cosmetic',
+    title: 'Dashboards and alerts on IPVS metrics go flat after the switch',
+    advice:
+      'After the switch there is no IPVS table: this agent\'s per-Service IPVS series and node_exporter\'s ipvs collector (node_ipvs_*) stop moving, and an alert on them either fires on absence or never fires again. Move dashboards and alerts to kube-proxy\'s own metrics (kubeproxy_sync_proxy_rules_*) or the Services\' metrics before switching; `migration --cluster` lists PrometheusRules on these metrics where it may read them.',
+    references: ['prometheus/node_exporter collector/ipvs_linux.go', 'kubernetes/enhancements keps/sig-network/5495-deprecate-ipvs-mode-in-kube-proxy'],
+  },
+  {
     id: 'ipvs-deprecation',
     severity: 'info',
     impact: 'cosmetic',

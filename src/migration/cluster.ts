@@ -74,6 +74,8 @@ export interface ClusterMigrationReport {
 export interface ApiJudgement {
   views: readonly ApiNodeView[];
   notes: readonly string[];
+  /** PrometheusRules on IPVS series (alert-rules.ts), evidence for ipvs-monitoring-dark; empty when none or not read. */
+  alertRules?: readonly Evidence[];
 }
 
 /** Findings only the cluster view can see. */
@@ -185,6 +187,12 @@ export function buildClusterReport(outcomes: readonly NodeOutcome[], generatedAt
       summary,
       fromApi: [...fromApi].sort(),
     });
+  }
+  if (api?.alertRules && api.alertRules.length > 0) {
+    // A cluster-wide fact: the rules go flat wherever nodes switch, so they are listed even if no agent reported the finding.
+    const entry = catalogueEntry('ipvs-monitoring-dark' satisfies FindingId);
+    const b = bucket(entry.id, entry.severity, entry.title, entry.advice);
+    b.sample = [...api.alertRules.slice(0, SAMPLE).map((e) => ({ ...e, node: '*' })), ...b.sample];
   }
   const modes = Object.keys(byMode).filter((m) => m !== 'unknown');
   if (modes.length > 1) {

@@ -143,6 +143,32 @@ export const deprecationEvaluator = evaluator({
   ],
 });
 
+/**
+ * What monitors IPVS on this node, as far as the node can tell: this agent's own IPVS series (it
+ * exports them from the table it reads) certainly; node_exporter's ipvs collector
+ * (collector/ipvs_linux.go, node_ipvs_*) reads /proc/net/ip_vs* too, but whether one runs and who
+ * scrapes either cannot be seen from here — the evidence says so rather than guessing.
+ */
+export const monitoringEvaluator = evaluator({
+  ids: ['ipvs-monitoring-dark'],
+  needs: ['snapshot'],
+  phase: 'pre-switch',
+  evaluate: (input: InputWith<'snapshot'>): MigrationFinding[] => {
+    const virtualServers = input.snapshot.services.length;
+    const realServers = input.snapshot.services.reduce((n, vs) => n + vs.destinations.length, 0);
+    return [
+      makeFinding('ipvs-monitoring-dark', {
+        message: `This agent exports IPVS series for ${plural(virtualServers, 'virtual server')} on ${input.node}; after the switch they, and any node_exporter ipvs series, go flat.`,
+        evidence: [
+          { kind: 'metric', ref: 'ipvs_sentinel_virtual_servers, ipvs_sentinel_connections_total, ipvs_sentinel_backend_*', value: { virtualServers, realServers }, detail: 'this agent\'s series from the IPVS table; whether they are scraped cannot be seen from the node' },
+          { kind: 'metric', ref: 'node_ipvs_* (node_exporter ipvs collector)', value: null, detail: 'unknown from the node: whether node_exporter runs its ipvs collector here cannot be seen; `migration --cluster` lists PrometheusRules on these metrics' },
+        ],
+        heuristic: true,
+      }),
+    ];
+  },
+});
+
 /** "v1.30.4" → [1, 30]; null for anything else. */
 function minorVersion(version: string): [number, number] | null {
   const m = /^v?(\d+)\.(\d+)/.exec(version);

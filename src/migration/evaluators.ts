@@ -4,7 +4,7 @@ import { foreignVirtualServerEvaluator, nodePortAddressesEvaluator, vipArpEvalua
 import { ipvsConfigEvaluator, masqueradeBitEvaluator } from './evaluate-config.js';
 import { leftoversEvaluator } from './evaluate-leftovers.js';
 import { clusterIpIcmpEvaluator, firewallEvaluator } from './evaluate-netfilter.js';
-import { deprecationEvaluator, drainingEvaluator, kernelEvaluator, kubeProxyVersionEvaluator, sysctlsEvaluator, timeoutsEvaluator } from './evaluate-node.js';
+import { deprecationEvaluator, drainingEvaluator, kernelEvaluator, kubeProxyVersionEvaluator, monitoringEvaluator, sysctlsEvaluator, timeoutsEvaluator } from './evaluate-node.js';
 import { pluginsEvaluator } from './evaluate-plugins.js';
 import { schedulerEvaluator } from './evaluate-scheduling.js';
 import { affinityEvaluator, localDetectorEvaluator, localFallbackEvaluator, noEndpointEvaluator } from './evaluate-traffic.js';
@@ -29,6 +29,7 @@ export const EVALUATORS: readonly Evaluator[] = [
   masqueradeBitEvaluator,
   ipvsConfigEvaluator,
   drainingEvaluator,
+  monitoringEvaluator,
   deprecationEvaluator,
   leftoversEvaluator,
 ];

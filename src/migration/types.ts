@@ -41,7 +41,9 @@ export type EvidenceKind =
   | 'module'
   | 'ipset'
   | 'iptables-chain'
-  | 'nftables-chain';
+  | 'nftables-chain'
+  | 'metric'
+  | 'alert-rule';
 
 export interface Evidence {
   kind: EvidenceKind;

@@ -1,12 +1,15 @@
 /**
  * The findings the API alone decides per node (src/migration/cluster-api.ts): the node evaluators on
  * what Services, EndpointSlices, Nodes and kube-proxy's ConfigMap say — and the reads behind them
- * (src/cli/migration-cluster-api.ts): paged lists validated as the agent's, the ConfigMap by name.
+ * (src/cli/migration-cluster-api.ts): paged lists validated as the agent's, the ConfigMap by name,
+ * the PrometheusRules on IPVS series.
  */
 import { describe, expect, it } from 'vitest';
 import type { KubeProxyConfig } from '../../../src/cluster/kube-proxy-config.js';
-import { listResource, readClusterApi, readKubeProxyConfigMap } from '../../../src/cli/migration-cluster-api.js';
+import { listResource, readAlertRules, readClusterApi, readKubeProxyConfigMap } from '../../../src/cli/migration-cluster-api.js';
 import type { ApiGetText } from '../../../src/cli/migration-cluster.js';
+import { ipvsAlertRules } from '../../../src/migration/alert-rules.js';
+import { buildClusterReport } from '../../../src/migration/cluster.js';
 import { apiFindings, type ClusterApiState } from '../../../src/migration/cluster-api.js';
 import { config, endpoint, nodeObject, port, service, slice } from '../../support/cluster-builders.js';
 import { cleanCluster } from '../../support/migration-input.js';
@@ -128,5 +131,51 @@ describe('readKubeProxyConfigMap and readClusterApi', () => {
     const read = await readClusterApi(get, [], null);
     expect(read.state).toBeNull();
     expect(read.notes).toEqual([expect.stringMatching(/^kube-proxy's configuration was not read/) as string, expect.stringMatching(/^Services could not be listed \(GET \/api\/v1\/services\?labelSelector=.*HTTP 403/) as string]);
+  });
+});
+
+describe('PrometheusRules on IPVS series (ipvs-monitoring-dark)', () => {
+  const rule = (namespace: string, name: string, rules: unknown[]): object => ({ metadata: { namespace, name }, spec: { groups: [{ name: 'g', rules }] } });
+  const RULES = [
+    rule('monitoring', 'node-exporter', [
+      { alert: 'IPVSBackendsDown', expr: 'sum by (instance) (node_ipvs_backend_connections_active) == 0' },
+      { alert: 'NodeDown', expr: 'up{job="node"} == 0' },
+    ]),
+    rule('ipvs-sentinel', 'ipvs-sentinel', [{ record: 'job:ipvs_conns:rate5m', expr: 'rate(ipvs_sentinel_connections_total[5m])' }, { alert: 'Broken' }]),
+    { metadata: { name: 'no-spec' } },
+  ];
+
+  it('names the alerts and recording rules whose expressions read node_ipvs_* or ipvs_sentinel_*, and counts what is malformed', () => {
+    expect(ipvsAlertRules(RULES)).toEqual({
+      evidence: [
+        { kind: 'alert-rule', ref: 'monitoring/node-exporter: alert IPVSBackendsDown', value: 'sum by (instance) (node_ipvs_backend_connections_active) == 0', detail: 'reads node_ipvs_*, flat after the switch' },
+        { kind: 'alert-rule', ref: 'ipvs-sentinel/ipvs-sentinel: record job:ipvs_conns:rate5m', value: 'rate(ipvs_sentinel_connections_total[5m])', detail: 'reads ipvs_sentinel_*, flat after the switch' },
+      ],
+      malformed: 2,
+    });
+  });
+
+  it.each([
+    { name: 'the CRD not served: skipped quietly', answer: { status: 404, body: {} }, refs: [], note: null },
+    { name: 'forbidden: a note, nothing listed', answer: { status: 403, body: {} }, refs: [], note: /PrometheusRules could not be listed \(GET .*HTTP 403 \(forbidden/ },
+    { name: 'listed', answer: { status: 200, body: { items: RULES, metadata: {} } }, refs: ['monitoring/node-exporter: alert IPVSBackendsDown', 'ipvs-sentinel/ipvs-sentinel: record job:ipvs_conns:rate5m'], note: /2 PrometheusRule objects or rules were malformed/ },
+    { name: 'not a list', answer: { status: 200, body: { items: 3 } }, refs: [], note: /not a list/ },
+  ])('$name', async ({ answer, refs, note }) => {
+    const seen: string[] = [];
+    const read = await readAlertRules(fakeGet(() => answer, seen));
+    expect(seen[0]).toBe('/apis/monitoring.coreos.com/v1/prometheusrules?limit=500');
+    expect(read.evidence.map((e) => e.ref)).toEqual(refs);
+    if (note === null) expect(read.note).toBeNull();
+    else expect(read.note).toMatch(note);
+  });
+
+  it('the cluster report lists the rules under ipvs-monitoring-dark, for the whole cluster', () => {
+    const report = buildClusterReport([{ node: 'node-a', kernelVersion: '6.1.0', report: null, error: 'no agent pod' }], at, { views: [], notes: [], alertRules: ipvsAlertRules(RULES).evidence });
+    const f = report.findings.find((x) => x.id === 'ipvs-monitoring-dark');
+    expect(f).toMatchObject({ severity: 'info', nodeCount: 0 });
+    expect(f?.evidenceSample.map((e) => [e.node, e.ref])).toEqual([
+      ['*', 'monitoring/node-exporter: alert IPVSBackendsDown'],
+      ['*', 'ipvs-sentinel/ipvs-sentinel: record job:ipvs_conns:rate5m'],
+    ]);
   });
 });

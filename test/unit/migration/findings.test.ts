@@ -31,7 +31,7 @@ function only(input: MigrationInput, id: string): MigrationFinding {
   return found[0] as MigrationFinding;
 }
 
-const defaultIds = ['ip-forward-from-kube-proxy', 'ipvs-deprecation', 'ipvs-sysctls-orphaned'];
+const defaultIds = ['ip-forward-from-kube-proxy', 'ipvs-deprecation', 'ipvs-monitoring-dark', 'ipvs-sysctls-orphaned'];
 
 describe('a clean IPVS node', () => {
   it('has only the info findings every IPVS node has', () => {
