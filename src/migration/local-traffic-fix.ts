@@ -5,7 +5,7 @@
  * (pkg/proxy/nftables/proxier.go syncProxyRules), which needs a local-traffic detector
  * (cmd/kube-proxy/app/server_linux.go getLocalDetectors) and the filter-chain priorities of
  * kubernetes#132456 (v1.34.0; in 1.33 from v1.33.6, the backport kubernetes#133969 — its release
- * note is in CHANGELOG/CHANGELOG-1.33.md under v1.33.6). Before that the traffic hits the drop
+ * note is in kubernetes/kubernetes' changelog of v1.33.6). Before that the traffic hits the drop
  * (kubernetes#131765). Pure.
  */
 import type { MigrationSeverity, Evidence } from './types.js';
