@@ -77,7 +77,7 @@ export async function runAgentCurveBench(sizesArg?: string): Promise<void> {
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   for (const l of [head, ...lines]) console.log(`  ${l.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ')}`);
   console.log('  first verdict = start to the first poll done (client-node load, full list, desired state, first read);');
-  console.log('  RSS between polls = one idle poll interval after seven polls (max: right after a timed poll); peak = VmHWM;');
-  console.log('  CPU/poll = process.cpuUsage() over six polls back to back, the heap collection included; memory limit = peak + a third, to 32 MiB;');
+  console.log('  RSS between polls = one idle poll interval after 25 polls (max: right after any of the 24 timed polls); peak = VmHWM;');
+  console.log('  CPU/poll = process.cpuUsage() over 24 polls back to back, the heap collection included; memory limit = peak + a third, to 32 MiB;');
   console.log("  drift = status/non-info findings: this host's namespace holds none of kube-proxy's sets and chains (~56 findings, pending, confirmed when a run outlasts the 30 s grace)");
 }

@@ -6,7 +6,8 @@
 // sysctl and kube-proxy readers against a recorded node; the heap collection after each poll (its CPU
 // time reported apart: heapCpuMs).
 //   NODE_OPTIONS=... node bench/agent-host.mjs SERVICES BACKEND_METRICS  → one JSON line (bench/agent-scale.ts AgentScaleRow)
-//   (`npm run bench agent` passes the image's NODE_OPTIONS; BENCH_MEMORY_DETAIL=1 prints where the RSS is)
+//   (`npm run bench agent` passes the image's NODE_OPTIONS; BENCH_MEMORY_DETAIL=1 prints where the RSS is;
+//   BENCH_POLLS=N times N polls, default 24; BENCH_SPACED=1 idles a poll interval before each)
 /* global setTimeout */
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +46,7 @@ const POLL_INTERVAL_MS = 10_000; // the default --poll-interval
  * a collection policy that skips polls shows its RSS only over many (rssMaxMb is the highest after any).
  */
 const POLLS = Number(process.env.BENCH_POLLS ?? '24');
+const SPACED = process.env.BENCH_SPACED === '1';
 const dir = mkdtempSync(join(tmpdir(), 'agent-host-bench-'));
 const port = 20000 + Math.floor(Math.random() * 20000);
 
@@ -198,6 +200,9 @@ try {
   reducing = 0;
   let rssMax = 0;
   for (let i = 0; i < POLLS; i++) {
+    // BENCH_SPACED=1: a poll interval of idling before each poll, as deployed, so that CPU the
+    // runtime spends between polls (V8's own collections) counts in cycleCpuMs too.
+    if (SPACED) await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
     const s = performance.now();
     await agent.cycle();
     cycleMs += (performance.now() - s) / POLLS;
