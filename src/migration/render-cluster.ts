@@ -21,7 +21,7 @@ function table(r: ClusterMigrationReport): string {
     lines.push(`  advice: ${f.advice}`);
   }
   if (r.nodes.missing.length > 0) {
-    lines.push('', 'Unreachable (their findings are unknown):');
+    lines.push('', 'Unreachable (judged on the API alone):');
     for (const m of r.nodes.missing) lines.push(`  - ${m.node}: ${m.reason}`);
   }
   lines.push('', 'NODE                           VERDICT             AGENT        PHASE        FROM THE API ALONE');
