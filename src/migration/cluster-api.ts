@@ -9,7 +9,7 @@
  * kube-proxy serves them on whatever nodePortAddresses says (a subset of the agent's view, so the
  * same Service ports come out). Pure.
  */
-import { KUBE_PROXY_DEFAULTS, type KubeProxyConfig } from '../cluster/kube-proxy-config.js';
+import { effectiveScheduler, KUBE_PROXY_DEFAULTS, type KubeProxyConfig } from '../cluster/kube-proxy-config.js';
 import { namespacedKey, type Node, type Service } from '../cluster/model.js';
 import { computeDesiredState, type ClusterObjects } from '../desired/compute.js';
 import type { NodeInterface } from '../desired/types.js';
@@ -85,6 +85,19 @@ function primaryIPs(node: Node): string[] {
   return out;
 }
 
+/**
+ * The Services (and their EndpointSlices) the API evaluators can find anything on: a Local traffic
+ * policy or ClientIP affinity — every Service only when the scheduler is sh (source-hash-stickiness-lost
+ * looks at all of them). The desired state is computed once per judged node: at 10,000 Services
+ * this keeps it to the few that matter instead of the whole cluster each time.
+ */
+function relevantObjects(cluster: ClusterObjects, config: KubeProxyConfig): ClusterObjects {
+  if (effectiveScheduler(config) === 'sh') return cluster;
+  const services = cluster.services.filter((s) => s.internalTrafficPolicy === 'Local' || s.externalTrafficPolicy === 'Local' || s.sessionAffinity === 'ClientIP');
+  const keys = new Set(services.map((s) => namespacedKey(s.namespace, s.name)));
+  return { services, endpointSlices: cluster.endpointSlices.filter((e) => keys.has(namespacedKey(e.namespace, e.serviceName))), nodes: cluster.nodes };
+}
+
 /** Whether the API's configuration says nodes run IPVS mode: null when no configuration was read. */
 export function configuredForIpvs(api: ClusterApiState): boolean | null {
   return api.config === null ? null : effectiveModeName(api.config.mode) === 'ipvs';
@@ -99,13 +112,14 @@ export function apiFindings(api: ClusterApiState, nodeNames: readonly string[], 
   const byName = new Map(api.cluster.nodes.map((n) => [n.name, n]));
   const services = new Map<string, Service>(api.cluster.services.map((s) => [namespacedKey(s.namespace, s.name), s]));
   const config = api.config ?? { ...KUBE_PROXY_DEFAULTS, excludeCIDRs: [], nodePortAddresses: [], clusterCIDRs: [] };
+  const cluster = relevantObjects(api.cluster, config);
   const evaluated = API_EVALUATORS.filter((e) => api.config !== null || !e.needs.includes('config')).flatMap((e) => e.ids);
   const views: ApiNodeView[] = [];
   for (const name of nodeNames) {
     // kube-proxy's node name is the Node's (lower-cased, as its hostname-override).
     const node = byName.get(name.trim().toLowerCase()) ?? byName.get(name);
     if (!node) continue;
-    const desired = computeDesiredState(api.cluster, config, { name: node.name, zone: node.zone, interfaces: [apiInterface(node)] });
+    const desired = computeDesiredState(cluster, config, { name: node.name, zone: node.zone, interfaces: [apiInterface(node)] });
     const input: MigrationInput = {
       node: node.name,
       generatedAt,

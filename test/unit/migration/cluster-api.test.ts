@@ -40,6 +40,13 @@ describe('apiFindings', () => {
     },
     { name: 'a ConfigMap without a cluster CIDR', cfg: {}, node: 'node-a', expected: ['etp-local-fallback', 'itp-local-fallback', 'local-detector-missing', 'session-affinity-semantics'] },
     { name: 'no ConfigMap: no configuration finding', cfg: null, node: 'node-a', expected: ['etp-local-fallback', 'itp-local-fallback', 'session-affinity-semantics'] },
+    // sh: every Service counts (shop/web has two endpoints and no affinity), not only the Local and ClientIP ones.
+    {
+      name: 'scheduler sh',
+      cfg: { scheduler: 'sh', clusterCIDRs: ['10.244.0.0/16'] },
+      node: 'node-a',
+      expected: ['etp-local-fallback', 'ipvs-config-ignored', 'ipvs-scheduler-not-rr', 'itp-local-fallback', 'session-affinity-semantics', 'source-hash-stickiness-lost'],
+    },
     // node-b holds the endpoints: no fallback there.
     { name: 'node-b', cfg: { clusterCIDRs: ['10.244.0.0/16'] }, node: 'node-b', expected: ['session-affinity-semantics'] },
   ] satisfies { name: string; cfg: Partial<KubeProxyConfig> | null; node: string; expected: string[] }[])('$name → $expected', ({ cfg, node, expected }) => {
