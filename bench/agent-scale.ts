@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { REPO_ROOT, runInGuest, STANDIN_KUBECONFIG } from '../test/guest/harness.js';
 
 /** One agent run, as the guest script (and bench/agent-host.mjs) print it. */
@@ -182,7 +183,9 @@ export async function runAgentScaleBench(): Promise<void> {
   // matching table (bench/scale-kernel.mjs), one backend in ten busy between polls.
   for (const services of [10_000, 100]) {
     for (const backendMetrics of [true, false]) {
-      const run = spawnSync(process.execPath, [join(REPO_ROOT, 'bench', 'agent-host.mjs'), String(services), String(backendMetrics)], {
+      // As the launcher starts serve (bin/ipvs-sentinel.js): the optimizing compilers on only once the heap is large.
+      const tiering = `--import=data:text/javascript,import{startAdaptiveTiering}from'${pathToFileURL(join(REPO_ROOT, 'dist', 'agent', 'tiering.js')).href}';startAdaptiveTiering(['serve'])`;
+      const run = spawnSync(process.execPath, [tiering, join(REPO_ROOT, 'bench', 'agent-host.mjs'), String(services), String(backendMetrics)], {
         cwd: REPO_ROOT,
         env: { ...process.env, ...runtimeEnv },
         encoding: 'utf8',

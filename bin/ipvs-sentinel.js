@@ -15,6 +15,9 @@ process.on('SIGUSR1', () => {});
 const [{ enableCompileCache }, { fileURLToPath }] = await Promise.all([import('node:module'), import('node:url')]);
 enableCompileCache?.(fileURLToPath(new globalThis.URL('../dist/.compile-cache', import.meta.url)));
 
+// serve: V8's optimizing compilers off until the heap says the cluster is large (src/agent/tiering.ts).
+(await import('../dist/agent/tiering.js')).startAdaptiveTiering(process.argv.slice(2));
+
 // Then SIGTERM, SIGINT and SIGHUP are held while the rest loads (src/cli/early-signals.ts): serve
 // takes them over, any other command gives them back to their default actions.
 const { EarlySignals } = await import('../dist/cli/early-signals.js');
