@@ -99,7 +99,7 @@ export interface HeapCompactorDeps {
   monotonicMs?: () => number;
 }
 
-/** The heap collection the agent runs after each poll (see the module comment). */
+/** The heap collection the agent asks for after each poll, and runs when the policy says so (see the module comment). */
 export class HeapCompactor {
   private liveAfterLast = 0;
   /** Heap bytes in use when the last afterPoll() returned (after its collection, if any). */
