@@ -13,7 +13,9 @@
  *   what the two polls since the last one dropped; the next polls reuse those pages, so RSS stays at
  *   what two polls' garbage needs on top of the live data. At 10,000 Services a poll leaves ~10–11 MB
  *   of garbage (the busy virtual and real servers of a new IPVS read) over ~87 MB of live data: half
- *   the marking of one collection after every poll, for ~10 MB more RSS between polls.
+ *   the marking of one collection after every poll, for ~10 MB more RSS between polls. So that V8
+ *   does not collect in the polls between on its own, its heap growing factor is fixed at 1.5 once
+ *   the heap is large (HEAP_GROWING_PERCENT).
  * - a memory-reducing one after the first poll (it gives back what the start-up list needed), when
  *   RSS has grown past an allowance over what the last memory-reducing collection left (the garbage
  *   allowance and an eighth of the live data more), and after every poll below 64 MiB of live data
@@ -30,7 +32,7 @@
  * it the agent runs as before and says so once at startup. Dropping the flag from NODE_OPTIONS turns
  * the collection off.
  */
-import { getHeapStatistics } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 /** What the policy needs of the heap: V8's own names (v8.getHeapStatistics()). */
 export interface HeapFigures {
@@ -54,6 +56,17 @@ export function compactionSlack(liveBytes: number): number {
 export function garbageAllowance(liveBytes: number): number {
   return Math.max(4 * MiB, liveBytes / 3);
 }
+
+/**
+ * V8's heap growing factor (1 + this / 100) once the heap is large. V8 sets the old generation's
+ * next limit after each collection from the live data and a factor it derives from how fast the
+ * program allocates: an agent idle between polls gets ~1.1, and the second poll's garbage passed
+ * that limit, so V8 ran a collection of its own every poll the policy skipped (seen with
+ * --trace-gc, polls a poll interval apart). Fixed at 1.5, the limit lies past the garbage
+ * allowance and one more poll, and the policy's collections are the only ones. Set with
+ * v8.setFlagsFromString, which V8 reads at each limit it sets (as src/agent/tiering.ts's flags).
+ */
+export const HEAP_GROWING_PERCENT = 50;
 
 /** A large heap is collected at least after every second poll: the RSS it costs is the garbage of the polls in between. */
 export const MAX_POLLS_SKIPPED = 1;
@@ -96,6 +109,8 @@ export interface HeapCompactorDeps {
   rss: () => number;
   /** V8's major version (process.versions.v8): 12 and later take the options object. */
   v8Major: number;
+  /** v8.setFlagsFromString, for HEAP_GROWING_PERCENT; absent: V8's own factor is kept. */
+  setFlags?: (flags: string) => void;
   monotonicMs?: () => number;
 }
 
@@ -108,6 +123,8 @@ export class HeapCompactor {
   private skipped = 0;
   /** RSS and live bytes right after the last memory-reducing collection; null before the first. */
   private afterReducing: { rss: number; live: number } | null = null;
+  /** HEAP_GROWING_PERCENT has been set. */
+  private growingSet = false;
   private readonly monotonicMs: () => number;
 
   constructor(private readonly deps: HeapCompactorDeps) {
@@ -124,6 +141,11 @@ export class HeapCompactor {
       return null;
     }
     this.skipped = 0;
+    // Before the collection: V8 sets its next limit at the end of it.
+    if (!this.growingSet && before.used_heap_size >= SMALL_HEAP_BYTES && this.deps.setFlags) {
+      this.deps.setFlags(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+      this.growingSet = true;
+    }
     const started = this.monotonicMs();
     const reducing = this.collect();
     const pauseMs = this.monotonicMs() - started;
@@ -166,5 +188,6 @@ export function processHeapCompactor(): HeapCompactor | null {
     heapStatistics: getHeapStatistics,
     rss: () => process.memoryUsage.rss(),
     v8Major: Number(process.versions.v8.split('.')[0]),
+    setFlags: setFlagsFromString,
   });
 }

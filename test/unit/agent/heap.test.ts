@@ -44,6 +44,8 @@ describe('HeapCompactor', () => {
   /** A compactor over scripted figures: each gc() call takes the next heap figures and RSS. */
   function compactor(v8Major: number, start: HeapFigures, afterEachGc: { heap: HeapFigures; rss: number }[]) {
     const calls: unknown[][] = [];
+    /** Each flag set, with how many gc() calls came before it. */
+    const flags: [string, number][] = [];
     let clock = 0;
     let heap = start;
     let rss = 0;
@@ -57,6 +59,7 @@ describe('HeapCompactor', () => {
       heapStatistics: () => heap,
       rss: () => rss,
       v8Major,
+      setFlags: (f) => flags.push([f, calls.length]),
       monotonicMs: () => clock,
     });
     /** The heap after a poll grew it to `figures`. */
@@ -65,7 +68,7 @@ describe('HeapCompactor', () => {
       rss = rssNow;
       return compactor.afterPoll();
     };
-    return { poll, calls };
+    return { poll, calls, flags };
   }
   const plain = [{ type: 'major', flavor: 'regular' }];
   const reducing = [{ type: 'major', flavor: 'last-resort' }];
@@ -95,6 +98,28 @@ describe('HeapCompactor', () => {
     expect(poll(figures(110, 90), 205 * MiB)).toBeNull();
     expect(poll(figures(110, 96), 220 * MiB)).toEqual({ reducing: true, beforeBytes: 110 * MiB, afterBytes: 98 * MiB, liveBytes: 83 * MiB, pauseMs: 300 });
     expect(calls.slice(3)).toEqual([plain, reducing, plain]);
+  });
+
+  it("sets V8's heap growing factor once, before the first collection of a large heap", () => {
+    const { poll, flags } = compactor(13, figures(0, 0), [
+      { heap: figures(100, 84), rss: 180 * MiB },
+      { heap: figures(100, 84), rss: 180 * MiB },
+      { heap: figures(110, 84), rss: 190 * MiB },
+    ]);
+    poll(figures(150, 140), 260 * MiB);
+    poll(figures(104, 95), 192 * MiB);
+    poll(figures(110, 106), 200 * MiB);
+    expect(flags).toEqual([['--heap-growing-percent=50', 0]]);
+  });
+
+  it("leaves V8's heap growing factor alone while the heap is small", () => {
+    const { poll, flags } = compactor(13, figures(0, 0), [
+      { heap: figures(20, 14), rss: 80 * MiB },
+      { heap: figures(20, 14), rss: 80 * MiB },
+    ]);
+    poll(figures(30, 25), 90 * MiB);
+    poll(figures(25, 16), 85 * MiB);
+    expect(flags).toEqual([]);
   });
 
   it('reduces every time below 64 MiB of live data, where that is cheap, and without the plain one after', () => {
