@@ -15,10 +15,10 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 /**
  * Heap in use above which the agent is large: ~17 MB between polls at 100 Services, ~85 MB of live
- * data at 10,000. Low, and looked at often, so a large cluster's first sync crosses it within its
- * first second: turned on at 40 MiB looked at every second, the compilers came on only after much of
- * that sync had run unoptimized, and the 10,000-Service agent then took ~6% more CPU per poll and
- * 3 MB more RSS (`npm run bench agent`); at 24 MiB every 100 ms, +1 MB and +4% on average, inside the runs' spread. A small
+ * data at 10,000. Low, and looked at often, so a large cluster's first sync crosses it early: at
+ * 40 MiB looked at every second, the compilers came on only after much of that sync had run
+ * unoptimized, and the 10,000-Service agent took ~6% more CPU per poll and 3 MB more RSS (`npm run
+ * bench agent`); at 24 MiB every 100 ms, +1 MB and +4% on average, inside the runs' spread. A small
  * agent that crosses it (a burst of scrapes) is only back to the compilers it always had.
  */
 export const LARGE_HEAP_BYTES = 24 * 2 ** 20;
