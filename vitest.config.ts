@@ -8,6 +8,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          // The property tests run hundreds of cases; on a loaded 2-core machine one took 5.03 s against
+          // vitest's default 5 s. A hang still fails, at 30 s.
+          testTimeout: 30_000,
         },
       },
       {
