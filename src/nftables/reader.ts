@@ -10,6 +10,7 @@
  */
 import { ERRNO, NetlinkError } from '../netlink/errors.js';
 import { NETLINK_NETFILTER, openRawNetlink, type NetlinkSocket } from '../netlink/libnl.js';
+import type { NlMessage } from '../netlink/message.js';
 import { dumpWithRetries, runNfnlDump, tooLarge, type DumpLimits } from '../netlink/nfnetlink.js';
 import { decodeNftChain, encodeGetChainsRequest, type NftChain } from './chains.js';
 import { decodeNftTable, encodeGetTablesRequest, type NftTable } from './tables.js';
@@ -39,38 +40,56 @@ export interface NftTablesRead {
   readonly stats: { datagrams: number; bytes: number; attempts: number };
 }
 
-/** Every nftables table of every family in the node's network namespace. */
-export function readNftTables(options: ReadNftTablesOptions = {}): NftTablesRead {
+/** What one nftables list dump needs: its request, its decoder, and how many objects it may hold. */
+interface NftListDump<T> {
+  context: string;
+  request: (seq: number, localPort: number) => Uint8Array;
+  decode: (message: NlMessage, unknown: Set<string>) => T;
+  max: number;
+  /** What `max` counts, for the error: "tables", "chains". */
+  what: string;
+}
+
+/** One list dump (tables or chains), dumped again when nf_tables marks it interrupted. */
+function readNftList<T>(options: { open?: () => NetlinkSocket; seq?: number }, limits: DumpLimits, dump: NftListDump<T>): { items: T[]; unknownAttributes: string[]; stats: { datagrams: number; bytes: number; attempts: number } } {
   const open = options.open ?? (() => openRawNetlink(NETLINK_NETFILTER));
-  const limits: NftTableLimits = { ...DEFAULT_NFT_TABLE_LIMITS, ...options.limits };
-  const context = 'nftables tables';
   const read = dumpWithRetries({
     open,
-    context,
+    context: dump.context,
     firstSeq: options.seq ?? Date.now() & 0x7fffffff,
     attempts: ATTEMPTS,
     interrupted: 'the ruleset changed during the dump',
     attempt: (socket, seq) => {
-      const tables: NftTable[] = [];
+      const items: T[] = [];
       const unknown = new Set<string>();
       const outcome = runNfnlDump(socket, {
-        context,
-        request: encodeGetTablesRequest(seq, socket.localPort),
+        context: dump.context,
+        request: dump.request(seq, socket.localPort),
         seq,
         limits,
         onMessage: (m) => {
-          if (tables.length >= limits.maxTables) throw tooLarge(context, `${limits.maxTables} tables`);
-          tables.push(decodeNftTable(m, unknown));
+          if (items.length >= dump.max) throw tooLarge(dump.context, `${dump.max} ${dump.what}`);
+          items.push(dump.decode(m, unknown));
         },
-        refusal: (errno) => nftRefusal(context, errno),
+        refusal: (errno) => nftRefusal(dump.context, errno),
       });
-      return { outcome, value: () => ({ tables, unknownAttributes: [...unknown].sort() }) };
+      return { outcome, value: () => ({ items, unknownAttributes: [...unknown].sort() }) };
     },
   });
   return { ...read.value, stats: { datagrams: read.datagrams, bytes: read.bytes, attempts: read.attempts } };
 }
 
-/** A node has tens of chains; kube-proxy's nftables mode a few hundred at most (one per Service port and endpoint). */
+/** Every nftables table of every family in the node's network namespace. */
+export function readNftTables(options: ReadNftTablesOptions = {}): NftTablesRead {
+  const limits: NftTableLimits = { ...DEFAULT_NFT_TABLE_LIMITS, ...options.limits };
+  const { items, ...rest } = readNftList(options, limits, { context: 'nftables tables', request: encodeGetTablesRequest, decode: decodeNftTable, max: limits.maxTables, what: 'tables' });
+  return { tables: items, ...rest };
+}
+
+/**
+ * A node has tens of chains; kube-proxy's nftables mode has a few per Service port and endpoint,
+ * tens of thousands in a large cluster.
+ */
 export const DEFAULT_NFT_CHAIN_LIMITS: NftChainLimits = { maxChains: 200_000, maxBytes: 64 * 1024 * 1024, maxDatagrams: 100_000 };
 
 export interface NftChainLimits extends DumpLimits {
@@ -90,33 +109,9 @@ export interface NftChainsRead {
  * as readNftTables: only when nf_tables is already in the kernel.
  */
 export function readNftChains(options: Omit<ReadNftTablesOptions, 'limits'> & { limits?: Partial<NftChainLimits> } = {}): NftChainsRead {
-  const open = options.open ?? (() => openRawNetlink(NETLINK_NETFILTER));
   const limits: NftChainLimits = { ...DEFAULT_NFT_CHAIN_LIMITS, ...options.limits };
-  const context = 'nftables chains';
-  const read = dumpWithRetries({
-    open,
-    context,
-    firstSeq: options.seq ?? Date.now() & 0x7fffffff,
-    attempts: ATTEMPTS,
-    interrupted: 'the ruleset changed during the dump',
-    attempt: (socket, seq) => {
-      const chains: NftChain[] = [];
-      const unknown = new Set<string>();
-      const outcome = runNfnlDump(socket, {
-        context,
-        request: encodeGetChainsRequest(seq, socket.localPort),
-        seq,
-        limits,
-        onMessage: (m) => {
-          if (chains.length >= limits.maxChains) throw tooLarge(context, `${limits.maxChains} chains`);
-          chains.push(decodeNftChain(m, unknown));
-        },
-        refusal: (errno) => nftRefusal(context, errno),
-      });
-      return { outcome, value: () => ({ chains, unknownAttributes: [...unknown].sort() }) };
-    },
-  });
-  return { ...read.value, stats: { datagrams: read.datagrams, bytes: read.bytes, attempts: read.attempts } };
+  const { items, ...rest } = readNftList(options, limits, { context: 'nftables chains', request: encodeGetChainsRequest, decode: decodeNftChain, max: limits.maxChains, what: 'chains' });
+  return { chains: items, ...rest };
 }
 
 /** The kernel's NLMSG_ERROR for a table dump, as a coded error. */
