@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import { pino, type Logger } from './util/pino.js';
 import { Agent, type NodeSources } from './agent/agent.js';
+import type { DesiredState } from './desired/types.js';
 import { FileClusterSource, WatchClusterSource, type ClusterSource } from './agent/cluster-source.js';
 import { processHeapCompactor } from './agent/heap.js';
 import type { AgentMetrics } from './agent/metrics.js';
@@ -26,7 +27,7 @@ import { createIpvsReader } from './ipvs/live-reader.js';
 import { MemoryLimitWatch, readMemoryLimit } from './agent/memory-limit.js';
 import { readModuleInputs } from './kmod/read.js';
 import { readNodeIpsets } from './ipset/node.js';
-import { readNodeConntrack } from './conntrack/node.js';
+import { readNodeConntrack, udpServiceFamilies } from './conntrack/node.js';
 import { readUdpConntrack } from './conntrack/reader.js';
 import { enabledChecks } from './checks/registry.js';
 import { readIpset, readIpsets } from './ipset/reader.js';
@@ -96,7 +97,8 @@ export function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
     }));
 }
 
-function nodeSources(options: Options, reader: IpvsReader): NodeSources {
+/** `desired`: the last poll's desired state (the agent's, once it exists). */
+function nodeSources(options: Options, reader: IpvsReader, desired: () => DesiredState | null): NodeSources {
   // The module check and the ipset and nftables gates all need /proc/modules: read once per poll.
   const moduleInputs = sharedRead(() => readModuleInputs({ procRoot: options.procRoot, modulesDir: options.modulesDir }));
   // A set listed byte for byte as at the last poll is not decoded again (src/ipset/reuse.ts).
@@ -121,7 +123,13 @@ function nodeSources(options: Options, reader: IpvsReader): NodeSources {
         nftChains: () => readNftChains().chains,
         iptables: (nftTables) => readIptables({ procRoot: options.procRoot, nftTables }),
       }),
-    conntrack: () => readNodeConntrack({ modules: moduleInputs, interfaces: () => readNodeInterfaces(), dump: (families) => readUdpConntrack({ families }) }),
+    conntrack: () =>
+      readNodeConntrack({
+        modules: moduleInputs,
+        interfaces: () => readNodeInterfaces(),
+        dump: (families) => readUdpConntrack({ families }),
+        serviceFamilies: () => udpServiceFamilies(desired()),
+      }),
   };
 }
 
@@ -194,9 +202,10 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
     logStream === 'stdout' && options.clusterState === null && (options.events || options.nodeCondition)
       ? (await import('./events/create.js')).createClusterReporter({ ...options, nodeName, logger: logger.child({ component: 'events' }) })
       : null;
-  const agent = new Agent({
+  const agent: Agent = new Agent({
     options: { nodeName, pollIntervalMs: options.pollIntervalMs, graceMs: options.graceMs, scheduler: options.scheduler, checks: enabledChecks(options.skipChecks) },
-    node: nodeSources(options, reader),
+    // The conntrack source dumps only the families of the UDP Services the last poll computed.
+    node: nodeSources(options, reader, (): DesiredState | null => agent.pollReadings()?.desired ?? null),
     cluster: cluster.source,
     logger: logger.child({ component: 'poller' }),
     heap: afterPoll,

@@ -6,7 +6,7 @@
  * stale UDP entries over ctnetlink (pkg/proxy/conntrack/cleanup.go), older releases with the
  * `conntrack` tool, which does the same.
  */
-import type { NodeInterface } from '../desired/types.js';
+import type { DesiredState, NodeInterface } from '../desired/types.js';
 import type { AddressFamily } from '../ipvs/types.js';
 import type { ModuleFacts } from '../kmod/check.js';
 import type { ConntrackDump } from './types.js';
@@ -23,6 +23,12 @@ export interface NodeConntrackReaders {
   interfaces(): readonly NodeInterface[];
   /** The UDP entries of these families (src/conntrack/reader.ts). */
   dump(families: readonly AddressFamily[]): ConntrackDump;
+  /**
+   * The families of the cluster's UDP Service ports with serving endpoints, from the last poll's
+   * desired state (udpServiceFamilies); null or absent when not known yet: every family the node
+   * has an address of.
+   */
+  serviceFamilies?: () => readonly AddressFamily[] | null;
 }
 
 function isLinkLocal(address: string): boolean {
@@ -45,6 +51,19 @@ export function conntrackFamilies(interfaces: readonly NodeInterface[]): Address
   return (['inet', 'inet6'] as const).filter((f) => families.has(f));
 }
 
+/**
+ * The families of the UDP Service ports kube-proxy's cleanup would look at (DesiredState.udpServicePorts:
+ * those with at least one serving endpoint); null without a desired state. An entry can only be
+ * stale if its original destination is such a Service port, so a family without one needs no dump:
+ * on a dual-stack node whose UDP Services are single-stack IPv4 (the default ipFamilyPolicy), the
+ * kernel is spared a walk of its whole conntrack table for IPv6 every poll.
+ */
+export function udpServiceFamilies(desired: Pick<DesiredState, 'udpServicePorts'> | null): AddressFamily[] | null {
+  if (desired?.udpServicePorts === undefined) return null;
+  const families = new Set(desired.udpServicePorts.map((p) => p.family));
+  return (['inet', 'inet6'] as const).filter((f) => families.has(f));
+}
+
 /** Whether asking ctnetlink is free of side effects, and why. */
 export function conntrackReadGate(facts: Pick<ModuleFacts, 'loaded' | 'builtin' | 'loadedUnreadable' | 'problems'>): { readable: boolean; reason: string } {
   if (facts.loadedUnreadable === true) {
@@ -63,5 +82,7 @@ export function conntrackReadGate(facts: Pick<ModuleFacts, 'loaded' | 'builtin' 
 export async function readNodeConntrack(readers: NodeConntrackReaders): Promise<NodeConntrack> {
   const gate = conntrackReadGate(await readers.modules());
   if (!gate.readable) return { readable: false, reason: gate.reason };
-  return { readable: true, ...readers.dump(conntrackFamilies(readers.interfaces())) };
+  const wanted = readers.serviceFamilies?.() ?? null;
+  const families = conntrackFamilies(readers.interfaces()).filter((f) => wanted === null || wanted.includes(f));
+  return { readable: true, ...readers.dump(families) };
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { conntrackFamilies, conntrackReadGate, readNodeConntrack } from '../../../src/conntrack/node.js';
+import { conntrackFamilies, conntrackReadGate, readNodeConntrack, udpServiceFamilies } from '../../../src/conntrack/node.js';
+import type { AddressFamily } from '../../../src/ipvs/types.js';
+import type { UdpServicePort } from '../../../src/desired/types.js';
 import { iface } from '../../support/cluster-builders.js';
 import type { ModuleFacts } from '../../../src/kmod/check.js';
 import { parseProcModules } from '../../../src/kmod/proc-modules.js';
@@ -55,5 +57,48 @@ describe('conntrackFamilies', () => {
     ['only loopback and link-local addresses', [iface('lo', ['127.0.0.1/8'], true), iface('eth0', ['169.254.1.1/16', 'fe80::1/64'])], []],
   ])('%s', (_, interfaces, families) => {
     expect(conntrackFamilies(interfaces)).toEqual(families);
+  });
+});
+
+describe('only the families of UDP Services are dumped', () => {
+  const udpPort = (family: AddressFamily): UdpServicePort => ({
+    service: { namespace: 'kube-system', name: 'kube-dns', port: 'dns' },
+    family,
+    frontends: [{ address: family === 'inet' ? '10.96.0.10' : 'fd00:96::a', role: 'cluster-ip' }],
+    port: 53,
+    nodePort: 0,
+    servingEndpoints: [family === 'inet' ? '10.244.1.5' : 'fd00:244::5'],
+  });
+
+  it.each<[string, { udpServicePorts?: UdpServicePort[] } | null, AddressFamily[] | null]>([
+    ['no desired state yet', null, null],
+    ['a desired state without the UDP ports (not computed)', {}, null],
+    ['no UDP Service with a serving endpoint', { udpServicePorts: [] }, []],
+    ['single-stack IPv4 UDP Services', { udpServicePorts: [udpPort('inet'), udpPort('inet')] }, ['inet']],
+    ['an IPv6 one too', { udpServicePorts: [udpPort('inet6'), udpPort('inet')] }, ['inet', 'inet6']],
+  ])('udpServiceFamilies: %s', (_, desired, families) => {
+    expect(udpServiceFamilies(desired)).toEqual(families);
+  });
+
+  // A dual-stack node: an IPv4 node address, IPv4 and IPv6 ClusterIPs on kube-ipvs0.
+  it.each<[string, AddressFamily[] | null, AddressFamily[]]>([
+    ['not known yet: every family of the node', null, ['inet', 'inet6']],
+    ['IPv4 Services on a dual-stack node: no IPv6 walk', ['inet'], ['inet']],
+    ['IPv6 Services on a dual-stack node', ['inet6'], ['inet6']],
+    ['no UDP Service: nothing asked', [], []],
+    ['both families of Services', ['inet', 'inet6'], ['inet', 'inet6']],
+  ])('readNodeConntrack: %s', async (_, wanted, dumped) => {
+    const asked: AddressFamily[][] = [];
+    const interfaces = [iface('eth0', ['10.0.0.10/24']), iface('kube-ipvs0', ['10.96.0.10/32', 'fd00:96::a/128'])];
+    await readNodeConntrack({
+      modules: () => Promise.resolve(facts({})),
+      interfaces: () => interfaces,
+      serviceFamilies: () => wanted,
+      dump: (families) => {
+        asked.push([...families]);
+        return { entries: [], stats: { datagrams: 0, bytes: 0, attempts: 0, scanned: 0, skipped: 0, kernelFiltered: true, durationMs: 0 } };
+      },
+    });
+    expect(asked).toEqual([dumped]);
   });
 });
