@@ -200,28 +200,16 @@ await writeFile(libnlFile, libnl.replace(KOFFI_REQUIRE, BUNDLED_REQUIRE));
  */
 const ipvsCommandFile = fileURLToPath(new URL('../dist/cli/ipvs-command.js', import.meta.url));
 const SHARED = new Set(['errors/index.js', 'netlink/errors.js', 'netlink/libnl.js'].map((m) => fileURLToPath(new URL(`../dist/${m}`, import.meta.url))));
-await build({
-  entryPoints: [ipvsCommandFile],
-  outfile: ipvsCommandFile,
-  allowOverwrite: true,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-  plugins: [
-    {
-      name: 'ipvs-command',
-      setup(b) {
-        b.onResolve({ filter: /^\./ }, (args) => {
-          const resolved = join(args.resolveDir, args.path);
-          if (!SHARED.has(resolved)) return undefined;
-          const path = relative(dirname(ipvsCommandFile), resolved);
-          return { path: path.startsWith('.') ? path : `./${path}`, external: true };
-        });
-        // Only this project's modules are bundled; a package or one of Node's stays an import.
-        b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
-      },
-    },
-  ],
+await bundleInPlace(ipvsCommandFile, {
+  name: 'ipvs-command',
+  setup(b) {
+    b.onResolve({ filter: /^\./ }, (args) => {
+      const resolved = join(args.resolveDir, args.path);
+      if (!SHARED.has(resolved)) return undefined;
+      const path = relative(dirname(ipvsCommandFile), resolved);
+      return { path: path.startsWith('.') ? path : `./${path}`, external: true };
+    });
+    // Only this project's modules are bundled; a package or one of Node's stays an import.
+    b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
+  },
 });
