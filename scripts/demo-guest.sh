@@ -9,11 +9,7 @@ run() { printf '\033[2m$ %s\033[0m\n' "$*"; eval "$@"; }
 wait_for() { for _ in $(seq 1 120); do if eval "$1"; then return 0; fi; sleep 0.5; done; echo "timed out waiting for: $1" >&2; return 1; }
 
 # The node: its interfaces, the modules and sysctls kube-proxy needs, kube-proxy's metrics port.
-modprobe dummy; ip link set lo up
-for dev in enp0s8 docker0 cni0 kube-ipvs0; do ip link add $dev type dummy; done
-ip addr add 192.168.56.11/24 dev enp0s8; ip addr add 172.17.0.1/16 dev docker0; ip addr add 10.244.1.1/24 dev cni0
-for dev in enp0s8 docker0 cni0; do ip link set $dev up; done
-ip route add 10.244.0.0/16 dev cni0 2>/dev/null || true
+. test/guest/worker-1-interfaces.sh
 modprobe -a ip_vs ip_vs_rr nf_conntrack
 sysctl -qw net.ipv4.vs.conntrack=1 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.expire_quiescent_template=1 \
   net.ipv4.ip_forward=1 net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2

@@ -73,12 +73,7 @@ ${undo}`,
     script: `
 set -u
 # The worker-1 node of the fixture: its interfaces as the desired-state golden assumes them.
-modprobe dummy
-ip link set lo up
-for dev in enp0s8 docker0 cni0 kube-ipvs0; do ip link add $dev type dummy; done
-ip addr add 192.168.56.11/24 dev enp0s8; ip addr add 172.17.0.1/16 dev docker0; ip addr add 10.244.1.1/24 dev cni0
-for dev in enp0s8 docker0 cni0; do ip link set $dev up; done
-ip route add 10.244.0.0/16 dev cni0 2>/dev/null || true
+. test/guest/worker-1-interfaces.sh
 
 # Modules one by one: the verdict follows.
 M='"$NODE" bin/ipvs-sentinel.js modules --output json --scheduler rr'

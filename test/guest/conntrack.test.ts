@@ -47,12 +47,7 @@ const CHECK = `"$NODE" bin/ipvs-sentinel.js check --node-name worker-1 --grace 0
 const SCRIPT = `
 set -u
 check() { ${CHECK} --cluster-state "$2" > "$OUT/$1.json" 2> "$OUT/$1.stderr"; echo $? > "$OUT/$1.code"; }
-modprobe dummy
-ip link set lo up
-for dev in enp0s8 docker0 cni0 kube-ipvs0; do ip link add $dev type dummy; done
-ip addr add 192.168.56.11/24 dev enp0s8; ip addr add 172.17.0.1/16 dev docker0; ip addr add 10.244.1.1/24 dev cni0
-for dev in enp0s8 docker0 cni0; do ip link set $dev up; done
-ip route add 10.244.0.0/16 dev cni0 2>/dev/null || true
+. test/guest/worker-1-interfaces.sh
 # nf_conntrack_netlink as kube-proxy's conntrack cleanup leaves it loaded.
 modprobe -a nf_conntrack nf_conntrack_netlink ip_vs ip_vs_rr
 sysctl -qw net.ipv4.vs.conntrack=1 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.expire_quiescent_template=1 net.ipv4.ip_forward=1 net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2

@@ -5,12 +5,7 @@
 # (test/guest/program-desired.mjs). Needs $NODE; set before sourcing, all optional:
 #   WORKER1_TABLE         where the programmed table is written as ipvsadm -S text (default /dev/null)
 #   WORKER1_HEALTH_FILE   a file making the fake kube-proxy serve its healthz on 10256 too ("fresh" / "stale")
-modprobe dummy
-ip link set lo up
-for dev in enp0s8 docker0 cni0 kube-ipvs0; do ip link add $dev type dummy; done
-ip addr add 192.168.56.11/24 dev enp0s8; ip addr add 172.17.0.1/16 dev docker0; ip addr add 10.244.1.1/24 dev cni0
-for dev in enp0s8 docker0 cni0; do ip link set $dev up; done
-ip route add 10.244.0.0/16 dev cni0 2>/dev/null || true
+. test/guest/worker-1-interfaces.sh
 modprobe -a nf_conntrack ip_vs ip_vs_rr
 sysctl -qw net.ipv4.vs.conntrack=1 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.expire_quiescent_template=1 net.ipv4.ip_forward=1 net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
 echo ipvs > /run/kube-proxy-mode
