@@ -1,5 +1,5 @@
 /**
- * `npm run bench [ipvs|desired|diff|metrics|agent|curve|state-file|migration]`: prints the speed and memory figures the README
+ * `npm run bench [ipvs|desired|diff|metrics|agent|curve|state-file|migration|render]`: prints the speed and memory figures the README
  * reports. Benchmarks print numbers; tests assert behaviour, never wall-clock time.
  */
 import { runAgentCurveBench } from './agent-curve.js';
@@ -9,6 +9,7 @@ import { runDiffBench } from './diff-bench.js';
 import { runIpvsReadBench } from './ipvs-read.js';
 import { runMetricsBench } from './metrics-bench.js';
 import { runMigrationBench } from './migration-bench.js';
+import { runRenderBench } from './render-bench.js';
 import { runStateFileBench } from './state-file-bench.js';
 
 const only = process.argv[2];
@@ -21,6 +22,7 @@ const benches: Record<string, () => Promise<void>> = {
   curve: () => runAgentCurveBench(process.argv[3]),
   'state-file': runStateFileBench,
   migration: runMigrationBench,
+  render: () => runRenderBench(process.argv[3], process.argv[4]),
 };
 if (only !== undefined && !(only in benches)) {
   console.error(`unknown benchmark "${only}"; choose one of: ${Object.keys(benches).join(', ')}`);
