@@ -15,6 +15,18 @@ const LOW = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
 /** "00" to "99" as ASCII codes. */
 const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, i) => 0x30 + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10));
 
+/** How many characters String(n) has, for a number `number()` writes: a fraction of building the text to measure it. */
+export function numberLength(n: number): number {
+  return n >= 0 && n <= MAX_SAFE && Math.floor(n) === n ? decimalDigits(n) : String(n).length;
+}
+
+/** Decimal digits of a non-negative integer up to 2^53 − 1. */
+function decimalDigits(n: number): number {
+  let digits = 1;
+  for (let p = 10; n >= p && digits < 16; p *= 10) digits++;
+  return digits;
+}
+
 /** Fixed ASCII text between values, encoded once: whole 32-bit words, then the tail bytes. */
 export class Ascii {
   readonly bytes: Uint8Array;
@@ -216,6 +228,26 @@ export class PieceWriter {
       buf[--pos] = DIGIT_PAIRS[x * 2 + 1] as number;
       buf[--pos] = DIGIT_PAIRS[x * 2] as number;
     } else buf[--pos] = 0x30 + x;
+  }
+
+  /** `n` spaces, none when n ≤ 0: the fill of String.prototype.padStart and padEnd. */
+  spaces(n: number): void {
+    if (n <= 0) return;
+    if (this.pos + n > this.buf.length) this.seal(n);
+    const buf = this.buf;
+    if (n > 64) buf.fill(0x20, this.pos, this.pos + n);
+    else for (let i = this.pos, end = i + n; i < end; i++) buf[i] = 0x20;
+    this.pos += n;
+  }
+
+  /** A bigint's exact decimal text right-aligned in `width` characters: v.toString().padStart(width). */
+  bigintPadStart(v: bigint, width: number): void {
+    if (v >= 0n && v <= MAX_SAFE_BIG) {
+      U64[0] = v;
+      const n = (U32[1 - LOW] as number) * 0x100000000 + (U32[LOW] as number);
+      this.spaces(width - decimalDigits(n));
+      this.uint(n);
+    } else this.text(v.toString().padStart(width));
   }
 
   /** A number as String(n) writes it: integers digit by digit, anything else through String. */

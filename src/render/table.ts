@@ -6,6 +6,7 @@
 import type { IpvsSnapshot, RealServer, VirtualServer } from '../ipvs/types.js';
 import { FORWARD_WORD, serviceFlagNames, SVC_FLAG } from '../ipvs/flags.js';
 import { hostPort } from '../util/ip.js';
+import { ascii, numberLength, PieceWriter } from './pieces.js';
 import type { ServiceLookup } from './snapshot.js';
 
 export interface TableOptions {
@@ -19,21 +20,22 @@ export interface TableOptions {
 }
 
 const STATS_HEADER = ['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'];
+const SERVICE_HEADER = 'Prot LocalAddress:Port Scheduler Flags';
+const REAL_HEADER = ['  -> RemoteAddress:Port', 'Forward', 'Weight', 'ActiveConn', 'InActConn'];
 /** Minimum column widths (those of a typical IPv4 table); columns grow to fit long IPv6 addresses and 20-digit counters. */
-const MIN = { left: 44, forward: 16, weight: 7, active: 11, inactive: 10, num: 12 };
+const MIN = [44, 16, 7, 11, 10];
+const MIN_NUM = 12;
+const SCHED_FLAGS = SVC_FLAG.sched1 | SVC_FLAG.sched2 | SVC_FLAG.sched3;
+const ARROW = ascii('  -> ');
+const NEWLINE = ascii('\n');
 
 type Stats = VirtualServer['stats'];
-
-function statValues(s: Stats): string[] {
-  return [s.conns, s.inPkts, s.outPkts, s.inBytes, s.outBytes].map((n) => n.toString());
-}
 
 function serviceLine(vs: VirtualServer): string {
   const proto = vs.fwmark !== null ? 'FWM' : (vs.protocol ?? '?');
   const target = vs.fwmark !== null ? `${vs.fwmark}${vs.family === 'inet6' ? ' IPv6' : ''}` : hostPort(vs.address ?? '', vs.port ?? 0);
   let text = `${proto.padEnd(4)} ${target} ${vs.scheduler}`;
-  const schedFlags = serviceFlagNames({ ...vs, flagBits: vs.flagBits & (SVC_FLAG.sched1 | SVC_FLAG.sched2 | SVC_FLAG.sched3) });
-  if (schedFlags.length > 0) text += ` (${schedFlags.join(',')})`;
+  if (vs.flagBits & SCHED_FLAGS) text += ` (${serviceFlagNames({ scheduler: vs.scheduler, flagBits: vs.flagBits & SCHED_FLAGS }).join(',')})`;
   if (vs.persistent) {
     text += ` persistent ${vs.timeout}`;
     if (vs.netmask !== (vs.family === 'inet' ? 32 : 128)) text += ` mask /${vs.netmask}`;
@@ -43,57 +45,136 @@ function serviceLine(vs: VirtualServer): string {
   return text;
 }
 
-/** One table row: a virtual server line spanning the real-server columns, or the five real-server cells. */
-type Row =
-  | { kind: 'header' | 'service'; head: string; stats: string[]; note: string | null }
-  | { kind: 'real'; cells: [string, string, string, string, string]; stats: string[]; note: string | null }
-  | { kind: 'missing'; cells: [string, string, string, string, string]; note: string };
-
-function realCells(rs: RealServer): [string, string, string, string, string] {
-  const tunnel = rs.tunnel ? ` ${rs.tunnel.type}${rs.tunnel.port ? `:${rs.tunnel.port}` : ''}` : '';
-  return [`  -> ${hostPort(rs.address, rs.port)}`, FORWARD_WORD[rs.forward] + tunnel, String(rs.weight), String(rs.activeConns), String(rs.inactiveConns)];
+function forwardCell(rs: RealServer): string {
+  const word = FORWARD_WORD[rs.forward];
+  return rs.tunnel ? `${word} ${rs.tunnel.type}${rs.tunnel.port ? `:${rs.tunnel.port}` : ''}` : word;
 }
 
-export function renderTable(snapshot: IpvsSnapshot, options: TableOptions = {}): string {
-  const info = snapshot.info;
-  const title = info ? `IP Virtual Server version ${info.version} (size=${info.connTableSize})` : 'IP Virtual Server';
-  const rows: Row[] = [
-    { kind: 'header', head: 'Prot LocalAddress:Port Scheduler Flags', stats: STATS_HEADER, note: null },
-    { kind: 'missing', cells: ['  -> RemoteAddress:Port', 'Forward', 'Weight', 'ActiveConn', 'InActConn'], note: '' },
-  ];
+/** A virtual server the table shows, with what its row says. */
+interface ShownService {
+  vs: VirtualServer;
+  head: string;
+  /** "# namespace/name:port", or null when the Service is not known. */
+  ref: string | null;
+  missing: readonly string[];
+}
+
+/**
+ * The table's layout: which virtual servers it shows and how wide its columns are (each real-server
+ * column at least its minimum and wide enough for every cell plus one space), measured without
+ * building the cells.
+ */
+interface Layout {
+  shown: ShownService[];
+  widths: number[];
+  /** The virtual server lines' width: the real-server columns together, or the longest line plus one space. */
+  span: number;
+  /** The counter columns' width: the longest counter plus two spaces. */
+  numWidth: number;
+}
+
+function measure(snapshot: IpvsSnapshot, options: TableOptions): Layout {
+  const shown: ShownService[] = [];
+  const widths = MIN.map((min, i) => Math.max(min, (REAL_HEADER[i] ?? '').length + 1));
+  let headWidth = SERVICE_HEADER.length + 1;
+  let maxCounter = 0n;
+  let minCounter = 0n;
+  const counter = (v: bigint): void => {
+    if (v > maxCounter) maxCounter = v;
+    else if (v < minCounter) minCounter = v;
+  };
+  const counters = (s: Stats): void => {
+    counter(s.conns);
+    counter(s.inPkts);
+    counter(s.outPkts);
+    counter(s.inBytes);
+    counter(s.outBytes);
+  };
+  const widen = (i: number, length: number): void => {
+    if (length >= (widths[i] as number)) widths[i] = length + 1;
+  };
   for (const vs of snapshot.services) {
     const ref = options.lookup?.(vs.key) ?? null;
     if (options.service !== undefined && (ref === null || `${ref.namespace}/${ref.name}` !== options.service)) continue;
-    const note = [ref ? `# ${ref.namespace}/${ref.name}${ref.port ? `:${ref.port}` : ''}` : null, options.mark?.(vs.key, null) ?? null]
-      .filter((p): p is string => p !== null)
-      .join('  ');
-    rows.push({ kind: 'service', head: serviceLine(vs), stats: statValues(vs.stats), note: note || null });
+    const head = serviceLine(vs);
+    headWidth = Math.max(headWidth, head.length + 1);
+    counters(vs.stats);
     for (const rs of vs.destinations) {
-      rows.push({ kind: 'real', cells: realCells(rs), stats: statValues(rs.stats), note: options.mark?.(vs.key, hostPort(rs.address, rs.port)) ?? null });
+      // "  -> " address (in brackets when IPv6) ":" port — the length of hostPort() without building it.
+      widen(0, 6 + rs.address.length + (rs.address.includes(':') ? 2 : 0) + numberLength(rs.port));
+      widen(1, rs.tunnel ? forwardCell(rs).length : FORWARD_WORD[rs.forward].length);
+      widen(2, numberLength(rs.weight));
+      widen(3, numberLength(rs.activeConns));
+      widen(4, numberLength(rs.inactiveConns));
+      counters(rs.stats);
     }
-    for (const missing of options.missingRealServers?.(vs.key) ?? []) {
-      rows.push({ kind: 'missing', cells: [`  -> ${missing}`, '(absent)', '', '', ''], note: options.mark?.(vs.key, missing) ?? '<- missing real server' });
+    const missing = options.missingRealServers?.(vs.key) ?? [];
+    for (const m of missing) widen(0, 5 + m.length);
+    shown.push({ vs, head, ref: ref ? `# ${ref.namespace}/${ref.name}${ref.port ? `:${ref.port}` : ''}` : null, missing });
+  }
+  const cellsWidth = widths.reduce((a, b) => a + b, 0);
+  const span = Math.max(cellsWidth, headWidth);
+  widths[4] = (widths[4] as number) + span - cellsWidth; // a long service line widens the last column
+  const numWidth = Math.max(MIN_NUM, maxCounter.toString().length + 2, minCounter.toString().length + 2);
+  return { shown, widths, span, numWidth };
+}
+
+/**
+ * Written as bytes into pieces rather than built from strings: at 100,000 real servers the
+ * millions of small strings (and the rope of their concatenation) cost several times the text.
+ */
+export function renderTable(snapshot: IpvsSnapshot, options: TableOptions = {}): string {
+  const info = snapshot.info;
+  const { shown, widths, span, numWidth } = measure(snapshot, options);
+  const [w0, w1, w2, w3, w4] = widths as [number, number, number, number, number];
+  const mark = options.mark;
+  const w = new PieceWriter({ pieceBytes: 1 << 20 });
+  const stats = (s: Stats): void => {
+    w.bigintPadStart(s.conns, numWidth);
+    w.bigintPadStart(s.inPkts, numWidth);
+    w.bigintPadStart(s.outPkts, numWidth);
+    w.bigintPadStart(s.inBytes, numWidth);
+    w.bigintPadStart(s.outBytes, numWidth);
+  };
+  /** A number cell, padded as String(n).padEnd(width). */
+  const numberCell = (n: number, width: number): void => {
+    w.number(n);
+    w.spaces(width - numberLength(n));
+  };
+  // A note is the only text that can end a counters line in white space: only it is trimmed (as the whole line was).
+  const note = (text: string | null): void => {
+    if (text) w.text(`  ${text}`.trimEnd());
+    w.ascii(NEWLINE);
+  };
+
+  w.text(info ? `IP Virtual Server version ${info.version} (size=${info.connTableSize})\n` : 'IP Virtual Server\n');
+  w.text(`${SERVICE_HEADER.padEnd(span)}${STATS_HEADER.map((h) => h.padStart(numWidth)).join('')}\n`);
+  w.text(`${REAL_HEADER.map((h, i) => h.padEnd(widths[i] ?? 0)).join('').trimEnd()}\n`);
+  for (const { vs, head, ref, missing } of shown) {
+    w.text(head);
+    w.spaces(span - head.length);
+    stats(vs.stats);
+    const vsMark = mark?.(vs.key, null) ?? null;
+    note(ref === null ? vsMark : vsMark === null ? ref : `${ref}  ${vsMark}`);
+    for (const rs of vs.destinations) {
+      const key = hostPort(rs.address, rs.port);
+      w.ascii(ARROW);
+      w.text(key);
+      w.spaces(w0 - 5 - key.length);
+      const forward = forwardCell(rs);
+      w.text(forward);
+      w.spaces(w1 - forward.length);
+      numberCell(rs.weight, w2);
+      numberCell(rs.activeConns, w3);
+      numberCell(rs.inactiveConns, w4);
+      stats(rs.stats);
+      note(mark?.(vs.key, key) ?? null);
+    }
+    for (const m of missing) {
+      const text = mark?.(vs.key, m) ?? '<- missing real server';
+      w.text(`${`  -> ${m}`.padEnd(w0)}${'(absent)'.padEnd(w1)}${''.padEnd(w2 + w3 + w4)}${text ? `${''.padStart(numWidth * STATS_HEADER.length)}  ${text}` : ''}`.trimEnd());
+      w.ascii(NEWLINE);
     }
   }
-
-  // Column widths: at least the minimums, wide enough for every cell plus one space.
-  const mins = [MIN.left, MIN.forward, MIN.weight, MIN.active, MIN.inactive];
-  const widths = mins.map((min, i) => Math.max(min, ...rows.map((r) => (r.kind === 'real' || r.kind === 'missing' ? (r.cells[i] ?? '').length + 1 : 0))));
-  const span = Math.max(
-    widths.reduce((a, b) => a + b, 0),
-    ...rows.map((r) => (r.kind === 'service' || r.kind === 'header' ? r.head.length + 1 : 0)),
-  );
-  widths[4] = (widths[4] ?? 0) + span - widths.reduce((a, b) => a + b, 0); // a long service line widens the last column
-  const numWidth = Math.max(MIN.num, ...rows.map((r) => ('stats' in r ? Math.max(...r.stats.map((v) => v.length + 2)) : 0)));
-  const statCells = (values: string[]): string => values.map((v) => v.padStart(numWidth)).join('');
-  const blankStats = ''.padStart(numWidth * STATS_HEADER.length);
-
-  const lines = [title];
-  for (const r of rows) {
-    const note = r.note ? `  ${r.note}` : '';
-    if (r.kind === 'service' || r.kind === 'header') lines.push(r.head.padEnd(span) + statCells(r.stats) + note);
-    else if (r.kind === 'real') lines.push(r.cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('') + statCells(r.stats) + note);
-    else if (r.kind === 'missing') lines.push(r.cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('') + (r.note ? blankStats + note : ''));
-  }
-  return lines.map((l) => l.trimEnd()).join('\n') + '\n';
+  return Buffer.concat(w.finish()).toString('utf8');
 }
