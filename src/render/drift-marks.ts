@@ -22,23 +22,33 @@ export interface DriftTableMarks extends Required<Pick<TableOptions, 'mark' | 'm
 }
 
 export function driftTableMarks(report: DriftReport): DriftTableMarks {
-  const byRow = new Map<string, TrackedFinding[]>();
+  /** Per virtual server, the findings about its own row (real server "") and each of its real servers' rows. */
+  const byRow = new Map<string, Map<string, TrackedFinding[]>>();
   const missing = new Map<string, string[]>();
   /** The rows of missing real servers whose finding another explains: their mark says so. */
-  const explainedMissing = new Map<string, string>();
-  const rowKey = (vsKey: string, rsKey: string | null): string => `${vsKey}\u0000${rsKey ?? ''}`;
+  const explainedMissing = new Map<string, Map<string, string>>();
+  const rowsOf = <T>(map: Map<string, Map<string, T>>, vsKey: string): Map<string, T> => {
+    let rows = map.get(vsKey);
+    if (rows === undefined) map.set(vsKey, (rows = new Map<string, T>()));
+    return rows;
+  };
   for (const f of report.findings) {
     if (f.virtualServer === null) continue;
     if (f.kind === 'missing-real-server' && f.realServer !== null) {
       missing.set(f.virtualServer, [...(missing.get(f.virtualServer) ?? []), f.realServer]);
-      if (f.explainedBy !== undefined) explainedMissing.set(rowKey(f.virtualServer, f.realServer), `<- missing real server (explained by ${f.explainedBy})`);
+      if (f.explainedBy !== undefined) rowsOf(explainedMissing, f.virtualServer).set(f.realServer, `<- missing real server (explained by ${f.explainedBy})`);
       continue;
     }
-    const key = rowKey(f.virtualServer, f.realServer);
-    byRow.set(key, [...(byRow.get(key) ?? []), f]);
+    const rows = rowsOf(byRow, f.virtualServer);
+    const rsKey = f.realServer ?? '';
+    rows.set(rsKey, [...(rows.get(rsKey) ?? []), f]);
   }
+  // The table asks for a mark on every row, and almost every row has none: one lookup by virtual server answers most.
+  const marks = new Map<string, Map<string, string>>();
+  for (const [vsKey, rows] of byRow) for (const [rsKey, findings] of rows) rowsOf(marks, vsKey).set(rsKey, markText(findings) as string);
+  for (const [vsKey, rows] of explainedMissing) for (const [rsKey, text] of rows) if (!marks.get(vsKey)?.has(rsKey)) rowsOf(marks, vsKey).set(rsKey, text);
   return {
-    mark: (vsKey, rsKey) => markText(byRow.get(rowKey(vsKey, rsKey)) ?? []) ?? explainedMissing.get(rowKey(vsKey, rsKey)) ?? null,
+    mark: (vsKey, rsKey) => marks.get(vsKey)?.get(rsKey ?? '') ?? null,
     missingRealServers: (vsKey) => missing.get(vsKey) ?? [],
     footer: (shownKeys, service) =>
       report.findings
