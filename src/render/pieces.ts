@@ -87,6 +87,8 @@ export class PieceWriter {
   private buf: Buffer;
   private view: DataView;
   private pos = 0;
+  /** Whether anything but ASCII may have been written: when not, the bytes decode as latin1, a plain copy. */
+  nonAscii = false;
   private done: Buffer[] = [];
 
   constructor(options: PieceOptions = {}) {
@@ -152,6 +154,7 @@ export class PieceWriter {
 
   /** Pre-encoded bytes of any length. */
   raw(bytes: Uint8Array): void {
+    this.nonAscii = true;
     const n = bytes.length;
     if (this.pos + n > this.buf.length) this.seal(n);
     this.buf.set(bytes, this.pos);
@@ -168,6 +171,7 @@ export class PieceWriter {
     for (let i = 0; i < n; i++) {
       const c = s.charCodeAt(i);
       if (c > 0x7f) {
+        this.nonAscii = true;
         this.pos = start + buf.write(s, start, 'utf8');
         return;
       }

@@ -128,7 +128,10 @@ export function renderTable(snapshot: IpvsSnapshot, options: TableOptions = {}):
   const { shown, widths, span, numWidth } = measure(snapshot, options);
   const [w0, w1, w2, w3, w4] = widths as [number, number, number, number, number];
   const mark = options.mark;
-  const w = new PieceWriter({ pieceBytes: 1 << 20 });
+  // Room for every line without its note, and some: most tables fit one buffer, which then needs no concatenation.
+  let lines = 3 + shown.length;
+  for (const { vs, missing } of shown) lines += vs.destinations.length + missing.length;
+  const w = new PieceWriter({ pieceBytes: Math.ceil(lines * (span + numWidth * STATS_HEADER.length + 1) * 1.05) + 4096 });
   const stats = (s: Stats): void => {
     w.bigintPadStart(s.conns, numWidth);
     w.bigintPadStart(s.inPkts, numWidth);
@@ -176,5 +179,7 @@ export function renderTable(snapshot: IpvsSnapshot, options: TableOptions = {}):
       w.ascii(NEWLINE);
     }
   }
-  return Buffer.concat(w.finish()).toString('utf8');
+  const pieces = w.finish();
+  const bytes = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+  return bytes.toString(w.nonAscii ? 'utf8' : 'latin1');
 }
