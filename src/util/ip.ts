@@ -42,18 +42,33 @@ export function formatAddress(family: AddressFamily, bytes: Uint8Array, offset =
   return family === 'inet' ? formatIPv4(bytes, offset) : formatIPv6(bytes, offset);
 }
 
-/** Parse dotted IPv4 into 4 bytes, or null. */
+/**
+ * Parse dotted IPv4 into 4 bytes, or null: four octets of one to three digits (leading zeros
+ * allowed), each at most 255. A character loop, not a split and a regular expression per octet:
+ * every ipset member, CIDR and address check comes through here, by the hundred thousand on a
+ * large node.
+ */
 export function parseIPv4(text: string): Uint8Array | null {
-  const parts = text.split('.');
-  if (parts.length !== 4) return null;
+  const n = text.length;
+  if (n < 7 || n > 15) return null;
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i] ?? '';
-    if (!/^\d{1,3}$/.test(p)) return null;
-    const n = Number(p);
-    if (n > 255) return null;
-    out[i] = n;
+  let octet = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || octet === 3) return null;
+      out[octet++] = value;
+      digits = 0;
+      value = 0;
+    } else if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return null;
+    } else return null;
   }
+  if (octet !== 3 || digits === 0) return null;
+  out[3] = value;
   return out;
 }
 
