@@ -129,6 +129,8 @@ export function parseAddress(text: string): ParsedAddress | null {
 }
 
 export function addressFamilyOf(text: string): AddressFamily | null {
+  // Every endpoint of every EndpointSlice comes through here (src/cluster/convert.ts): most are canonical IPv4, told without bytes.
+  if (isCanonicalIPv4(text)) return 'inet';
   return parseAddress(text)?.family ?? null;
 }
 

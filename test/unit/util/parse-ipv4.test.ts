@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseAddress, parseIPv4 } from '../../../src/util/ip.js';
+import { addressFamilyOf, parseAddress, parseIPv4 } from '../../../src/util/ip.js';
 
 /** parseIPv4 as it was written before issue 17 made it a character loop: the readable definition it must keep. */
 function referenceParseIPv4(text: string): number[] | null {
@@ -49,13 +49,23 @@ describe('parseIPv4', () => {
     expect(parsed(text)).toEqual(want);
   });
 
+  const near = fc.string({ unit: fc.constantFrom('0', '1', '2', '5', '9', '.', '.', ':', ' ', 'a', '٣'), maxLength: 18 });
+  const octet = fc.oneof(fc.constantFrom('', '0', '00', '000', '0000', '7', '25', '255', '256', '999', '1000', ' 1', '1a', '٣'), fc.nat(300).map(String));
+  const dotted = fc.array(octet, { maxLength: 6 }).map((octets) => octets.join('.'));
+
   it('accepts and rejects exactly what the split-and-regex parser did', () => {
-    const near = fc.string({ unit: fc.constantFrom('0', '1', '2', '5', '9', '.', '.', ':', ' ', 'a', '٣'), maxLength: 18 });
-    const octet = fc.oneof(fc.constantFrom('', '0', '00', '000', '0000', '7', '25', '255', '256', '999', '1000', ' 1', '1a', '٣'), fc.nat(300).map(String));
-    const dotted = fc.array(octet, { maxLength: 6 }).map((octets) => octets.join('.'));
     fc.assert(
       fc.property(fc.oneof(dotted, near, fc.ipV4(), fc.ipV4Extended(), fc.string()), (text) => {
         expect(parsed(text)).toEqual(referenceParseIPv4(text));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('addressFamilyOf answers as parseAddress does, with or without its canonical-IPv4 shortcut', () => {
+    fc.assert(
+      fc.property(fc.oneof(dotted, near, fc.ipV4(), fc.ipV4Extended(), fc.ipV6(), fc.string()), (text) => {
+        expect(addressFamilyOf(text)).toBe(parseAddress(text)?.family ?? null);
       }),
       { numRuns: 5000 },
     );
