@@ -22,8 +22,8 @@ export function numberLength(n: number): number {
 
 /** Decimal digits of a non-negative integer up to 2^53 − 1. */
 function decimalDigits(n: number): number {
-  let digits = 1;
-  for (let p = 10; n >= p && digits < 16; p *= 10) digits++;
+  let digits = n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10;
+  for (let p = 1e10; n >= p && digits < 16; p *= 10) digits++;
   return digits;
 }
 
@@ -205,13 +205,24 @@ export class PieceWriter {
   /** A non-negative integer up to 2^53 − 1, in decimal. */
   uint(n: number): void {
     if (this.pos + 16 > this.buf.length) this.seal(16);
-    const buf = this.buf;
     if (n < 10) {
-      buf[this.pos++] = 0x30 + n;
+      this.buf[this.pos++] = 0x30 + n;
       return;
     }
-    let digits = n < 100 ? 2 : n < 1e3 ? 3 : n < 1e4 ? 4 : n < 1e5 ? 5 : n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10;
-    for (let p = 1e10; n >= p && digits < 16; p *= 10) digits++;
+    this.digits(n, decimalDigits(n));
+  }
+
+  /** A non-negative integer up to 2^53 − 1 right-aligned in `width` characters: String(n).padStart(width). */
+  uintPadStart(n: number, width: number): void {
+    const digits = decimalDigits(n);
+    this.spaces(width - digits);
+    if (this.pos + 16 > this.buf.length) this.seal(16);
+    this.digits(n, digits);
+  }
+
+  /** The `digits` decimal digits of n, written from the last; the caller has made room. */
+  private digits(n: number, digits: number): void {
+    const buf = this.buf;
     let pos = this.pos + digits;
     this.pos = pos;
     // Two digits per step; float division until the rest fits an int32, then integer steps.
@@ -248,9 +259,7 @@ export class PieceWriter {
   bigintPadStart(v: bigint, width: number): void {
     if (v >= 0n && v <= MAX_SAFE_BIG) {
       U64[0] = v;
-      const n = (U32[1 - LOW] as number) * 0x100000000 + (U32[LOW] as number);
-      this.spaces(width - decimalDigits(n));
-      this.uint(n);
+      this.uintPadStart((U32[1 - LOW] as number) * 0x100000000 + (U32[LOW] as number), width);
     } else this.text(v.toString().padStart(width));
   }
 
