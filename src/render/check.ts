@@ -31,10 +31,10 @@ function findingLine(f: TrackedFinding): string[] {
 }
 
 export function renderCheck(input: CheckRenderInput): string {
+  // The lines below the table: the table (megabytes) is written with them into one text, not copied again to join them.
   const out: string[] = [];
   const marks = driftTableMarks(input.report);
   if (input.snapshot) {
-    out.push(renderTable(input.snapshot, { lookup: input.lookup, mark: marks.mark, missingRealServers: marks.missingRealServers }).trimEnd());
     const footer = marks.footer(new Set(input.snapshot.services.map((s) => s.key)));
     const missingVs = footer.filter((l) => l.includes('missing-virtual-server'));
     if (missingVs.length > 0) out.push('', 'Not in the kernel table:', ...missingVs.map((l) => `  ${l}`));
@@ -50,5 +50,6 @@ export function renderCheck(input: CheckRenderInput): string {
   }
   out.push('', 'Checks:');
   for (const c of input.checks) out.push(c.ok ? `  [+]${c.name} ok` : `  [-]${c.name} failed: ${c.reason ?? 'unknown'}`);
-  return out.join('\n') + '\n';
+  const rest = out.join('\n') + '\n';
+  return input.snapshot ? renderTable(input.snapshot, { lookup: input.lookup, mark: marks.mark, missingRealServers: marks.missingRealServers }, rest) : rest;
 }

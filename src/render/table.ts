@@ -120,10 +120,12 @@ function measure(snapshot: IpvsSnapshot, options: TableOptions): Layout {
 }
 
 /**
- * Written as bytes into pieces rather than built from strings: at 100,000 real servers the
- * millions of small strings (and the rope of their concatenation) cost several times the text.
+ * The table, then `after` (what `check` prints below it) in the same text, so a document of tens of
+ * megabytes is copied once. Written as bytes into pieces rather than built from strings: at
+ * 100,000 real servers the millions of small strings (and the rope of their concatenation) cost
+ * several times the text.
  */
-export function renderTable(snapshot: IpvsSnapshot, options: TableOptions = {}): string {
+export function renderTable(snapshot: IpvsSnapshot, options: TableOptions = {}, after = ''): string {
   const info = snapshot.info;
   const { shown, widths, span, numWidth } = measure(snapshot, options);
   const [w0, w1, w2, w3, w4] = widths as [number, number, number, number, number];
@@ -131,7 +133,7 @@ export function renderTable(snapshot: IpvsSnapshot, options: TableOptions = {}):
   // Room for every line without its note, and some: most tables fit one buffer, which then needs no concatenation.
   let lines = 3 + shown.length;
   for (const { vs, missing } of shown) lines += vs.destinations.length + missing.length;
-  const w = new PieceWriter({ pieceBytes: Math.ceil(lines * (span + numWidth * STATS_HEADER.length + 1) * 1.05) + 4096 });
+  const w = new PieceWriter({ pieceBytes: Math.ceil(lines * (span + numWidth * STATS_HEADER.length + 1) * 1.05) + after.length * 3 + 4096 });
   const stats = (s: Stats): void => {
     w.bigintPadStart(s.conns, numWidth);
     w.bigintPadStart(s.inPkts, numWidth);
@@ -179,6 +181,7 @@ export function renderTable(snapshot: IpvsSnapshot, options: TableOptions = {}):
       w.ascii(NEWLINE);
     }
   }
+  w.text(after);
   const pieces = w.finish();
   const bytes = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
   return bytes.toString(w.nonAscii ? 'utf8' : 'latin1');
