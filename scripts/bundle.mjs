@@ -213,3 +213,41 @@ await bundleInPlace(ipvsCommandFile, {
     b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
   },
 });
+
+/**
+ * The one-shot agent commands (src/cli/agent-command.ts: `check`, `migration` on this node) as one
+ * module: the composition root, the agent, every check and source, ~150 modules (issue 17). Left
+ * out, as their own files:
+ * - the modules whose classes the rest of the CLI shares, as for `ipvs`;
+ * - what these commands load on demand, the API's modules (without --cluster-state), together with
+ *   everything those reach, so that no module is ever loaded twice, in the bundle and beside it;
+ * - what only other commands run (serve's HTTP and Events, `migration --cluster`), never loaded here.
+ */
+const agentCommandFile = fileURLToPath(new URL('../dist/cli/agent-command.js', import.meta.url));
+const distFile = (m) => fileURLToPath(new URL(`../dist/${m}`, import.meta.url));
+const ON_DEMAND = ['cluster/kubeconfig.js', 'cluster/informers.js'].map(distFile);
+const OTHER_COMMANDS = new Set(['events/create.js', 'agent/http.js', 'agent/auth/serving.js', 'cli/migration-cluster.js'].map(distFile));
+const onDemand = await build({
+  entryPoints: ON_DEMAND,
+  bundle: true,
+  write: false,
+  metafile: true,
+  outdir: 'unused',
+  platform: 'node',
+  format: 'esm',
+  logLevel: 'warning',
+  plugins: [{ name: 'packages-outside', setup: (b) => b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true })) }],
+});
+const OUTSIDE = new Set([...SHARED, ...OTHER_COMMANDS, ...Object.keys(onDemand.metafile.inputs).map((input) => join(process.cwd(), input))]);
+await bundleInPlace(agentCommandFile, {
+  name: 'agent-command',
+  setup(b) {
+    b.onResolve({ filter: /^\./ }, (args) => {
+      const resolved = join(args.resolveDir, args.path);
+      if (!OUTSIDE.has(resolved)) return undefined;
+      const path = relative(dirname(agentCommandFile), resolved);
+      return { path: path.startsWith('.') ? path : `./${path}`, external: true };
+    });
+    b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
+  },
+});

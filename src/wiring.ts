@@ -98,7 +98,7 @@ export function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
 }
 
 /** `desired`: the last poll's desired state (the agent's, once it exists). */
-function nodeSources(options: Options, reader: IpvsReader, desired: () => DesiredState | null): NodeSources {
+function nodeSources(options: Options, reader: IpvsTableReader, desired: () => DesiredState | null): NodeSources {
   // The module check and the ipset and nftables gates all need /proc/modules: read once per poll.
   const moduleInputs = sharedRead(() => readModuleInputs({ procRoot: options.procRoot, modulesDir: options.modulesDir }));
   // A set listed byte for byte as at the last poll is not decoded again (src/ipset/reuse.ts).
@@ -176,11 +176,18 @@ export interface AgentBundle {
   migration: MigrationReporter;
 }
 
-export async function createAgent(options: Options, logStream: 'stdout' | 'stderr' = 'stdout'): Promise<AgentBundle> {
+/** What the agent reads the IPVS table with: the in-process IpvsReader, or the one-shot commands' ThreadedIpvsReader. */
+export type IpvsTableReader = Pick<IpvsReader, 'read' | 'close'>;
+
+/**
+ * `ipvs`: the one-shot commands' reader, started before anything else loads (src/ipvs/threaded-reader.ts);
+ * without it, serve's in-process reader, whose reads share what did not change.
+ */
+export async function createAgent(options: Options, logStream: 'stdout' | 'stderr' = 'stdout', ipvs?: IpvsTableReader): Promise<AgentBundle> {
   const logger = createLogger(options, logStream);
   const nodeName = nodeNameOf(options);
   const cluster = await createClusterSource(options, nodeName, logger);
-  const reader = createIpvsReader();
+  const reader = ipvs ?? createIpvsReader();
   const heap = processHeapCompactor();
   if (!heap) logger.child({ component: 'poller' }).info({}, 'heap compaction off: gc is not exposed (node --expose-gc, as the image runs it)');
   // After the collection, RSS against the container's memory limit: a warning before an OOM kill.
@@ -203,7 +210,15 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
       ? (await import('./events/create.js')).createClusterReporter({ ...options, nodeName, logger: logger.child({ component: 'events' }) })
       : null;
   const agent: Agent = new Agent({
-    options: { nodeName, pollIntervalMs: options.pollIntervalMs, graceMs: options.graceMs, scheduler: options.scheduler, checks: enabledChecks(options.skipChecks) },
+    options: {
+      nodeName,
+      pollIntervalMs: options.pollIntervalMs,
+      graceMs: options.graceMs,
+      scheduler: options.scheduler,
+      checks: enabledChecks(options.skipChecks),
+      // A read in its own thread is not stretched by the other sources' work: they run beside it.
+      ipvsAlone: ipvs === undefined,
+    },
     // The conntrack source dumps only the families of the UDP Services the last poll computed.
     node: nodeSources(options, reader, (): DesiredState | null => agent.pollReadings()?.desired ?? null),
     cluster: cluster.source,

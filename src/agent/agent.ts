@@ -54,6 +54,11 @@ export interface AgentOptions {
   scheduler: string | null;
   /** The checks to run (--skip-checks leaves some out); default every check of the registry. */
   checks?: readonly CheckDefinition[];
+  /**
+   * Whether the IPVS table is read first and alone, the other sources after it (default true); false
+   * when it is read in a thread of its own (src/ipvs/threaded-reader.ts), which their work cannot stretch.
+   */
+  ipvsAlone?: boolean;
 }
 
 export interface AgentDeps {
@@ -232,7 +237,8 @@ export class Agent implements AgentView {
    * is not read at all. The IPVS table first and alone, the others then at once: started beside it,
    * their work (kube-ipvs0's addresses, the *-save tools' output, the conntrack dump) ran in the
    * turns the read gives the event loop, stretching the dump the kernel serves and the durationMs
-   * it reports (issue 17); they are small next to it, so the poll takes about as long.
+   * it reports (issue 17); they are small next to it, so the poll takes about as long. A read in a
+   * thread of its own (the one-shot commands) is not stretched: everything is then read at once.
    */
   private async readNode(): Promise<NodeReadingsOf> {
     const sources = this.deps.node;
@@ -240,7 +246,7 @@ export class Agent implements AgentView {
     const read = (name: NodeSourceName): Promise<Reading<unknown>> =>
       this.unread.has(name) ? Promise.resolve(NOT_READ) : this.timed<unknown>(name, sources[name]);
     const ipvs = read('netlink');
-    await ipvs;
+    if (this.deps.options.ipvsAlone ?? true) await ipvs;
     const readings = await Promise.all(names.map((name) => (name === 'netlink' ? ipvs : read(name))));
     return Object.fromEntries(names.map((name, i) => [name, readings[i]])) as unknown as NodeReadingsOf;
   }

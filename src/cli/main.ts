@@ -1,6 +1,7 @@
 /** The `ipvs-sentinel` command line: parse flags, run one command, map errors to exit codes. */
 import { readFileSync } from 'node:fs';
 import { SentinelError } from '../errors/index.js';
+import type { ThreadedIpvsReader } from '../ipvs/threaded-reader.js';
 import type { EarlySignals } from './early-signals.js';
 import { parseCommandLine, usage, type ParsedCommandLine } from './flags.js';
 import { processIo, type Io } from './io.js';
@@ -47,17 +48,20 @@ export async function main(argv: readonly string[], io: Io = processIo, early?: 
         return await runModules(parsed.options, io, modulesDeps(parsed.options));
       }
       case 'check': {
-        const [{ runCheck }, { checkDeps, createAgent }] = await Promise.all([import('./check.js'), import('../wiring.js')]);
-        return await runCheck(parsed.options, io, checkDeps(await createAgent({ ...parsed.options, logLevel: parsed.options.logLevel === 'info' ? 'error' : parsed.options.logLevel }, 'stderr')));
+        const ipvs = await startIpvsRead();
+        const { runCheck, checkDeps, createAgent } = await import('./agent-command.js');
+        const quiet = { ...parsed.options, logLevel: parsed.options.logLevel === 'info' ? 'error' : parsed.options.logLevel } as const;
+        return await runCheck(parsed.options, io, checkDeps(await closingOnFailure(ipvs, createAgent(quiet, 'stderr', ipvs))));
       }
       case 'migration': {
         if (parsed.options.cluster) {
           const [{ runClusterMigration }, { clusterMigrationDeps }] = await Promise.all([import('./migration-cluster.js'), import('../wiring.js')]);
           return await runClusterMigration(parsed.options, io, await clusterMigrationDeps(parsed.options));
         }
-        const [{ runMigration }, { createAgent, migrationDeps }] = await Promise.all([import('./migration.js'), import('../wiring.js')]);
+        const ipvs = await startIpvsRead();
+        const { runMigration, createAgent, migrationDeps } = await import('./agent-command.js');
         const quiet = { ...parsed.options, logLevel: parsed.options.logLevel === 'info' ? 'error' : parsed.options.logLevel } as const;
-        return await runMigration(parsed.options, io, await migrationDeps(parsed.options, await createAgent(quiet, 'stderr')));
+        return await runMigration(parsed.options, io, await migrationDeps(parsed.options, await closingOnFailure(ipvs, createAgent(quiet, 'stderr', ipvs))));
       }
       case 'serve': {
         const [{ runServe }, { serveDeps }] = await Promise.all([import('./serve.js'), import('../wiring.js')]);
@@ -66,6 +70,26 @@ export async function main(argv: readonly string[], io: Io = processIo, early?: 
     }
   } catch (err) {
     return reportError(err, io);
+  }
+}
+
+/**
+ * The one-shot commands' IPVS read, started in its own thread before they load the rest: the dump,
+ * mostly the kernel's time, runs while the agent's modules load and --cluster-state is parsed
+ * (src/ipvs/threaded-reader.ts; issue 17).
+ */
+async function startIpvsRead(): Promise<ThreadedIpvsReader> {
+  const { ThreadedIpvsReader } = await import('../ipvs/threaded-reader.js');
+  return new ThreadedIpvsReader();
+}
+
+/** The agent's bundle; where it cannot be built (a bad --cluster-state), the read is abandoned. */
+async function closingOnFailure<T>(ipvs: ThreadedIpvsReader, bundle: Promise<T>): Promise<T> {
+  try {
+    return await bundle;
+  } catch (err) {
+    ipvs.close();
+    throw err;
   }
 }
 

@@ -8,7 +8,7 @@
  * place can only make a piece fail to parse, never change a value. Anchors do not reach from one
  * item to another (an alias to another item's anchor is reported as such); kubectl writes none.
  */
-import { Composer, Parser } from 'yaml';
+import { loadYaml } from '../util/yaml.js';
 import { firstLinePrintable } from '../util/printable.js';
 import { positionIn, sizeText, STATE_FILE_LIMITS as LIMITS, stateInvalid } from './state-file-pieces.js';
 import type { StatePiece, StateSink } from './state-file-pieces.js';
@@ -40,6 +40,7 @@ function toJsProblem(cause: unknown): string {
  * ("line 12, column 3"), `name` the piece ("f.yaml: document 1 items[4]").
  */
 export function parseYamlText(text: string, where: (offset: number) => string, name: string): unknown {
+  const { Composer, Parser } = loadYaml();
   const tokens = Array.from(new Parser().parse(text));
   const deep = yamlTooDeepAt(tokens, LIMITS.nestingDepth);
   if (deep !== null) throw stateInvalid(`${name}: nesting depth limit: more than ${LIMITS.nestingDepth} levels of mappings and lists at ${where(deep)}`);

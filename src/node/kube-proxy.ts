@@ -12,7 +12,7 @@
  * - The ConfigMap (kube-system/kube-proxy, key config.conf) is a v1alpha1 (or v1alpha2)
  *   KubeProxyConfiguration in YAML; kube-proxy's defaulting is applied (syncPeriod 0s → 30s, ...).
  */
-import { parse as parseYaml } from 'yaml';
+import { loadYaml } from '../util/yaml.js';
 import { KUBE_PROXY_DEFAULTS, type KubeProxyConfig, type KubeProxyConfigSource } from '../cluster/kube-proxy-config.js';
 import type { Finding } from '../drift/types.js';
 import { SentinelError } from '../errors/index.js';
@@ -169,7 +169,7 @@ export function parseKubeProxyConfigMap(configConfText: string): KubeProxyConfig
   let doc: unknown;
   try {
     // logLevel error: a warning (an unknown tag) would go to stderr as a Node warning, outside the JSON log lines.
-    doc = parseYaml(configConfText, { logLevel: 'error' }) as unknown;
+    doc = loadYaml().parse(configConfText, { logLevel: 'error' }) as unknown;
   } catch (error) {
     throw new SentinelError('KUBE_PROXY_CONFIG_INVALID', op, `not YAML: ${(error as Error).message}`, { cause: error });
   }

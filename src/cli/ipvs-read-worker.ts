@@ -1,0 +1,40 @@
+/**
+ * The worker thread of src/ipvs/threaded-reader.ts: this network namespace's IPVS table read with
+ * the `ipvs` command's reader (bundled in ./ipvs-command.js), one read per request, the snapshot
+ * posted back. A SentinelError crosses as its code, operation and message (a class does not survive
+ * the structured clone).
+ */
+import { parentPort } from 'node:worker_threads';
+import { SentinelError } from '../errors/index.js';
+import { createIpvsReader } from './ipvs-command.js';
+import type { WorkerReply, WorkerRequest } from '../ipvs/threaded-reader.js';
+
+const port = parentPort;
+if (port === null) throw new Error('src/cli/ipvs-read-worker.ts runs only as a worker thread (src/ipvs/threaded-reader.ts)');
+
+// Read once per process, as the `ipvs` command does: nothing kept for a next read.
+const reader = createIpvsReader({ reuse: false });
+// Requests are served one at a time, in order: one socket, one dump at a time.
+let queue = Promise.resolve();
+
+port.on('message', (request: WorkerRequest) => {
+  if (request.type === 'close') {
+    queue = queue.then(() => {
+      reader.close();
+      port.close();
+    });
+    return;
+  }
+  queue = queue.then(async () => {
+    let reply: WorkerReply;
+    try {
+      reply = { id: request.id, snapshot: await reader.read() };
+    } catch (err) {
+      reply =
+        err instanceof SentinelError
+          ? { id: request.id, error: { code: err.code, op: err.op, message: err.message } }
+          : { id: request.id, error: { code: 'INTERNAL', op: 'read the IPVS table', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } };
+    }
+    port.postMessage(reply);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * The IPVS table read in a worker thread (src/cli/ipvs-read-worker.ts), for the one-shot commands
+ * (`check`, `migration`): the dump is mostly the kernel's time in the socket calls, spent on the
+ * calling thread, so on the main thread it waits in line with everything else the command does
+ * before its verdict — loading its modules, parsing --cluster-state, running the `*-save` tools.
+ * Started first, it reads while they run (issue 17). The snapshot comes back by structured clone;
+ * `serve` keeps its in-process reader, whose reads share what did not change (reuse.ts).
+ */
+import { Worker } from 'node:worker_threads';
+import { ERROR_CODES, SentinelError, type ErrorCode } from '../errors/index.js';
+import type { IpvsSnapshot } from './types.js';
+
+export type WorkerRequest = { type: 'read'; id: number } | { type: 'close' };
+export type WorkerReply = { id: number; snapshot: IpvsSnapshot } | { id: number; error: { code: string; op: string; message: string } };
+
+interface Pending {
+  resolve(snapshot: IpvsSnapshot): void;
+  reject(err: SentinelError): void;
+}
+
+const OP = 'read the IPVS table in a worker thread';
+
+export interface ThreadedIpvsReaderOptions {
+  /** The worker's module; tests give their own. */
+  workerUrl?: URL;
+  /** Start the first read at once, before anyone asks (default true): read() returns it first. */
+  prefetch?: boolean;
+}
+
+export class ThreadedIpvsReader {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private prefetched: Promise<IpvsSnapshot> | null = null;
+  private closed = false;
+  private readonly workerUrl: URL;
+
+  constructor(options: ThreadedIpvsReaderOptions = {}) {
+    this.workerUrl = options.workerUrl ?? new URL('../cli/ipvs-read-worker.js', import.meta.url);
+    if (options.prefetch ?? true) {
+      this.prefetched = this.request();
+      // Nobody may ever ask (the command failed first): its failure is then nobody's to report.
+      this.prefetched.catch(() => undefined);
+    }
+  }
+
+  read(): Promise<IpvsSnapshot> {
+    if (this.closed) return Promise.reject(new SentinelError('INTERNAL', OP, 'the reader is closed'));
+    const first = this.prefetched;
+    this.prefetched = null;
+    return first ?? this.request();
+  }
+
+  /** Ends the worker once its read in flight (if any) is answered; never keeps the process alive. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.prefetched = null;
+    const worker = this.worker;
+    if (worker === null) return;
+    worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+    worker.unref();
+  }
+
+  private request(): Promise<IpvsSnapshot> {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    return new Promise<IpvsSnapshot>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      // Held by a read in flight only: an idle worker never keeps the process alive.
+      worker.ref();
+      worker.postMessage({ type: 'read', id } satisfies WorkerRequest);
+    });
+  }
+
+  /** The worker, started again after one died (the next read then starts a new one). */
+  private ensureWorker(): Worker {
+    if (this.worker !== null) return this.worker;
+    const worker = new Worker(this.workerUrl);
+    worker.on('message', (reply: WorkerReply) => this.answer(reply));
+    // A worker that throws outside a read, or exits: every read it owed fails with the reason.
+    worker.on('error', (err: Error) => this.lost(worker, `the worker thread failed: ${err.message}`));
+    worker.on('exit', (code) => this.lost(worker, `the worker thread exited (code ${code})`));
+    this.worker = worker;
+    return worker;
+  }
+
+  private answer(reply: WorkerReply): void {
+    const pending = this.pending.get(reply.id);
+    if (pending === undefined) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0) this.worker?.unref();
+    if ('snapshot' in reply) pending.resolve(reply.snapshot);
+    else pending.reject(new SentinelError(knownCode(reply.error.code), reply.error.op, reply.error.message));
+  }
+
+  private lost(worker: Worker, reason: string): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    const owed = [...this.pending.values()];
+    this.pending.clear();
+    for (const pending of owed) pending.reject(new SentinelError('INTERNAL', OP, reason));
+  }
+}
+
+function knownCode(code: string): ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code) ? (code as ErrorCode) : 'INTERNAL';
+}

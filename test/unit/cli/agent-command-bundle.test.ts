@@ -1,0 +1,61 @@
+/**
+ * What the built `check` and `migration` load (`npm run build`, scripts/bundle.mjs; issue 17): the
+ * agent in one module, and no module of this project ever twice — none bundled there is also
+ * reachable from a file it imports (the shared errors and libnl, the API's modules it loads on demand).
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const dist = fileURLToPath(new URL('../../../dist/', import.meta.url));
+const bundlePath = join(dist, 'cli/agent-command.js');
+
+/** The project modules a built file imports, statically or on demand, as paths under dist/. */
+function projectImports(file: string): string[] {
+  const text = readFileSync(join(dist, file), 'utf8');
+  // esbuild writes "…", tsc '…'.
+  const specifiers = [...text.matchAll(/(?:^import [^;]*? from |^export [^;]*? from |\bimport\()(["'])(\.{1,2}\/[^"']+)\1/gm)].map((m) => m[2] as string);
+  return specifiers.map((s) => relative(dist, join(dirname(join(dist, file)), s)));
+}
+
+/** Every project module loaded once `file` is, following imports from file to file. */
+function reachable(file: string): Set<string> {
+  const seen = new Set<string>();
+  const todo = [file];
+  for (let next = todo.pop(); next !== undefined; next = todo.pop()) {
+    if (seen.has(next)) continue;
+    seen.add(next);
+    todo.push(...projectImports(next));
+  }
+  return seen;
+}
+
+describe('the built check and migration commands', () => {
+  const text = readFileSync(bundlePath, 'utf8');
+  const bundled = new Set([...text.matchAll(/^\/\/ dist\/(\S+\.js)$/gm)].map((m) => m[1] as string));
+
+  it('carry the agent, its sources and checks in one module', () => {
+    for (const module of ['wiring.js', 'agent/agent.js', 'cli/check.js', 'cli/migration.js', 'checks/registry.js', 'desired/compute.js', 'render/table.js', 'cluster/read-state-file.js']) {
+      expect(bundled, module).toContain(module);
+    }
+    // The shared classes stay their own modules: instanceof decides exit codes and retries.
+    expect(bundled).not.toContain('errors/index.js');
+    expect(bundled).not.toContain('netlink/libnl.js');
+    expect(projectImports('cli/agent-command.js')).toEqual(expect.arrayContaining(['errors/index.js', 'netlink/errors.js', 'netlink/libnl.js', 'cluster/kubeconfig.js', 'cluster/informers.js']));
+  });
+
+  it('never load a module twice: nothing bundled is reachable from what the bundle imports', () => {
+    // What only other commands run stays out of the bundle and is never loaded with it: Events and the
+    // NodeCondition (serve's, wiring.ts createAgent), serve's HTTP, `migration --cluster`.
+    const otherCommands = new Set(['events/create.js', 'agent/http.js', 'agent/auth/serving.js', 'cli/migration-cluster.js']);
+    const loadable = projectImports('cli/agent-command.js').filter((file) => !otherCommands.has(file));
+    const beside = new Set(loadable.flatMap((file) => [...reachable(file)]));
+    expect(beside.size).toBeGreaterThan(5);
+    expect([...beside].filter((file) => bundled.has(file))).toEqual([]);
+  });
+
+  it('load no yaml package for a JSON state file: it is required on first use (src/util/yaml.ts)', () => {
+    expect(text).not.toMatch(/^import [^;]* from "yaml";$/m);
+  });
+});

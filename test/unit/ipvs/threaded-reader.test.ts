@@ -1,0 +1,129 @@
+/**
+ * The one-shot commands' IPVS read in a worker thread (src/ipvs/threaded-reader.ts): the snapshot
+ * and the reader's errors cross the thread boundary intact, a worker that dies fails the reads it
+ * owed and the next read starts another, and neither an idle worker nor an abandoned read keeps the
+ * process alive. The real worker (dist/cli/ipvs-read-worker.js, `npm run build`) reads this host's table.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { SentinelError } from '../../../src/errors/index.js';
+import { ThreadedIpvsReader } from '../../../src/ipvs/threaded-reader.js';
+
+/** A worker of the given body; `reply(request)` answers a read request. */
+const worker = (body: string): URL =>
+  new URL(`data:text/javascript,${encodeURIComponent(`import { parentPort } from 'node:worker_threads';\nlet reads = 0;\n${body}`)}`);
+
+const SNAPSHOT_WORKER = worker(`
+  parentPort.on('message', (m) => {
+    if (m.type === 'close') return parentPort.close();
+    reads++;
+    if (m.id === 2 && process.env.DIE_ON_SECOND === '1') process.exit(3);
+    parentPort.postMessage({ id: m.id, snapshot: {
+      readAt: new Date('2026-12-07T04:00:00Z'), durationMs: 1.5, info: { version: '1.2.1', connTableSize: 4096 }, timeouts: null,
+      services: [{ key: 'TCP/10.96.0.1:443', stats: { conns: 18446744073709551615n }, destinations: [{ address: '10.0.0.10', port: 6443 }] }],
+      unknownAttributes: ['read ' + reads],
+    } });
+  });
+`);
+
+describe('ThreadedIpvsReader', () => {
+  it('hands over the worker\'s snapshot as read: dates, 64-bit counters, nested real servers', async () => {
+    const reader = new ThreadedIpvsReader({ workerUrl: SNAPSHOT_WORKER });
+    try {
+      const snapshot = await reader.read();
+      expect(snapshot.readAt).toBeInstanceOf(Date);
+      expect(snapshot.readAt.toISOString()).toBe('2026-12-07T04:00:00.000Z');
+      expect(snapshot.services[0]?.stats.conns).toBe(18446744073709551615n);
+      expect(snapshot.services[0]?.destinations).toEqual([{ address: '10.0.0.10', port: 6443 }]);
+      // The first read was started at construction; the next is a read of its own.
+      expect(snapshot.unknownAttributes).toEqual(['read 1']);
+      expect((await reader.read()).unknownAttributes).toEqual(['read 2']);
+    } finally {
+      reader.close();
+    }
+  });
+
+  it.each([
+    ['a known code keeps its code, operation and message', 'NETLINK_DECODE', 'NETLINK_DECODE', 'decode IPVS_CMD_NEW_DEST'],
+    ['an unknown code becomes INTERNAL', 'NOT_A_CODE', 'INTERNAL', 'decode IPVS_CMD_NEW_DEST'],
+  ])('rejects with the worker\'s SentinelError: %s', async (_name, sent, code, op) => {
+    const reader = new ThreadedIpvsReader({
+      workerUrl: worker(`parentPort.on('message', (m) => m.type === 'read' ? parentPort.postMessage({ id: m.id, error: { code: '${sent}', op: '${op}', message: 'attribute 3 truncated' } }) : parentPort.close());`),
+    });
+    try {
+      const err = await reader.read().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SentinelError);
+      expect(err).toMatchObject({ code, op, message: 'attribute 3 truncated' });
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('fails the reads a dead worker owed, and the next read starts a new worker', async () => {
+    process.env.DIE_ON_SECOND = '1';
+    const reader = new ThreadedIpvsReader({ workerUrl: SNAPSHOT_WORKER });
+    try {
+      expect((await reader.read()).unknownAttributes).toEqual(['read 1']);
+      const err = await reader.read().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SentinelError);
+      expect(err).toMatchObject({ code: 'INTERNAL', message: 'the worker thread exited (code 3)' });
+      // A new worker: its own first read (request id 3, not 2, so it lives).
+      expect((await reader.read()).unknownAttributes).toEqual(['read 1']);
+    } finally {
+      delete process.env.DIE_ON_SECOND;
+      reader.close();
+    }
+  });
+
+  it('fails the read of a worker that throws before it answers', async () => {
+    const reader = new ThreadedIpvsReader({ workerUrl: worker(`throw new Error('libnl-genl-3.so.200: cannot open shared object file');`) });
+    try {
+      const err = await reader.read().catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'INTERNAL', message: 'the worker thread failed: libnl-genl-3.so.200: cannot open shared object file' });
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('refuses a read once closed', async () => {
+    const reader = new ThreadedIpvsReader({ workerUrl: SNAPSHOT_WORKER, prefetch: false });
+    reader.close();
+    await expect(reader.read()).rejects.toMatchObject({ code: 'INTERNAL', message: 'the reader is closed' });
+  });
+
+  it.each([
+    ['a read in flight it abandons', `parentPort.on('message', () => {});`],
+    ['a prefetched read that fails, never asked for', `parentPort.on('message', (m) => m.type === 'read' && parentPort.postMessage({ id: m.id, error: { code: 'IPVS_UNAVAILABLE', op: 'resolve IPVS family', message: 'no ip_vs' } }));`],
+  ])('lets the process end after close(): %s', (_name, body) => {
+    const script = `
+      const { ThreadedIpvsReader } = await import(${JSON.stringify(new URL('../../../dist/ipvs/threaded-reader.js', import.meta.url).href)});
+      const reader = new ThreadedIpvsReader({ workerUrl: new URL(${JSON.stringify(worker(body).href)}) });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      reader.close();
+      process.on('unhandledRejection', (err) => { console.log('unhandled ' + err.message); process.exitCode = 9; });
+      console.log('closed');
+    `;
+    // Bounded by the timeout: a process the worker held would be killed, and the call throw.
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(out).toBe('closed\n');
+  });
+});
+
+describe('the built worker (dist/cli/ipvs-read-worker.js)', () => {
+  it('reads this network namespace\'s table with the `ipvs` command\'s reader', async () => {
+    const reader = new ThreadedIpvsReader({ workerUrl: new URL('../../../dist/cli/ipvs-read-worker.js', import.meta.url) });
+    try {
+      if (existsSync('/proc/net/ip_vs')) {
+        expect((await reader.read()).services).toBeInstanceOf(Array);
+      } else {
+        // No ip_vs here (the build machines): the reader's own SentinelError, across the thread.
+        const err = await reader.read().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(SentinelError);
+        expect(err).toMatchObject({ code: 'IPVS_UNAVAILABLE' });
+      }
+    } finally {
+      reader.close();
+    }
+  });
+});
