@@ -5,7 +5,7 @@ import type { IpvsStats, RealServer, VirtualServer } from '../../../src/ipvs/typ
 import { driftTableMarks } from '../../../src/render/drift-marks.js';
 import { renderTable, type TableOptions } from '../../../src/render/table.js';
 import { hostPort } from '../../../src/util/ip.js';
-import { snapshot } from '../../support/builders.js';
+import { rs, snapshot, vs } from '../../support/builders.js';
 import { referenceMarks, referenceTable } from '../../support/table-reference.js';
 
 /** Text that may end in white space (ASCII or not), hold non-ASCII, or be empty: what trimming and padding must get right. */
@@ -94,6 +94,14 @@ describe('renderTable is byte for byte the table it was before it was made fast 
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('when the notes outgrow the room measured for the lines (the text then spans several buffers)', () => {
+    const table = snapshot([vs('TCP/10.96.0.1:443', [rs('10.0.0.1:80'), rs('10.0.0.2:80')]), vs('UDP/[fd00::10]:53', [rs('[fd00::1]:53')])]);
+    for (const long of ['x'.repeat(5000), `${'ü'.repeat(3000)} `]) {
+      const options: TableOptions = { mark: () => long, missingRealServers: () => ['10.0.0.9:80'] };
+      expect(bytes(renderTable(table, options, long))).toEqual(bytes(referenceTable(table, options) + long));
+    }
   });
 
   it('with the marks of any drift report', () => {
