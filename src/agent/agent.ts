@@ -238,17 +238,20 @@ export class Agent implements AgentView {
    * their work (kube-ipvs0's addresses, the *-save tools' output, the conntrack dump) ran in the
    * turns the read gives the event loop, stretching the dump the kernel serves and the durationMs
    * it reports (issue 17); they are small next to it, so the poll takes about as long. A read in a
-   * thread of its own (the one-shot commands) is not stretched: everything is then read at once.
+   * thread of its own (the one-shot commands) is not stretched: everything is then read at once,
+   * and `others` is there before the table is. Neither promise rejects: a failure is its reading's.
    */
-  private async readNode(): Promise<NodeReadingsOf> {
+  private readNode(): { ipvs: Promise<NodeReadingsOf['netlink']>; others: Promise<Omit<NodeReadingsOf, 'netlink'>> } {
     const sources = this.deps.node;
-    const names = Object.keys(sources) as NodeSourceName[];
+    const names = (Object.keys(sources) as NodeSourceName[]).filter((name) => name !== 'netlink');
     const read = (name: NodeSourceName): Promise<Reading<unknown>> =>
       this.unread.has(name) ? Promise.resolve(NOT_READ) : this.timed<unknown>(name, sources[name]);
-    const ipvs = read('netlink');
-    if (this.deps.options.ipvsAlone ?? true) await ipvs;
-    const readings = await Promise.all(names.map((name) => (name === 'netlink' ? ipvs : read(name))));
-    return Object.fromEntries(names.map((name, i) => [name, readings[i]])) as unknown as NodeReadingsOf;
+    const ipvs = read('netlink') as Promise<NodeReadingsOf['netlink']>;
+    const start = (this.deps.options.ipvsAlone ?? true) ? ipvs.then(() => undefined) : Promise.resolve();
+    const others = start
+      .then(() => Promise.all(names.map(read)))
+      .then((readings) => Object.fromEntries(names.map((name, i) => [name, readings[i]])) as unknown as Omit<NodeReadingsOf, 'netlink'>);
+    return { ipvs, others };
   }
 
   private async timed<T>(source: SourceName, read: () => Promise<T>): Promise<Reading<T>> {
@@ -274,27 +277,21 @@ export class Agent implements AgentView {
     this.sources.set(source, { failing: error !== null, error });
   }
 
-  /** One poll: read everything, evaluate, advance the grace machine. */
+  /**
+   * One poll: read everything, evaluate, advance the grace machine. The desired state needs no IPVS
+   * table: it is computed as soon as the other sources are read, while a read in its own thread may
+   * still be in flight (issue 17).
+   */
   async pollOnce(): Promise<void> {
     this.lastTick = this.monotonicMs();
-    const readings = await this.readNode();
-    const { netlink: ipvs, modules: moduleFacts, 'kube-proxy': probe, interfaces } = readings;
+    const reads = this.readNode();
+    const others = await reads.others;
+    const { modules: moduleFacts, 'kube-proxy': probe, interfaces } = others;
 
     const configMapText = this.deps.cluster.kubeProxyConfigMap();
     const resolved = resolveKubeProxyConfig({ configz: probe.value?.configz ?? null, configMapText });
     const config = this.deps.options.scheduler ? { ...resolved.config, scheduler: this.deps.options.scheduler } : resolved.config;
     this.config = { config, source: resolved.source };
-
-    const snapshot = ipvs.value;
-    const inUse = schedulersInUse(snapshot);
-    const modules = moduleFacts.value
-      ? checkModules({
-          ...moduleFacts.value,
-          scheduler: effectiveScheduler(config),
-          ipvsFamilyResolves: snapshot ? true : ipvs.code === 'IPVS_UNAVAILABLE' ? false : null,
-          schedulersInUse: inUse,
-        })
-      : null;
 
     const clusterStarted = this.monotonicMs();
     const facts = { name: this.node, zone: null, interfaces: interfaces.value ?? this.observation?.readings.interfaces.value ?? [] };
@@ -309,6 +306,19 @@ export class Agent implements AgentView {
       this.lookupMap = new Map(cluster.desired.virtualServers.map((vs) => [vs.key, vs.service]));
       this.lookupFrom = [...cluster.desired.virtualServers];
     }
+
+    const ipvs = await reads.ipvs;
+    const readings: NodeReadingsOf = { netlink: ipvs, ...others };
+    const snapshot = ipvs.value;
+    const inUse = schedulersInUse(snapshot);
+    const modules = moduleFacts.value
+      ? checkModules({
+          ...moduleFacts.value,
+          scheduler: effectiveScheduler(config),
+          ipvsFamilyResolves: snapshot ? true : ipvs.code === 'IPVS_UNAVAILABLE' ? false : null,
+          schedulersInUse: inUse,
+        })
+      : null;
 
     const observation: NodeObservation = {
       readings,
