@@ -142,6 +142,18 @@ describe('serve --listen failures: one coded line, exit 2', () => {
   }, TIMEOUT);
 });
 
+/** The FIFO opened for writing once a reader has it open (ENXIO before), without blocking this process. */
+async function openWhenRead(fifo: string): Promise<number> {
+  for (;;) {
+    try {
+      return openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
 describe('serve and signals', () => {
   it('SIGHUP: one log line, still serving', async () => {
     const agent = run([...SERVE, '--cluster-state', FIXTURE, '--listen', '127.0.0.1:0']);
@@ -179,8 +191,9 @@ describe('serve and signals', () => {
     }
     agent.child.kill(signal);
     expect(await agent.logged(msg('shutting down'), '"shutting down"')).toMatchObject({ signal, during: 'startup' });
-    // Now let the read finish (the reader is waiting, so a non-blocking open finds it).
-    const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    // Now let the read finish. The abandoned start opens the FIFO on libuv's thread pool, which a
+    // loaded machine may not have run yet: a non-blocking open finds no reader (ENXIO) until it has.
+    const fd = await openWhenRead(fifo);
     writeSync(fd, readFileSync(FIXTURE));
     closeSync(fd);
     expect(await agent.exited).toEqual({ code: 0, signal: null });
