@@ -198,21 +198,27 @@ await writeFile(libnlFile, libnl.replace(KOFFI_REQUIRE, BUNDLED_REQUIRE));
  * their own (external): the errors (SentinelError, NetlinkError: instanceof decides exit codes and
  * retries) and libnl.js (the one module that loads koffi).
  */
-const ipvsCommandFile = fileURLToPath(new URL('../dist/cli/ipvs-command.js', import.meta.url));
-const SHARED = new Set(['errors/index.js', 'netlink/errors.js', 'netlink/libnl.js'].map((m) => fileURLToPath(new URL(`../dist/${m}`, import.meta.url))));
-await bundleInPlace(ipvsCommandFile, {
-  name: 'ipvs-command',
-  setup(b) {
-    b.onResolve({ filter: /^\./ }, (args) => {
-      const resolved = join(args.resolveDir, args.path);
-      if (!SHARED.has(resolved)) return undefined;
-      const path = relative(dirname(ipvsCommandFile), resolved);
-      return { path: path.startsWith('.') ? path : `./${path}`, external: true };
-    });
-    // Only this project's modules are bundled; a package or one of Node's stays an import.
-    b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
-  },
-});
+const distFile = (m) => fileURLToPath(new URL(`../dist/${m}`, import.meta.url));
+const SHARED = new Set(['errors/index.js', 'netlink/errors.js', 'netlink/libnl.js'].map(distFile));
+
+/** Bundles `target` with this project's modules it reaches but those in `outside`, which stay imports of their files. */
+function bundleCommand(target, name, outside) {
+  return bundleInPlace(target, {
+    name,
+    setup(b) {
+      b.onResolve({ filter: /^\./ }, (args) => {
+        const resolved = join(args.resolveDir, args.path);
+        if (!outside.has(resolved)) return undefined;
+        const path = relative(dirname(target), resolved);
+        return { path: path.startsWith('.') ? path : `./${path}`, external: true };
+      });
+      // Only this project's modules are bundled; a package or one of Node's stays an import.
+      b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
+    },
+  });
+}
+
+await bundleCommand(distFile('cli/ipvs-command.js'), 'ipvs-command', SHARED);
 
 /**
  * The one-shot agent commands (src/cli/agent-command.ts: `check`, `migration` on this node) as one
@@ -223,8 +229,6 @@ await bundleInPlace(ipvsCommandFile, {
  *   everything those reach, so that no module is ever loaded twice, in the bundle and beside it;
  * - what only other commands run (serve's HTTP and Events, `migration --cluster`), never loaded here.
  */
-const agentCommandFile = fileURLToPath(new URL('../dist/cli/agent-command.js', import.meta.url));
-const distFile = (m) => fileURLToPath(new URL(`../dist/${m}`, import.meta.url));
 const ON_DEMAND = ['cluster/kubeconfig.js', 'cluster/informers.js'].map(distFile);
 const OTHER_COMMANDS = new Set(['events/create.js', 'agent/http.js', 'agent/auth/serving.js', 'cli/migration-cluster.js'].map(distFile));
 const onDemand = await build({
@@ -238,16 +242,5 @@ const onDemand = await build({
   logLevel: 'warning',
   plugins: [{ name: 'packages-outside', setup: (b) => b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true })) }],
 });
-const OUTSIDE = new Set([...SHARED, ...OTHER_COMMANDS, ...Object.keys(onDemand.metafile.inputs).map((input) => join(process.cwd(), input))]);
-await bundleInPlace(agentCommandFile, {
-  name: 'agent-command',
-  setup(b) {
-    b.onResolve({ filter: /^\./ }, (args) => {
-      const resolved = join(args.resolveDir, args.path);
-      if (!OUTSIDE.has(resolved)) return undefined;
-      const path = relative(dirname(agentCommandFile), resolved);
-      return { path: path.startsWith('.') ? path : `./${path}`, external: true };
-    });
-    b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true }));
-  },
-});
+const reachedOnDemand = Object.keys(onDemand.metafile.inputs).map((input) => join(process.cwd(), input));
+await bundleCommand(distFile('cli/agent-command.js'), 'agent-command', new Set([...SHARED, ...OTHER_COMMANDS, ...reachedOnDemand]));
