@@ -1,9 +1,10 @@
 /** The `ipvs-sentinel` command line: parse flags, run one command, map errors to exit codes. */
 import { readFileSync } from 'node:fs';
 import { SentinelError } from '../errors/index.js';
-import type { ThreadedIpvsReader } from '../ipvs/threaded-reader.js';
+import type { AgentBundle } from '../wiring.js';
+import type * as AgentCommand from './agent-command.js';
 import type { EarlySignals } from './early-signals.js';
-import { parseCommandLine, usage, type ParsedCommandLine } from './flags.js';
+import { parseCommandLine, usage, type Options, type ParsedCommandLine } from './flags.js';
 import { processIo, type Io } from './io.js';
 
 /** Exit code for "could not run" (bad flags, no IPVS access, unreadable input). */
@@ -48,20 +49,16 @@ export async function main(argv: readonly string[], io: Io = processIo, early?: 
         return await runModules(parsed.options, io, modulesDeps(parsed.options));
       }
       case 'check': {
-        const ipvs = await startIpvsRead();
-        const { runCheck, checkDeps, createAgent } = await import('./agent-command.js');
-        const quiet = { ...parsed.options, logLevel: parsed.options.logLevel === 'info' ? 'error' : parsed.options.logLevel } as const;
-        return await runCheck(parsed.options, io, checkDeps(await closingOnFailure(ipvs, createAgent(quiet, 'stderr', ipvs))));
+        const { command, bundle } = await startOneShotAgent(parsed.options);
+        return await command.runCheck(parsed.options, io, command.checkDeps(bundle));
       }
       case 'migration': {
         if (parsed.options.cluster) {
           const [{ runClusterMigration }, { clusterMigrationDeps }] = await Promise.all([import('./migration-cluster.js'), import('../wiring.js')]);
           return await runClusterMigration(parsed.options, io, await clusterMigrationDeps(parsed.options));
         }
-        const ipvs = await startIpvsRead();
-        const { runMigration, createAgent, migrationDeps } = await import('./agent-command.js');
-        const quiet = { ...parsed.options, logLevel: parsed.options.logLevel === 'info' ? 'error' : parsed.options.logLevel } as const;
-        return await runMigration(parsed.options, io, await migrationDeps(parsed.options, await closingOnFailure(ipvs, createAgent(quiet, 'stderr', ipvs))));
+        const { command, bundle } = await startOneShotAgent(parsed.options);
+        return await command.runMigration(parsed.options, io, await command.migrationDeps(parsed.options, bundle));
       }
       case 'serve': {
         const [{ runServe }, { serveDeps }] = await Promise.all([import('./serve.js'), import('../wiring.js')]);
@@ -74,19 +71,19 @@ export async function main(argv: readonly string[], io: Io = processIo, early?: 
 }
 
 /**
- * The one-shot commands' IPVS read, started in its own thread before they load the rest: the dump,
- * mostly the kernel's time, runs while the agent's modules load and --cluster-state is parsed
- * (src/ipvs/threaded-reader.ts; issue 17).
+ * The agent of `check` and `migration` on this node, logging on stderr (errors only, unless
+ * --log-level asks for more). Its IPVS read starts first, in its own thread: the dump, mostly the
+ * kernel's time, runs while the agent's modules load and --cluster-state is parsed
+ * (src/ipvs/threaded-reader.ts; issue 17). Where the agent cannot be built (a bad --cluster-state),
+ * the read is abandoned.
  */
-async function startIpvsRead(): Promise<ThreadedIpvsReader> {
+async function startOneShotAgent(options: Options): Promise<{ command: typeof AgentCommand; bundle: AgentBundle }> {
   const { ThreadedIpvsReader } = await import('../ipvs/threaded-reader.js');
-  return new ThreadedIpvsReader();
-}
-
-/** The agent's bundle; where it cannot be built (a bad --cluster-state), the read is abandoned. */
-async function closingOnFailure<T>(ipvs: ThreadedIpvsReader, bundle: Promise<T>): Promise<T> {
+  const ipvs = new ThreadedIpvsReader();
   try {
-    return await bundle;
+    const command = await import('./agent-command.js');
+    const quiet = { ...options, logLevel: options.logLevel === 'info' ? 'error' : options.logLevel } as const;
+    return { command, bundle: await command.createAgent(quiet, 'stderr', ipvs) };
   } catch (err) {
     ipvs.close();
     throw err;
