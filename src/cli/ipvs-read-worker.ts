@@ -1,12 +1,12 @@
 /**
  * The worker thread of src/ipvs/threaded-reader.ts: this network namespace's IPVS table read with
  * the `ipvs` command's reader (bundled in ./ipvs-command.js), one read per request, the snapshot
- * posted back. A SentinelError crosses as its code, operation and message (a class does not survive
- * the structured clone).
+ * posted back packed (src/ipvs/snapshot-transfer.ts), its arrays transferred. A SentinelError
+ * crosses as its code, operation and message (a class does not survive the structured clone).
  */
 import { parentPort } from 'node:worker_threads';
 import { SentinelError } from '../errors/index.js';
-import { createIpvsReader } from './ipvs-command.js';
+import { createIpvsReader, packSnapshot } from './ipvs-command.js';
 import type { WorkerReply, WorkerRequest } from '../ipvs/threaded-reader.js';
 
 const port = parentPort;
@@ -28,7 +28,9 @@ port.on('message', (request: WorkerRequest) => {
   queue = queue.then(async () => {
     let reply: WorkerReply;
     try {
-      reply = { id: request.id, snapshot: await reader.read() };
+      const packed = packSnapshot(await reader.read());
+      port.postMessage({ id: request.id, packed } satisfies WorkerReply, [packed.numbers.buffer, packed.counters.buffer]);
+      return;
     } catch (err) {
       reply =
         err instanceof SentinelError

@@ -3,15 +3,16 @@
  * (`check`, `migration`): the dump is mostly the kernel's time in the socket calls, spent on the
  * calling thread, so on the main thread it waits in line with everything else the command does
  * before its verdict — loading its modules, parsing --cluster-state, running the `*-save` tools.
- * Started first, it reads while they run (issue 17). The snapshot comes back by structured clone;
- * `serve` keeps its in-process reader, whose reads share what did not change (reuse.ts).
+ * Started first, it reads while they run (issue 17). The snapshot comes back packed
+ * (snapshot-transfer.ts): a structured clone of its objects cost more than the diff. `serve` keeps its in-process reader, whose reads share what did not change (reuse.ts).
  */
 import { Worker } from 'node:worker_threads';
 import { ERROR_CODES, SentinelError, type ErrorCode } from '../errors/index.js';
+import { unpackSnapshot, type PackedSnapshot } from './snapshot-transfer.js';
 import type { IpvsSnapshot } from './types.js';
 
 export type WorkerRequest = { type: 'read'; id: number } | { type: 'close' };
-export type WorkerReply = { id: number; snapshot: IpvsSnapshot } | { id: number; error: { code: string; op: string; message: string } };
+export type WorkerReply = { id: number; packed: PackedSnapshot } | { id: number; error: { code: string; op: string; message: string } };
 
 interface Pending {
   resolve(snapshot: IpvsSnapshot): void;
@@ -90,7 +91,7 @@ export class ThreadedIpvsReader {
     if (pending === undefined) return;
     this.pending.delete(reply.id);
     if (this.pending.size === 0) this.worker?.unref();
-    if ('snapshot' in reply) pending.resolve(reply.snapshot);
+    if ('packed' in reply) pending.resolve(unpackSnapshot(reply.packed));
     else pending.reject(new SentinelError(knownCode(reply.error.code), reply.error.op, reply.error.message));
   }
 

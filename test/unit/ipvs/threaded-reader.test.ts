@@ -14,16 +14,26 @@ import { ThreadedIpvsReader } from '../../../src/ipvs/threaded-reader.js';
 const worker = (body: string): URL =>
   new URL(`data:text/javascript,${encodeURIComponent(`import { parentPort } from 'node:worker_threads';\nlet reads = 0;\n${body}`)}`);
 
+// Packed as the real worker packs (src/ipvs/snapshot-transfer.ts, built), its arrays transferred.
+const TRANSFER = new URL('../../../dist/ipvs/snapshot-transfer.js', import.meta.url).href;
 const SNAPSHOT_WORKER = worker(`
+  const { packSnapshot } = await import(${JSON.stringify(TRANSFER)});
+  const zero = { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
   parentPort.on('message', (m) => {
     if (m.type === 'close') return parentPort.close();
     reads++;
     if (m.id === 2 && process.env.DIE_ON_SECOND === '1') process.exit(3);
-    parentPort.postMessage({ id: m.id, snapshot: {
+    const packed = packSnapshot({
       readAt: new Date('2026-12-07T04:00:00Z'), durationMs: 1.5, info: { version: '1.2.1', connTableSize: 4096 }, timeouts: null,
-      services: [{ key: 'TCP/10.96.0.1:443', stats: { conns: 18446744073709551615n }, destinations: [{ address: '10.0.0.10', port: 6443 }] }],
+      services: [{
+        key: 'TCP/10.96.0.1:443', family: 'inet', protocol: 'TCP', address: '10.96.0.1', port: 443, fwmark: null, scheduler: 'rr',
+        flagBits: 2, persistent: false, timeout: 0, netmask: 32, pe: null, stats: { ...zero, conns: 18446744073709551615n },
+        destinations: [{ address: '10.0.0.10', addressFamily: 'inet', port: 6443, forward: 'masq', weight: 1, upperThreshold: 0,
+          lowerThreshold: 0, activeConns: 2, inactiveConns: 0, persistentConns: 0, tunnel: null, stats: { ...zero, inBytes: 1n } }],
+      }],
       unknownAttributes: ['read ' + reads],
-    } });
+    });
+    parentPort.postMessage({ id: m.id, packed }, [packed.numbers.buffer, packed.counters.buffer]);
   });
 `);
 
@@ -35,7 +45,7 @@ describe('ThreadedIpvsReader', () => {
       expect(snapshot.readAt).toBeInstanceOf(Date);
       expect(snapshot.readAt.toISOString()).toBe('2026-12-07T04:00:00.000Z');
       expect(snapshot.services[0]?.stats.conns).toBe(18446744073709551615n);
-      expect(snapshot.services[0]?.destinations).toEqual([{ address: '10.0.0.10', port: 6443 }]);
+      expect(snapshot.services[0]?.destinations).toMatchObject([{ address: '10.0.0.10', port: 6443, activeConns: 2, stats: { inBytes: 1n } }]);
       // The first read was started at construction; the next is a read of its own.
       expect(snapshot.unknownAttributes).toEqual(['read 1']);
       expect((await reader.read()).unknownAttributes).toEqual(['read 2']);
