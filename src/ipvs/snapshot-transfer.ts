@@ -114,21 +114,42 @@ export function packSnapshot(snapshot: IpvsSnapshot): PackedSnapshot {
   };
 }
 
-/** What packSnapshot was given, rebuilt from what it made (after the structured clone). */
+function malformed(what: string): Error {
+  return new Error(`snapshot transfer: malformed: ${what}`);
+}
+
+function valueAt<T>(values: readonly T[], index: number, what: string): T {
+  if (!Number.isInteger(index) || index < 0 || index >= values.length) throw malformed(`${what} ${index}`);
+  return values[index] as T;
+}
+
+/**
+ * What packSnapshot was given, rebuilt from what it made (after the structured clone). Checked as
+ * it goes, though only the worker sends it: arrays, lengths and indices that do not add up throw
+ * rather than make a table with holes in it.
+ */
 export function unpackSnapshot(packed: PackedSnapshot): IpvsSnapshot {
   const { numbers, counters, text } = packed;
+  if (!(numbers instanceof Float64Array) || !(counters instanceof BigUint64Array) || typeof text !== 'string') throw malformed('not a packed snapshot');
+  if (!Number.isSafeInteger(packed.services) || packed.services < 0) throw malformed(`service count ${packed.services}`);
   const tunnels = new Map(packed.tunnels.map((t) => [t.destination, t.tunnel]));
   let n = 0;
   let c = 0;
   let at = 0;
   let destination = 0;
+  const num = (): number => {
+    if (n >= numbers.length) throw malformed(`${numbers.length} numbers, more needed`);
+    return numbers[n++] as number;
+  };
   const string = (length: number): string | null => {
-    if (length < 0) return null;
+    if (length === -1) return null;
+    if (!Number.isInteger(length) || length < 0 || at + length > text.length) throw malformed(`string of length ${length} at ${at} of ${text.length}`);
     const s = text.slice(at, at + length);
     at += length;
     return s;
   };
   const stats = (): IpvsStats => {
+    if (c + COUNTERS > counters.length) throw malformed(`${counters.length} counters, more needed`);
     let traffic = false;
     for (let i = c; i < c + COUNTERS; i++) {
       if (counters[i] !== 0n) {
@@ -155,12 +176,11 @@ export function unpackSnapshot(packed: PackedSnapshot): IpvsSnapshot {
     c += COUNTERS;
     return s;
   };
-  const num = (): number => numbers[n++] as number;
-  const nullable = (value: number): number | null => (value < 0 ? null : value);
+  const nullable = (value: number): number | null => (value === -1 ? null : value);
   const services: VirtualServer[] = new Array<VirtualServer>(packed.services);
   for (let s = 0; s < packed.services; s++) {
-    const family = FAMILIES[num()] as AddressFamily;
-    const protocol = PROTOCOLS[num()] as Protocol | null;
+    const family = valueAt(FAMILIES, num(), 'family');
+    const protocol = valueAt(PROTOCOLS, num(), 'protocol');
     const key = string(num()) as string;
     const address = string(num());
     const port = nullable(num());
@@ -172,14 +192,15 @@ export function unpackSnapshot(packed: PackedSnapshot): IpvsSnapshot {
     const netmask = num();
     const pe = string(num());
     const count = num();
+    if (!Number.isSafeInteger(count) || count < 0 || n + count * DEST_NUMBERS > numbers.length) throw malformed(`${count} real servers for ${key}`);
     const vsStats = stats();
     const destinations: RealServer[] = new Array<RealServer>(count);
     for (let d = 0; d < count; d++, destination++) {
       destinations[d] = {
         address: string(num()) as string,
-        addressFamily: FAMILIES[num()] as AddressFamily,
+        addressFamily: valueAt(FAMILIES, num(), 'family'),
         port: num(),
-        forward: FORWARDS[num()] as ForwardMethod,
+        forward: valueAt(FORWARDS, num(), 'forwarding method'),
         weight: num(),
         upperThreshold: num(),
         lowerThreshold: num(),
@@ -191,6 +212,12 @@ export function unpackSnapshot(packed: PackedSnapshot): IpvsSnapshot {
       };
     }
     services[s] = { key, family, protocol, address, port, fwmark, scheduler, flagBits, persistent, timeout, netmask, pe, stats: vsStats, destinations };
+  }
+  if (n !== numbers.length || c !== counters.length || at !== text.length) {
+    throw malformed(`${numbers.length - n} numbers, ${counters.length - c} counters and ${text.length - at} characters left over`);
+  }
+  for (const t of packed.tunnels) {
+    if (!Number.isInteger(t.destination) || t.destination < 0 || t.destination >= destination) throw malformed(`tunnel of real server ${t.destination} of ${destination}`);
   }
   return {
     readAt: new Date(packed.readAt),

@@ -91,8 +91,16 @@ export class ThreadedIpvsReader {
     if (pending === undefined) return;
     this.pending.delete(reply.id);
     if (this.pending.size === 0) this.worker?.unref();
-    if ('packed' in reply) pending.resolve(unpackSnapshot(reply.packed));
-    else pending.reject(new SentinelError(knownCode(reply.error.code), reply.error.op, reply.error.message));
+    if ('packed' in reply) {
+      let snapshot: IpvsSnapshot;
+      try {
+        snapshot = unpackSnapshot(reply.packed);
+      } catch (err) {
+        pending.reject(new SentinelError('INTERNAL', OP, `the worker's snapshot did not unpack: ${err instanceof Error ? err.message : String(err)}`));
+        return;
+      }
+      pending.resolve(snapshot);
+    } else pending.reject(new SentinelError(knownCode(reply.error.code), reply.error.op, reply.error.message));
   }
 
   private lost(worker: Worker, reason: string): void {

@@ -141,4 +141,26 @@ describe('snapshot hand-over from the reading thread', () => {
     const unknownForward = { ...wide, services: [{ ...vs, destinations: [{ ...(vs.destinations[0] as RealServer), forward: 'teleport' as never }] }] };
     expect(() => packSnapshot(unknownForward)).toThrow(/unknown forwarding method teleport/);
   });
+
+  it('refuses a pack whose arrays, lengths or indices do not add up, naming what is wrong', async () => {
+    const wide = await recorded('wide');
+    const good = packSnapshot(wide);
+    const copy = (change: (numbers: Float64Array<ArrayBuffer>) => void): Float64Array<ArrayBuffer> => {
+      const numbers = good.numbers.slice();
+      change(numbers);
+      return numbers;
+    };
+    const cases: [string, PackedSnapshot, RegExp][] = [
+      ['not arrays', { ...good, numbers: [] as unknown as Float64Array<ArrayBuffer> }, /not a packed snapshot/],
+      ['a service too many', { ...good, services: good.services + 1 }, /numbers, more needed/],
+      ['a service too few', { ...good, services: good.services - 1 }, /left over/],
+      ['an unknown family', { ...good, numbers: copy((a) => (a[0] = 7)) }, /family 7/],
+      ['a fractional protocol', { ...good, numbers: copy((a) => (a[1] = 0.5)) }, /protocol 0.5/],
+      ['a string past the text', { ...good, text: good.text.slice(0, 10) }, /string of length/],
+      ['more real servers than numbers', { ...good, numbers: copy((a) => (a[12] = 1e9)) }, /1000000000 real servers/],
+      ['counters missing', { ...good, counters: good.counters.slice(0, 5) }, /counters, more needed/],
+      ['a tunnel of no real server', { ...good, tunnels: [...good.tunnels, { destination: 1e6, tunnel: { type: 'ipip', port: 0, flags: [] } }] }, /tunnel of real server 1000000/],
+    ];
+    for (const [, packed, message] of cases) expect(() => unpackSnapshot(packed)).toThrow(message);
+  });
 });

@@ -70,6 +70,17 @@ describe('ThreadedIpvsReader', () => {
     }
   });
 
+  it('rejects a snapshot that does not unpack, and the process goes on', async () => {
+    const reader = new ThreadedIpvsReader({
+      workerUrl: worker(`parentPort.on('message', (m) => m.type === 'read' ? parentPort.postMessage({ id: m.id, packed: { services: 1, numbers: new Float64Array(2), counters: new BigUint64Array(0), text: '', tunnels: [] } }) : parentPort.close());`),
+    });
+    try {
+      await expect(reader.read()).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/^the worker's snapshot did not unpack: snapshot transfer: malformed: /) });
+    } finally {
+      reader.close();
+    }
+  });
+
   it('fails the reads a dead worker owed, and the next read starts a new worker', async () => {
     process.env.DIE_ON_SECOND = '1';
     const reader = new ThreadedIpvsReader({ workerUrl: SNAPSHOT_WORKER });
