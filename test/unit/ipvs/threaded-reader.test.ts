@@ -75,7 +75,9 @@ describe('ThreadedIpvsReader', () => {
       workerUrl: worker(`parentPort.on('message', (m) => m.type === 'read' ? parentPort.postMessage({ id: m.id, packed: { services: 1, numbers: new Float64Array(2), counters: new BigUint64Array(0), text: '', tunnels: [] } }) : parentPort.close());`),
     });
     try {
-      await expect(reader.read()).rejects.toMatchObject({ code: 'INTERNAL', message: expect.stringMatching(/^the worker's snapshot did not unpack: snapshot transfer: malformed: /) });
+      const err = await reader.read().catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'INTERNAL' });
+      expect((err as SentinelError).message).toMatch(/^the worker's snapshot did not unpack: snapshot transfer: malformed: /);
     } finally {
       reader.close();
     }
