@@ -14,6 +14,7 @@ import { packSnapshot, unpackSnapshot, type PackedSnapshot } from '../../../src/
 import type { IpvsSnapshot, IpvsStats, RealServer, VirtualServer } from '../../../src/ipvs/types.js';
 import { ReplaySocket, type NetlinkRecording } from '../../../src/netlink/recording.js';
 import { REPO_ROOT } from '../../guest/harness.js';
+import { snapshotArb } from '../../support/ipvs-arbitraries.js';
 
 async function recorded(name: string): Promise<IpvsSnapshot> {
   const recording = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'netlink', `${name}.json`), 'utf8')) as NetlinkRecording;
@@ -80,54 +81,8 @@ describe('snapshot hand-over from the reading thread', () => {
   });
 
   it('gives back any table the decoder can make', () => {
-    // Plain objects, as the decoder makes (fast-check's records have no prototype by default).
-    const PLAIN = { noNullPrototype: true };
-    const counter = fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }));
-    const stats = fc.oneof(
-      fc.constant(ZERO_STATS),
-      fc.record({ conns: counter, inPkts: counter, outPkts: counter, inBytes: counter, outBytes: counter, cps: counter, inPps: counter, outPps: counter, inBps: counter, outBps: counter }, PLAIN).filter((s) => Object.values(s).some((v) => v !== 0n)),
-    );
-    const u32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
-    const realServer = fc.record({
-      address: fc.string({ maxLength: 39 }),
-      addressFamily: fc.constantFrom('inet' as const, 'inet6' as const),
-      port: fc.integer({ min: 0, max: 65535 }),
-      forward: fc.constantFrom('masq' as const, 'local' as const, 'tunnel' as const, 'route' as const, 'bypass' as const),
-      weight: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
-      upperThreshold: u32,
-      lowerThreshold: u32,
-      activeConns: u32,
-      inactiveConns: u32,
-      persistentConns: u32,
-      tunnel: fc.option(fc.record({ type: fc.constantFrom('ipip' as const, 'gue' as const, 'gre' as const), port: fc.integer({ min: 0, max: 65535 }), flags: fc.array(fc.constantFrom('csum', 'remcsum')) }, PLAIN), { nil: null }),
-      stats,
-    }, PLAIN);
-    const virtualServer = fc.record({
-      key: fc.string(),
-      family: fc.constantFrom('inet' as const, 'inet6' as const),
-      protocol: fc.constantFrom('TCP' as const, 'UDP' as const, 'SCTP' as const, null),
-      address: fc.option(fc.string(), { nil: null }),
-      port: fc.option(fc.integer({ min: 0, max: 65535 }), { nil: null }),
-      fwmark: fc.option(u32, { nil: null }),
-      scheduler: fc.string({ maxLength: 16 }),
-      flagBits: u32,
-      persistent: fc.boolean(),
-      timeout: u32,
-      netmask: fc.integer({ min: 0, max: 128 }),
-      pe: fc.option(fc.string({ maxLength: 16 }), { nil: null }),
-      stats,
-      destinations: fc.array(realServer, { maxLength: 6 }),
-    }, PLAIN);
-    const snapshot = fc.record({
-      readAt: fc.date({ noInvalidDate: true }),
-      durationMs: fc.double({ min: 0, max: 1e6, noNaN: true }),
-      info: fc.option(fc.record({ version: fc.string(), connTableSize: u32 }, PLAIN), { nil: null }),
-      timeouts: fc.option(fc.record({ tcp: fc.option(u32, { nil: null }), tcpFin: fc.option(u32, { nil: null }), udp: fc.option(u32, { nil: null }) }, PLAIN), { nil: null }),
-      services: fc.array(virtualServer, { maxLength: 8 }),
-      unknownAttributes: fc.array(fc.string({ maxLength: 12 }), { maxLength: 3 }),
-    }, PLAIN);
     fc.assert(
-      fc.property(snapshot, (original) => {
+      fc.property(snapshotArb, (original) => {
         expectSame(handOver(original).unpacked, original);
       }),
     );

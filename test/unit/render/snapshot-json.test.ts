@@ -6,72 +6,22 @@ import { parseCommandLine } from '../../../src/cli/flags.js';
 import { runIpvs } from '../../../src/cli/ipvs.js';
 import type { ServicePortRef } from '../../../src/drift/types.js';
 import { IpvsReader } from '../../../src/ipvs/reader.js';
-import type { ForwardMethod, IpvsSnapshot, IpvsStats, RealServer, VirtualServer } from '../../../src/ipvs/types.js';
+import type { IpvsSnapshot } from '../../../src/ipvs/types.js';
 import { ReplaySocket, type NetlinkRecording } from '../../../src/netlink/recording.js';
 import { stringifyJson } from '../../../src/render/json.js';
 import { renderSnapshotJson, snapshotJsonPieces } from '../../../src/render/snapshot-json.js';
 import { snapshotJson, type ServiceLookup } from '../../../src/render/snapshot.js';
 import { rs, serviceRef, snapshot, vs } from '../../support/builders.js';
 import { expectGolden } from '../../support/golden.js';
-import { lookup, MAX_U64, renderSnapshot } from '../../support/render-snapshot.js';
+import { lookup, renderSnapshot } from '../../support/render-snapshot.js';
 import { REPO_ROOT } from '../../guest/harness.js';
+import { oddString, snapshotArb } from '../../support/ipvs-arbitraries.js';
 
 const GOLDEN = 'test/fixtures/golden/render';
 
 /** The straightforward path the piece writer must match byte for byte: objects, then JSON.stringify. */
 const reference = (snap: IpvsSnapshot, options: Parameters<typeof snapshotJson>[1], pretty: boolean): string => stringifyJson(snapshotJson(snap, options), pretty ? 2 : 0) + '\n';
 
-// Random tables: every family and protocol, fwmark services, tunnels, counters up to 2^64 − 1, and
-// strings (Service names, schedulers, pe, unknown attributes) with quotes, backslashes, control
-// characters, non-ASCII and lone surrogates.
-const u64 = fc.bigInt({ min: 0n, max: MAX_U64 });
-const oddString = fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('', 'a"b', 'back\\slash', 'new\nline', '\u0000', 'ünï', '😀', '\ud800'));
-const statsArb: fc.Arbitrary<IpvsStats> = fc.oneof(
-  fc.record({ conns: u64, inPkts: u64, outPkts: u64, inBytes: u64, outBytes: u64, cps: u64, inPps: u64, outPps: u64, inBps: u64, outBps: u64 }),
-  fc.record({ conns: u64, inPkts: u64, outPkts: u64, inBytes: u64, outBytes: u64 }).map((c) => ({ ...c, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n })),
-  fc.constant({ conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n }),
-);
-const u32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
-const rsArb: fc.Arbitrary<RealServer> = fc.record({
-  address: fc.oneof(fc.ipV4(), fc.ipV6()),
-  addressFamily: fc.constantFrom('inet' as const, 'inet6' as const),
-  port: fc.integer({ min: 0, max: 65535 }),
-  forward: fc.constantFrom<ForwardMethod>('masq', 'local', 'tunnel', 'route', 'bypass'),
-  weight: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
-  upperThreshold: u32,
-  lowerThreshold: u32,
-  activeConns: u32,
-  inactiveConns: u32,
-  persistentConns: u32,
-  tunnel: fc.option(fc.record({ type: fc.constantFrom('ipip' as const, 'gue' as const, 'gre' as const, 'type-7' as const), port: fc.integer({ min: 0, max: 65535 }), flags: fc.subarray(['csum', 'remcsum']) }), { nil: null }),
-  stats: statsArb,
-});
-const identityArb = fc.oneof(
-  fc.record({ protocol: fc.constantFrom('TCP' as const, 'UDP' as const, 'SCTP' as const), address: fc.oneof(fc.ipV4(), fc.ipV6()), port: fc.integer({ min: 0, max: 65535 }) }).map(({ protocol, address, port }) => {
-    const family = address.includes(':') ? ('inet6' as const) : ('inet' as const);
-    return { key: `${protocol}/${family === 'inet6' ? `[${address}]` : address}:${port}`, family, protocol, address, port, fwmark: null };
-  }),
-  fc.record({ fwmark: u32, family: fc.constantFrom('inet' as const, 'inet6' as const) }).map(({ fwmark, family }) => ({ key: `FWM/${fwmark}/${family}`, family, protocol: null, address: null, port: null, fwmark })),
-);
-const vsArb: fc.Arbitrary<VirtualServer> = fc.record({
-  identity: identityArb,
-  scheduler: fc.oneof(fc.constantFrom('rr', 'wrr', 'sh', 'mh', 'lc'), oddString),
-  flagBits: fc.integer({ min: 0, max: 0x7f }),
-  persistent: fc.boolean(),
-  timeout: u32,
-  netmask: fc.integer({ min: 0, max: 128 }),
-  pe: fc.option(fc.oneof(fc.constant('sip'), oddString), { nil: null }),
-  stats: statsArb,
-  destinations: fc.array(rsArb, { maxLength: 4 }),
-}).map(({ identity, ...rest }) => ({ ...identity, ...rest }));
-const snapshotArb: fc.Arbitrary<IpvsSnapshot> = fc.record({
-  readAt: fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2200-01-01T00:00:00Z'), noInvalidDate: true }),
-  durationMs: fc.oneof(fc.double(), fc.nat()),
-  info: fc.option(fc.record({ version: oddString, connTableSize: u32 }), { nil: null }),
-  timeouts: fc.option(fc.record({ tcp: fc.option(u32, { nil: null }), tcpFin: fc.option(u32, { nil: null }), udp: fc.option(u32, { nil: null }) }), { nil: null }),
-  services: fc.array(vsArb, { maxLength: 6 }),
-  unknownAttributes: fc.oneof(fc.constant<string[]>([]), fc.array(oddString, { maxLength: 3 })),
-});
 const refArb: fc.Arbitrary<ServicePortRef | null> = fc.option(fc.record({ namespace: oddString, name: oddString, port: oddString }), { nil: null });
 
 describe('snapshotJsonPieces', () => {
