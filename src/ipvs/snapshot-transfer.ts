@@ -130,7 +130,10 @@ function valueAt<T>(values: readonly T[], index: number, what: string): T {
  */
 export function unpackSnapshot(packed: PackedSnapshot): IpvsSnapshot {
   const { numbers, counters, text } = packed;
-  if (!(numbers instanceof Float64Array) || !(counters instanceof BigUint64Array) || typeof text !== 'string') throw malformed('not a packed snapshot');
+  const tunnelList: unknown = packed.tunnels;
+  if (!(numbers instanceof Float64Array) || !(counters instanceof BigUint64Array) || typeof text !== 'string' || !Array.isArray(tunnelList)) {
+    throw malformed('not a packed snapshot');
+  }
   if (!Number.isSafeInteger(packed.services) || packed.services < 0) throw malformed(`service count ${packed.services}`);
   const tunnels = new Map(packed.tunnels.map((t) => [t.destination, t.tunnel]));
   let n = 0;
@@ -146,6 +149,11 @@ export function unpackSnapshot(packed: PackedSnapshot): IpvsSnapshot {
     if (!Number.isInteger(length) || length < 0 || at + length > text.length) throw malformed(`string of length ${length} at ${at} of ${text.length}`);
     const s = text.slice(at, at + length);
     at += length;
+    return s;
+  };
+  const required = (length: number, what: string): string => {
+    const s = string(length);
+    if (s === null) throw malformed(`no ${what}`);
     return s;
   };
   const stats = (): IpvsStats => {
@@ -181,11 +189,11 @@ export function unpackSnapshot(packed: PackedSnapshot): IpvsSnapshot {
   for (let s = 0; s < packed.services; s++) {
     const family = valueAt(FAMILIES, num(), 'family');
     const protocol = valueAt(PROTOCOLS, num(), 'protocol');
-    const key = string(num()) as string;
+    const key = required(num(), 'service key');
     const address = string(num());
     const port = nullable(num());
     const fwmark = nullable(num());
-    const scheduler = string(num()) as string;
+    const scheduler = required(num(), `scheduler of ${key}`);
     const flagBits = num();
     const persistent = num() === 1;
     const timeout = num();
@@ -197,7 +205,7 @@ export function unpackSnapshot(packed: PackedSnapshot): IpvsSnapshot {
     const destinations: RealServer[] = new Array<RealServer>(count);
     for (let d = 0; d < count; d++, destination++) {
       destinations[d] = {
-        address: string(num()) as string,
+        address: required(num(), `real server address in ${key}`),
         addressFamily: valueAt(FAMILIES, num(), 'family'),
         port: num(),
         forward: valueAt(FORWARDS, num(), 'forwarding method'),

@@ -4,7 +4,8 @@
  * calling thread, so on the main thread it waits in line with everything else the command does
  * before its verdict — loading its modules, parsing --cluster-state, running the `*-save` tools.
  * Started first, it reads while they run (issue 17). The snapshot comes back packed
- * (snapshot-transfer.ts): a structured clone of its objects cost more than the diff. `serve` keeps its in-process reader, whose reads share what did not change (reuse.ts).
+ * (snapshot-transfer.ts): a structured clone of its objects cost more than the diff. `serve` keeps
+ * its in-process reader, whose reads share what did not change (reuse.ts).
  */
 import { Worker } from 'node:worker_threads';
 import { ERROR_CODES, SentinelError, type ErrorCode } from '../errors/index.js';

@@ -112,6 +112,7 @@ describe('snapshot hand-over from the reading thread', () => {
       ['an unknown family', { ...good, numbers: copy((a) => (a[0] = 7)) }, /family 7/],
       ['a fractional protocol', { ...good, numbers: copy((a) => (a[1] = 0.5)) }, /protocol 0.5/],
       ['a string past the text', { ...good, text: good.text.slice(0, 10) }, /string of length/],
+      ['a service without a key', { ...good, numbers: copy((a) => (a[2] = -1)) }, /no service key/],
       ['more real servers than numbers', { ...good, numbers: copy((a) => (a[12] = 1e9)) }, /1000000000 real servers/],
       ['counters missing', { ...good, counters: good.counters.slice(0, 5) }, /counters, more needed/],
       ['a tunnel of no real server', { ...good, tunnels: [...good.tunnels, { destination: 1e6, tunnel: { type: 'ipip', port: 0, flags: [] } }] }, /tunnel of real server 1000000/],
