@@ -26,17 +26,15 @@ port.on('message', (request: WorkerRequest) => {
     return;
   }
   queue = queue.then(async () => {
-    let reply: WorkerReply;
     try {
       const packed = packSnapshot(await reader.read());
       port.postMessage({ id: request.id, packed } satisfies WorkerReply, [packed.numbers.buffer, packed.counters.buffer]);
-      return;
     } catch (err) {
-      reply =
+      const error =
         err instanceof SentinelError
-          ? { id: request.id, error: { code: err.code, op: err.op, message: err.message } }
-          : { id: request.id, error: { code: 'INTERNAL', op: 'read the IPVS table', message: err instanceof Error ? (err.stack ?? err.message) : String(err) } };
+          ? { code: err.code, op: err.op, message: err.message }
+          : { code: 'INTERNAL', op: 'read the IPVS table', message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+      port.postMessage({ id: request.id, error } satisfies WorkerReply);
     }
-    port.postMessage(reply);
   });
 });
