@@ -9,7 +9,7 @@ import type { ClusterSource } from '../agent/cluster-source.js';
 import { formatDriftReportJson } from '../drift/report.js';
 import { SentinelError } from '../errors/index.js';
 import { effectiveScheduler } from '../cluster/kube-proxy-config.js';
-import { renderCheck } from '../render/check.js';
+import { renderCheck, renderCheckBytes } from '../render/check.js';
 import { formatDuration } from '../util/duration.js';
 import type { Options } from './flags.js';
 import type { Io } from './io.js';
@@ -42,16 +42,16 @@ export async function runCheck(options: Options, io: Io, deps: CheckDeps): Promi
     if (options.output === 'json') io.stdout(formatDriftReportJson(report));
     else {
       const config = agent.kubeProxyConfig();
-      io.stdout(
-        renderCheck({
-          snapshot: agent.snapshot(),
-          lookup: agent.lookup,
-          report,
-          checks: agent.health(),
-          configSource: config?.source ?? null,
-          scheduler: config ? effectiveScheduler(config.config) : null,
-        }),
-      );
+      const verdict = {
+        snapshot: agent.snapshot(),
+        lookup: agent.lookup,
+        report,
+        checks: agent.health(),
+        configSource: config?.source ?? null,
+        scheduler: config ? effectiveScheduler(config.config) : null,
+      };
+      if (io.stdoutBytes) io.stdoutBytes(renderCheckBytes(verdict));
+      else io.stdout(renderCheck(verdict));
     }
     const ipvs = agent.health().find((c) => c.name === 'ipvs');
     if (!agent.snapshot()) {

@@ -7,7 +7,7 @@ import type { DriftReport, TrackedFinding } from '../drift/types.js';
 import type { IpvsSnapshot } from '../ipvs/types.js';
 import { driftTableMarks } from './drift-marks.js';
 import type { ServiceLookup } from './snapshot.js';
-import { renderTable } from './table.js';
+import { renderTable, renderTableBytes, type TableOptions } from './table.js';
 
 export interface CheckRenderInput {
   snapshot: IpvsSnapshot | null;
@@ -31,6 +31,18 @@ function findingLine(f: TrackedFinding): string[] {
 }
 
 export function renderCheck(input: CheckRenderInput): string {
+  const { rest, table } = checkParts(input);
+  return table ? renderTable(...table, rest) : rest;
+}
+
+/** renderCheck's text as UTF-8 bytes, for stdout: the table's megabytes are never a string. */
+export function renderCheckBytes(input: CheckRenderInput): Buffer {
+  const { rest, table } = checkParts(input);
+  return table ? renderTableBytes(...table, rest) : Buffer.from(rest, 'utf8');
+}
+
+/** The text below the table, and the table's snapshot and annotations (null when IPVS was not readable). */
+function checkParts(input: CheckRenderInput): { rest: string; table: [IpvsSnapshot, TableOptions] | null } {
   // The lines below the table: the table (megabytes) is written with them into one text, not copied again to join them.
   const out: string[] = [];
   const marks = driftTableMarks(input.report);
@@ -51,5 +63,5 @@ export function renderCheck(input: CheckRenderInput): string {
   out.push('', 'Checks:');
   for (const c of input.checks) out.push(c.ok ? `  [+]${c.name} ok` : `  [-]${c.name} failed: ${c.reason ?? 'unknown'}`);
   const rest = out.join('\n') + '\n';
-  return input.snapshot ? renderTable(input.snapshot, { lookup: input.lookup, mark: marks.mark, missingRealServers: marks.missingRealServers }, rest) : rest;
+  return { rest, table: input.snapshot ? [input.snapshot, { lookup: input.lookup, mark: marks.mark, missingRealServers: marks.missingRealServers }] : null };
 }

@@ -45,6 +45,7 @@ export function ascii(text: string): Ascii {
 }
 
 export const PIECE_BYTES = 1 << 16;
+const SPACE = 0x20;
 
 /**
  * Piece buffers given back once their bytes are written out, for the next render: a document of
@@ -64,7 +65,7 @@ export class PiecePool {
   take(): Buffer {
     const buf = Buffer.from(this.free.pop() ?? new ArrayBuffer(this.pieceBytes));
     this.out.add(buf.buffer);
-    return buf;
+    return buf.fill(SPACE);
   }
 
   /** A piece (or a part of one) whose bytes are no longer needed: its buffer may be reused. */
@@ -98,9 +99,14 @@ export class PieceWriter {
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
   }
 
+  /**
+   * A piece to write into, every byte a space: padding (`spaces`) then costs no write at all, only
+   * a step of the position. One fill per piece, in C++, against a store per space in JavaScript:
+   * most of a table's bytes are padding.
+   */
   private newBuffer(n: number): Buffer {
-    if (n > this.pieceBytes) return Buffer.allocUnsafe(n);
-    return this.pool?.take() ?? Buffer.allocUnsafe(this.pieceBytes);
+    const buf = n > this.pieceBytes ? Buffer.allocUnsafe(n) : (this.pool?.take() ?? Buffer.allocUnsafe(this.pieceBytes));
+    return buf.fill(SPACE);
   }
 
   /** Whether filled pieces wait to be taken. */
@@ -245,13 +251,10 @@ export class PieceWriter {
     } else buf[--pos] = 0x30 + x;
   }
 
-  /** `n` spaces, none when n ≤ 0: the fill of String.prototype.padStart and padEnd. */
+  /** `n` spaces, none when n ≤ 0: the fill of String.prototype.padStart and padEnd. The piece holds spaces where nothing was written yet (newBuffer). */
   spaces(n: number): void {
     if (n <= 0) return;
     if (this.pos + n > this.buf.length) this.seal(n);
-    const buf = this.buf;
-    if (n > 64) buf.fill(0x20, this.pos, this.pos + n);
-    else for (let i = this.pos, end = i + n; i < end; i++) buf[i] = 0x20;
     this.pos += n;
   }
 

@@ -121,11 +121,26 @@ function measure(snapshot: IpvsSnapshot, options: TableOptions): Layout {
 
 /**
  * The table, then `after` (what `check` prints below it) in the same text, so a document of tens of
- * megabytes is copied once. Written as bytes into pieces rather than built from strings: at
- * 100,000 real servers the millions of small strings (and the rope of their concatenation) cost
- * several times the text.
+ * megabytes is copied once.
  */
 export function renderTable(snapshot: IpvsSnapshot, options: TableOptions = {}, after = ''): string {
+  const { bytes, nonAscii } = writeTable(snapshot, options, after);
+  return bytes.toString(nonAscii ? 'utf8' : 'latin1');
+}
+
+/**
+ * renderTable's text as UTF-8 bytes, for output that takes bytes (`check` on stdout): the megabytes
+ * are then not decoded into a string only to be encoded again on the way out.
+ */
+export function renderTableBytes(snapshot: IpvsSnapshot, options: TableOptions = {}, after = ''): Buffer {
+  return writeTable(snapshot, options, after).bytes;
+}
+
+/**
+ * Written as bytes into pieces rather than built from strings: at 100,000 real servers the
+ * millions of small strings (and the rope of their concatenation) cost several times the text.
+ */
+function writeTable(snapshot: IpvsSnapshot, options: TableOptions, after: string): { bytes: Buffer; nonAscii: boolean } {
   const info = snapshot.info;
   const { shown, widths, span, numWidth } = measure(snapshot, options);
   const [w0, w1, w2, w3, w4] = widths as [number, number, number, number, number];
@@ -183,6 +198,5 @@ export function renderTable(snapshot: IpvsSnapshot, options: TableOptions = {}, 
   }
   w.text(after);
   const pieces = w.finish();
-  const bytes = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
-  return bytes.toString(w.nonAscii ? 'utf8' : 'latin1');
+  return { bytes: pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces), nonAscii: w.nonAscii };
 }

@@ -3,7 +3,7 @@ import { HEALTH_CHECK_NAMES } from '../../../src/checks/registry.js';
 import { advance } from '../../../src/drift/grace.js';
 import { buildDriftReport } from '../../../src/drift/report.js';
 import type { Finding } from '../../../src/drift/types.js';
-import { renderCheck } from '../../../src/render/check.js';
+import { renderCheck, renderCheckBytes } from '../../../src/render/check.js';
 import { rs, snapshot, vs } from '../../support/builders.js';
 import { expectGolden } from '../../support/golden.js';
 
@@ -32,15 +32,27 @@ describe('renderCheck (ipvs-sentinel check)', () => {
     const table = snapshot([vs('TCP/10.96.0.1:443', [rs('192.168.56.10:6443', { weight: 0 })]), vs('TCP/10.96.0.10:53', [rs('10.244.0.3:53')])]);
     const report = buildDriftReport({ node: 'worker-1', checkedAt: T, findings: advance([], findings, T, { grace: 0 }), unknownReason: null });
     const checks = HEALTH_CHECK_NAMES.map((name) => (name === 'drift' ? { name, ok: false, reason: report.reason } : { name, ok: true, reason: null }));
-    const text = renderCheck({
+    const input = {
       snapshot: table,
-      lookup: (key) => (key === 'TCP/10.96.0.1:443' ? { namespace: 'default', name: 'kubernetes', port: 'https' } : null),
+      lookup: (key: string) => (key === 'TCP/10.96.0.1:443' ? { namespace: 'default', name: 'kubernetes', port: 'https' } : null),
       report,
       checks,
       configSource: 'configmap',
       scheduler: 'rr',
-    });
+    };
+    const text = renderCheck(input);
     expect(text).toContain('CRITICAL ipset-entry-missing  KUBE-CLUSTER-IP 10.96.0.10,udp:53  [confirmed]');
     await expectGolden('test/fixtures/golden/render/check.txt', text);
+    // What `check` writes to stdout: the same text as UTF-8 bytes (the verdict's "—" is not ASCII).
+    expect(text).toContain('—');
+    expect(renderCheckBytes(input).equals(Buffer.from(text, 'utf8'))).toBe(true);
+  });
+
+  it('without a readable IPVS table, the bytes are the text below it', () => {
+    const report = buildDriftReport({ node: 'worker-1', checkedAt: T, findings: [], unknownReason: 'the IPVS table could not be read' });
+    const input = { snapshot: null, lookup: () => null, report, checks: [], configSource: null, scheduler: null };
+    const text = renderCheck(input);
+    expect(text).toContain('IPVS table: not readable');
+    expect(renderCheckBytes(input).toString('utf8')).toBe(text);
   });
 });

@@ -122,6 +122,23 @@ describe('PiecePool', () => {
     expect(new Set(again.map((p) => p.buffer))).toEqual(new Set(pieces.map((p) => p.buffer)));
   });
 
+  it('a reused buffer pads with spaces, not with what the last writer left in it (spaces() writes nothing)', () => {
+    const pool = new PiecePool(8);
+    const first = new PieceWriter({ pool });
+    fill(first, '01234567');
+    fill(first, 'abcdefgh');
+    const pieces = first.finish();
+    for (const p of pieces) pool.give(p);
+    const second = new PieceWriter({ pool });
+    second.spaces(3);
+    fill(second, 'x');
+    second.spaces(6); // does not fit: the second reused buffer
+    fill(second, 'y');
+    const again = second.finish();
+    expect(new Set(again.map((p) => p.buffer))).toEqual(new Set(pieces.map((p) => p.buffer)));
+    expect(again.map(String)).toEqual(['   x', `${''.padEnd(6)}y`]);
+  });
+
   it('takes back only its own buffers, each once, up to its capacity', () => {
     const pool = new PiecePool(8, 1);
     const w = new PieceWriter({ pool });
