@@ -63,6 +63,10 @@ export function packSnapshot(snapshot: IpvsSnapshot): PackedSnapshot {
     return text.length;
   };
   const stats = (s: IpvsStats): void => {
+    if (s === ZERO_STATS) {
+      c += COUNTERS; // the array starts as zeros: most real servers of an idle table cost nothing here
+      return;
+    }
     for (const field of STATS_FIELDS) {
       const value = s[field];
       if (value < 0n || value > U64_MAX) throw new Error(`snapshot transfer: counter ${field} ${value} is not a u64`);
@@ -136,6 +140,8 @@ export function unpackSnapshot(packed: PackedSnapshot): IpvsSnapshot {
   }
   if (!Number.isSafeInteger(packed.services) || packed.services < 0) throw malformed(`service count ${packed.services}`);
   const tunnels = new Map(packed.tunnels.map((t) => [t.destination, t.tunnel]));
+  // The counters as 32-bit halves, to see that a server's are all zero without making a bigint of each.
+  const words = new Uint32Array(counters.buffer, counters.byteOffset, counters.length * 2);
   let n = 0;
   let c = 0;
   let at = 0;
@@ -159,8 +165,8 @@ export function unpackSnapshot(packed: PackedSnapshot): IpvsSnapshot {
   const stats = (): IpvsStats => {
     if (c + COUNTERS > counters.length) throw malformed(`${counters.length} counters, more needed`);
     let traffic = false;
-    for (let i = c; i < c + COUNTERS; i++) {
-      if (counters[i] !== 0n) {
+    for (let i = c * 2, end = i + COUNTERS * 2; i < end; i++) {
+      if (words[i] !== 0) {
         traffic = true;
         break;
       }

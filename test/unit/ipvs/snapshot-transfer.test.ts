@@ -80,6 +80,19 @@ describe('snapshot hand-over from the reading thread', () => {
     expect(unpacked.services.at(-1)?.destinations[0]?.stats.inBytes).toBe(2n ** 64n - 1n);
   });
 
+  it('tells traffic from none by every bit of every counter: a single bit in either 32-bit half is kept', async () => {
+    const wide = await recorded('wide');
+    const base = wide.services.find((vs) => vs.destinations.length > 0) as VirtualServer;
+    const fields = Object.keys(ZERO_STATS) as (keyof IpvsStats)[];
+    const values = [1n, 1n << 31n, 1n << 32n, 1n << 63n];
+    const destinations = fields.flatMap((field) => values.map((v) => ({ ...(base.destinations[0] as RealServer), stats: { ...ZERO_STATS, [field]: v } })));
+    const original: IpvsSnapshot = { ...wide, services: [{ ...base, stats: { ...ZERO_STATS }, destinations }] };
+    const { unpacked } = handOver(original);
+    expect(unpacked.services[0]?.destinations.map((rs) => rs.stats)).toEqual(destinations.map((rs) => rs.stats));
+    // An all-zero counters object that is not the shared one comes back as the shared one.
+    expect(unpacked.services[0]?.stats).toBe(ZERO_STATS);
+  });
+
   it('gives back any table the decoder can make', () => {
     fc.assert(
       fc.property(snapshotArb, (original) => {
