@@ -8,8 +8,10 @@
 // - dist/util/pino.js, without pino's transports (src/util/pino.ts says why).
 // - dist/netlink/koffi.cjs, koffi's entry without its downloader's crypto, https and zlib (below says why).
 // - dist/cli/ipvs-command.js, the `ipvs` command in one module (below says why).
+// - dist/cli/ipvs-read-worker.cjs, the IPVS read's worker thread as one CommonJS file, in place of
+//   tsc's dist/cli/ipvs-read-worker.js (below says why).
 import { build } from 'esbuild';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -219,6 +221,38 @@ function bundleCommand(target, name, outside) {
 }
 
 await bundleCommand(distFile('cli/ipvs-command.js'), 'ipvs-command', SHARED);
+
+/**
+ * The IPVS read's worker thread (src/cli/ipvs-read-worker.ts, which src/ipvs/threaded-reader.ts
+ * starts for `check` and `migration`) as one CommonJS file. A worker whose entry is an ES module
+ * first sets up Node's ES module loader in its thread and links its modules one by one: in the
+ * guest, 150–200 ms more before the first read, the start of the path `check` waits on (issue 17).
+ * Everything it reaches is inside, the errors and libnl.js too: a worker shares no class with the
+ * main thread (a SentinelError crosses as its code, operation and message). koffi stays
+ * dist/netlink/koffi.cjs, which libnl.js requires through createRequire(import.meta.url): here that
+ * URL is libnl.js's own, as if it were still beside koffi.cjs.
+ */
+const workerEsm = distFile('cli/ipvs-read-worker.js');
+const workerFile = distFile('cli/ipvs-read-worker.cjs');
+await build({
+  entryPoints: [workerEsm],
+  outfile: workerFile,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  legalComments: 'inline',
+  define: { 'import.meta.url': '__libnlUrl' },
+  banner: { js: "'use strict';\nconst __libnlUrl = require('node:url').pathToFileURL(require('node:path').join(__dirname, '../netlink/libnl.js')).href;" },
+  plugins: [{ name: 'packages-outside', setup: (b) => b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true })) }],
+});
+const worker = await readFile(workerFile, 'utf8');
+if (worker.split('__libnlUrl').length !== 3 || !worker.includes('("./koffi.cjs")')) {
+  throw new Error(`scripts/bundle.mjs: ${workerFile} should take import.meta.url once, for libnl.js's require of ./koffi.cjs`);
+}
+// The ES module the bundle was made from is not to be started by mistake.
+await Promise.all(['', '.map', '.d.ts'].map((ext) => rm(`${workerEsm}${ext}`, { force: true })));
 
 /**
  * The one-shot agent commands (src/cli/agent-command.ts: `check`, `migration` on this node) as one

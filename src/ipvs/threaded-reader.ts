@@ -38,7 +38,7 @@ export class ThreadedIpvsReader {
   private readonly workerUrl: URL;
 
   constructor(options: ThreadedIpvsReaderOptions = {}) {
-    this.workerUrl = options.workerUrl ?? new URL('../cli/ipvs-read-worker.js', import.meta.url);
+    this.workerUrl = options.workerUrl ?? new URL('../cli/ipvs-read-worker.cjs', import.meta.url);
     if (options.prefetch ?? true) {
       this.prefetched = this.request();
       // Nobody may ever ask (the command failed first): its failure is then nobody's to report.

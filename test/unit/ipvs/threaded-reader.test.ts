@@ -2,7 +2,7 @@
  * The one-shot commands' IPVS read in a worker thread (src/ipvs/threaded-reader.ts): the snapshot
  * and the reader's errors cross the thread boundary intact, a worker that dies fails the reads it
  * owed and the next read starts another, and neither an idle worker nor an abandoned read keeps the
- * process alive. The real worker (dist/cli/ipvs-read-worker.js, `npm run build`) reads this host's table.
+ * process alive. The real worker (dist/cli/ipvs-read-worker.cjs, `npm run build`) reads this host's table.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -133,9 +133,9 @@ describe('ThreadedIpvsReader', () => {
   });
 });
 
-describe('the built worker (dist/cli/ipvs-read-worker.js)', () => {
+describe('the built worker (dist/cli/ipvs-read-worker.cjs)', () => {
   it('reads this network namespace\'s table with the `ipvs` command\'s reader', async () => {
-    const reader = new ThreadedIpvsReader({ workerUrl: new URL('../../../dist/cli/ipvs-read-worker.js', import.meta.url) });
+    const reader = new ThreadedIpvsReader({ workerUrl: new URL('../../../dist/cli/ipvs-read-worker.cjs', import.meta.url) });
     try {
       if (existsSync('/proc/net/ip_vs')) {
         expect((await reader.read()).services).toBeInstanceOf(Array);
