@@ -7,6 +7,7 @@
  * (snapshot-transfer.ts): a structured clone of its objects cost more than the diff. `serve` keeps
  * its in-process reader, whose reads share what did not change (reuse.ts).
  */
+import * as nodeModule from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { ERROR_CODES, SentinelError, type ErrorCode } from '../errors/index.js';
 import { unpackSnapshot, type PackedSnapshot } from './snapshot-transfer.js';
@@ -21,6 +22,16 @@ interface Pending {
 }
 
 const OP = 'read the IPVS table in a worker thread';
+
+/**
+ * The worker's environment: the process's, with V8's compile cache where the launcher put this
+ * thread's (bin/ipvs-sentinel.js, `module.enableCompileCache`). That call enables the cache for
+ * the thread that makes it only; a worker thread takes it from NODE_COMPILE_CACHE as it starts.
+ * Node 20 has neither, and a process without a cache passes none.
+ */
+export function workerEnv(env: NodeJS.ProcessEnv = process.env, cacheDir = (nodeModule as { getCompileCacheDir?: () => string | undefined }).getCompileCacheDir?.()): NodeJS.ProcessEnv {
+  return cacheDir === undefined ? env : { ...env, NODE_COMPILE_CACHE: cacheDir };
+}
 
 export interface ThreadedIpvsReaderOptions {
   /** The worker's module; tests give their own. */
@@ -78,7 +89,7 @@ export class ThreadedIpvsReader {
   /** The worker, started again after one died (the next read then starts a new one). */
   private ensureWorker(): Worker {
     if (this.worker !== null) return this.worker;
-    const worker = new Worker(this.workerUrl);
+    const worker = new Worker(this.workerUrl, { env: workerEnv() });
     worker.on('message', (reply: WorkerReply) => this.answer(reply));
     // A worker that throws outside a read, or exits: every read it owed fails with the reason.
     worker.on('error', (err: Error) => this.lost(worker, `the worker thread failed: ${err.message}`));

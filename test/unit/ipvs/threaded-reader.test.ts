@@ -4,11 +4,14 @@
  * owed and the next read starts another, and neither an idle worker nor an abandoned read keeps the
  * process alive. The real worker (dist/cli/ipvs-read-worker.cjs, `npm run build`) reads this host's table.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import * as nodeModule from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SentinelError } from '../../../src/errors/index.js';
-import { ThreadedIpvsReader } from '../../../src/ipvs/threaded-reader.js';
+import { ThreadedIpvsReader, workerEnv } from '../../../src/ipvs/threaded-reader.js';
 
 /** A worker of the given body; `reply(request)` answers a read request. */
 const worker = (body: string): URL =>
@@ -147,6 +150,36 @@ describe('the built worker (dist/cli/ipvs-read-worker.cjs)', () => {
       }
     } finally {
       reader.close();
+    }
+  });
+});
+
+describe('the worker and V8\'s compile cache', () => {
+  it('passes the process\'s cache directory to the worker as NODE_COMPILE_CACHE, and nothing without one', () => {
+    const env = { PATH: '/usr/bin', NODE_COMPILE_CACHE: undefined };
+    expect(workerEnv(env, '/app/dist/.compile-cache')).toEqual({ PATH: '/usr/bin', NODE_COMPILE_CACHE: '/app/dist/.compile-cache' });
+    expect(workerEnv(env, undefined)).toBe(env);
+  });
+
+  // Node ≥ 22.1 only: Node 20 has no compile cache.
+  const hasCache = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+  it.skipIf(!hasCache)('the built worker compiles through the cache the launcher enabled (enableCompileCache covers only its own thread)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ipvs-compile-cache-'));
+    try {
+      const script = `
+        const { enableCompileCache } = await import('node:module');
+        enableCompileCache(${JSON.stringify(dir)});
+        const { ThreadedIpvsReader } = await import(${JSON.stringify(new URL('../../../dist/ipvs/threaded-reader.js', import.meta.url).href)});
+        const reader = new ThreadedIpvsReader({ workerUrl: new URL(${JSON.stringify(new URL('../../../dist/cli/ipvs-read-worker.cjs', import.meta.url).href)}) });
+        await reader.read().catch(() => undefined);
+        reader.close();
+      `;
+      // Node's own trace of its compile cache, on stderr: the files it compiled through it, and how.
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, NODE_DEBUG_NATIVE: 'COMPILE_CACHE' } });
+      expect(run.status).toBe(0);
+      expect(run.stderr).toMatch(/V8 code cache for CommonJS \S*\/dist\/cli\/ipvs-read-worker\.cjs/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
