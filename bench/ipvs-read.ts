@@ -5,7 +5,8 @@
  * `npm run bench ipvs [SERVICES[,SERVICES]] [ROUNDS]`; the image's Node (tools/node24) when present;
  * PROFILE=1 adds V8 CPU profiles of serve and of one `ipvs` and one `check` command (.cache/ipvs-read-profiles).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, runInGuest } from '../test/guest/harness.js';
@@ -68,11 +69,30 @@ function report(row: Row, hostLoad: string): void {
   }
 }
 
+/**
+ * V8's compile cache (dist/.compile-cache) as the image has it: the image's build runs the
+ * Dockerfile's list of commands once, on a machine without IPVS, and ships what they compiled.
+ * The guest sees this checkout read-only and cannot write the cache, so without this every file
+ * changed since the last Node 24 run here would compile afresh in the guest, as in no deployment.
+ */
+function warmCompileCacheAsTheImage(node: string): void {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+  const line = /^RUN for command in ((?:"[^"]+" ?)+); do ipvs-sentinel \$command/m.exec(dockerfile);
+  if (!line?.[1]) throw new Error('Dockerfile: no "RUN for command in ...; do ipvs-sentinel $command" line warming the compile cache');
+  for (const [, command] of line[1].matchAll(/"([^"]+)"/g)) {
+    spawnSync(node, ['bin/ipvs-sentinel.js', ...(command as string).split(' ')], { cwd: REPO_ROOT, stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: imageNodeOptions() }, timeout: 120_000 });
+  }
+}
+
 export async function runIpvsReadBench(args: string[] = process.argv.slice(3)): Promise<void> {
   const sizes = (args[0] ?? '5000').split(',').map(Number);
   const rounds = Number(args[1] ?? 3);
   const node = existsSync(NODE24) ? NODE24 : '$NODE';
   console.log('IPVS read (real kernel in the QEMU guest; TCG emulation, compare only within one run), ipvsadm -Sn a whole process writing to /dev/null');
+  if (node === NODE24) {
+    warmCompileCacheAsTheImage(NODE24);
+    console.log('  V8\'s compile cache warmed on the host first, as the image\'s build does (Dockerfile)');
+  }
   for (const services of sizes) {
     // Room between polls for one ipvsadm and one bare read (each ~0.7 s per 1,000 services here).
     // As the agent is deployed; it is stopped while the others run, so this does not need to fit them.
