@@ -226,9 +226,14 @@ export class JsonStateSplitter {
     if (c === 34) return stringEnd(text, start);
     if (c === 123 || c === 91) {
       let depth = 0;
+      let lines = 0;
+      let lastNewline = -1;
       for (let i = start; i < text.length; i++) {
         const ch = text.charCodeAt(i);
-        if (ch === 34) {
+        if (ch === 10) {
+          lines++;
+          lastNewline = i;
+        } else if (ch === 34) {
           const end = stringEnd(text, i);
           if (end < 0) return -1;
           i = end - 1;
@@ -238,6 +243,13 @@ export class JsonStateSplitter {
             throw stateInvalid(`${this.source}: ${this.path()}: nesting depth limit: more than ${LIMITS.nestingDepth} levels of objects and arrays at line ${line}, column ${column}`);
           }
         } else if ((ch === 125 || ch === 93) && --depth === 0) {
+          // The value's lines counted on the way (a JSON string holds no raw newline): the next
+          // positionAt() starts after it, where it would have looked for them one indexOf at a time.
+          if (this.counted === start) {
+            this.line += lines;
+            if (lastNewline >= 0) this.lineStart = lastNewline + 1;
+            this.counted = i + 1;
+          }
           return i + 1;
         }
       }
@@ -265,6 +277,8 @@ export class JsonStateSplitter {
 
   /** The value at `start` as a piece, or null when the text ends before it does. */
   private takeValue(start: number, final: boolean, path: string): StatePiece | null {
+    // Where the value starts, before valueEnd() counts the value's own lines past it.
+    const at = this.positionAt(start);
     const end = this.valueEnd(start, final);
     if (end < 0) {
       if (this.text.length - start > LIMITS.objectChars) throw this.tooLarge(start);
@@ -273,7 +287,7 @@ export class JsonStateSplitter {
     if (end - start > LIMITS.objectChars) throw this.tooLarge(start);
     if (end === start) throw this.syntax(start, 'a value');
     this.pos = end;
-    return jsonPiece(this.source, path, this.text.slice(start, end), this.positionAt(start));
+    return jsonPiece(this.source, path, this.text.slice(start, end), at);
   }
 
   private headerPiece(): StatePiece {

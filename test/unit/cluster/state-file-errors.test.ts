@@ -3,7 +3,7 @@
  * and column in the whole file — although each List item is parsed on its own.
  */
 import { describe, it } from 'vitest';
-import { parseClusterState } from '../../../src/cluster/state-file.js';
+import { ClusterStateParser, parseClusterState } from '../../../src/cluster/state-file.js';
 import { expectSentinelError } from '../../support/errors.js';
 
 const node = (name: string): string => `- kind: Node\n  metadata:\n    name: ${name}\n`;
@@ -44,5 +44,54 @@ describe('error positions', () => {
     { name: 'YAML: two kinds', text: `kind: List\nitems:\n${node('a')}kind: NodeList\n`, message: /^s: document 1 has two kinds, List and NodeList$/ },
   ])('$name', ({ text, message }) => {
     expectSentinelError(() => parseClusterState(text, 's'), 'CLUSTER_STATE_INVALID', message);
+  });
+});
+
+describe('error positions after many lines of items, the file taken in chunks of any size', () => {
+  // kubectl's indented JSON: every item over many lines, the line count carried from item to item.
+  const items = Array.from({ length: 40 }, (_, i) => ({ kind: 'Node', metadata: { name: `n${i}`, labels: { zone: `z${i % 3}` } }, status: { addresses: [{ type: 'InternalIP', address: `10.0.0.${i}` }] } }));
+  const good = JSON.stringify({ kind: 'List', items }, null, 4);
+
+  it.each([1, 7, 64, 4096, good.length])('a bad value in item 37, chunks of %d characters', (size) => {
+    const text = good.replace('"name": "n37"', '"name": n37');
+    const offset = text.indexOf('"name": n37') + '"name": '.length;
+    const before = text.slice(0, offset);
+    const line = before.split('\n').length;
+    const column = offset - before.lastIndexOf('\n');
+    const parser = new ClusterStateParser('s');
+    expectSentinelError(
+      () => {
+        for (let i = 0; i < text.length; i += size) parser.push(text.slice(i, i + size));
+        parser.end();
+      },
+      'CLUSTER_STATE_INVALID',
+      new RegExp(`^s: document 1 items\\[37\\]: malformed JSON at line ${line}, column ${column}: expected a value, found 'n'$`),
+    );
+  });
+
+  it.each([1, 7, 64, good.length])('a bad value on the line where the item before ends, chunks of %d characters', (size) => {
+    // Each item over several lines, the next starting on the line the one before ends: "}, {".
+    const pretty = items.slice(0, 37).map((item) => JSON.stringify(item, null, 2));
+    const text = `{"kind": "List", "items": [${pretty.join(', ')}, {"kind": "Node", "metadata": {"name": n37}}]}`;
+    const offset = text.indexOf('n37');
+    const before = text.slice(0, offset);
+    const line = before.split('\n').length;
+    const column = offset - before.lastIndexOf('\n');
+    const parser = new ClusterStateParser('s');
+    expectSentinelError(
+      () => {
+        for (let i = 0; i < text.length; i += size) parser.push(text.slice(i, i + size));
+        parser.end();
+      },
+      'CLUSTER_STATE_INVALID',
+      new RegExp(`^s: document 1 items\\[37\\]: malformed JSON at line ${line}, column ${column}: expected a value, found 'n'$`),
+    );
+  });
+
+  it('a value too deeply nested, in the last item', () => {
+    const deep = `${'['.repeat(70)}${']'.repeat(70)}`;
+    const text = good.replace(/\n\s*\]\n\}$/, `,\n        {"kind": "Node", "metadata": {"name": "deep"}, "x":\n ${deep}}\n    ]\n}`);
+    const line = text.split('\n').findIndex((l) => l.startsWith(' [[[')) + 1;
+    expectSentinelError(() => parseClusterState(text, 's'), 'CLUSTER_STATE_INVALID', new RegExp(`^s: document 1 items\\[40\\]: nesting depth limit: more than 64 levels of objects and arrays at line ${line}, column \\d+$`));
   });
 });
