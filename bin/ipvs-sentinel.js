@@ -15,15 +15,6 @@ process.on('SIGUSR1', () => {});
 const [{ enableCompileCache }, { fileURLToPath }] = await Promise.all([import('node:module'), import('node:url')]);
 enableCompileCache?.(fileURLToPath(new globalThis.URL('../dist/.compile-cache', import.meta.url)));
 
-// check and migration on this node read the IPVS table in a worker thread (src/ipvs/threaded-reader.ts).
-// Started here, before the CLI loads, Node's bootstrap of that thread runs beside the loading instead
-// of after it (issue 17). A guess from the words of the command line: a wrong one costs an idle
-// thread, which the command never uses and which never keeps the process alive; never a result.
-const words = process.argv.slice(2);
-if (words.some((w) => w === 'check' || w === 'migration') && !words.some((w) => w === '--cluster' || w.startsWith('--cluster=') || w === '--help' || w === '-h')) {
-  (await import('../dist/ipvs/threaded-reader.js')).startWorkerEarly();
-}
-
 // serve: V8's optimizing compilers off until the heap says the cluster is large (src/agent/tiering.ts).
 (await import('../dist/agent/tiering.js')).startAdaptiveTiering(process.argv.slice(2));
 

@@ -33,47 +33,6 @@ export function workerEnv(env: NodeJS.ProcessEnv = process.env, cacheDir = (node
   return cacheDir === undefined ? env : { ...env, NODE_COMPILE_CACHE: cacheDir };
 }
 
-/** The built worker, beside the bundle that runs the one-shot commands (scripts/bundle.mjs). */
-const WORKER_URL = new URL('../cli/ipvs-read-worker.cjs', import.meta.url);
-
-/** A worker started before any reader wanted one (startWorkerEarly), and whether it has failed since. */
-let early: { url: string; worker: Worker; failed: boolean } | null = null;
-
-/**
- * Starts the worker thread now, for the ThreadedIpvsReader that the command makes later: the
- * launcher calls this for `check` and `migration` before the CLI loads (bin/ipvs-sentinel.js), so
- * that Node's worker bootstrap, most of a second in the guest, runs beside the loading instead of
- * after it (issue 17). It only starts the thread: no read is asked for until a reader takes it.
- * Unreferenced, so a worker nobody takes (a bad flag, --help) never keeps the process alive; one
- * that fails before it is taken is left, and the reader starts its own.
- */
-export function startWorkerEarly(workerUrl: URL = WORKER_URL): void {
-  if (early !== null) return;
-  const started = { url: workerUrl.href, worker: new Worker(workerUrl, { env: workerEnv() }), failed: false };
-  const failed = (): void => {
-    started.failed = true;
-  };
-  started.worker.on('error', failed);
-  started.worker.on('exit', failed);
-  started.worker.unref();
-  early = started;
-}
-
-/** The early worker for `workerUrl`, handed over once, with the listeners it was started with removed; null when there is none alive. */
-function takeEarlyWorker(workerUrl: URL): Worker | null {
-  const started = early;
-  if (started === null || started.url !== workerUrl.href) return null;
-  early = null;
-  started.worker.removeAllListeners('error');
-  started.worker.removeAllListeners('exit');
-  // threadId is -1 once the thread has stopped, which may be before its 'exit' is emitted.
-  if (started.failed || started.worker.threadId === -1) {
-    void started.worker.terminate();
-    return null;
-  }
-  return started.worker;
-}
-
 export interface ThreadedIpvsReaderOptions {
   /** The worker's module; tests give their own. */
   workerUrl?: URL;
@@ -90,7 +49,7 @@ export class ThreadedIpvsReader {
   private readonly workerUrl: URL;
 
   constructor(options: ThreadedIpvsReaderOptions = {}) {
-    this.workerUrl = options.workerUrl ?? WORKER_URL;
+    this.workerUrl = options.workerUrl ?? new URL('../cli/ipvs-read-worker.cjs', import.meta.url);
     if (options.prefetch ?? true) {
       this.prefetched = this.request();
       // Nobody may ever ask (the command failed first): its failure is then nobody's to report.
@@ -130,7 +89,7 @@ export class ThreadedIpvsReader {
   /** The worker, started again after one died (the next read then starts a new one). */
   private ensureWorker(): Worker {
     if (this.worker !== null) return this.worker;
-    const worker = takeEarlyWorker(this.workerUrl) ?? new Worker(this.workerUrl, { env: workerEnv() });
+    const worker = new Worker(this.workerUrl, { env: workerEnv() });
     worker.on('message', (reply: WorkerReply) => this.answer(reply));
     // A worker that throws outside a read, or exits: every read it owed fails with the reason.
     worker.on('error', (err: Error) => this.lost(worker, `the worker thread failed: ${err.message}`));

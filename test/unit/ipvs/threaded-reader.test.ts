@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SentinelError } from '../../../src/errors/index.js';
-import { startWorkerEarly, ThreadedIpvsReader, workerEnv } from '../../../src/ipvs/threaded-reader.js';
+import { ThreadedIpvsReader, workerEnv } from '../../../src/ipvs/threaded-reader.js';
 
 /** A worker of the given body; `reply(request)` answers a read request. */
 const worker = (body: string): URL =>
@@ -133,85 +133,6 @@ describe('ThreadedIpvsReader', () => {
     // Bounded by the timeout: a process the worker held would be killed, and the call throw.
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect(out).toBe('closed\n');
-  });
-});
-
-describe('the worker started early (by the launcher, before the CLI loads)', () => {
-  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-  /** A worker that says when it started (in unknownAttributes); with `dieFirst`, its first start exits at once. */
-  const timedWorker = (dieFirst: string | null, name = 'worker'): URL =>
-    worker(`
-      // ${name}
-      const { existsSync, writeFileSync } = await import('node:fs');
-      const marker = ${JSON.stringify(dieFirst)};
-      if (marker !== null && !existsSync(marker)) { writeFileSync(marker, ''); process.exit(7); }
-      const startedAt = Date.now();
-      const { packSnapshot } = await import(${JSON.stringify(TRANSFER)});
-      parentPort.on('message', (m) => {
-        if (m.type === 'close') return parentPort.close();
-        const packed = packSnapshot({ readAt: new Date(), durationMs: 1, info: null, timeouts: null, services: [], unknownAttributes: ['started ' + startedAt] });
-        parentPort.postMessage({ id: m.id, packed }, [packed.numbers.buffer, packed.counters.buffer]);
-      });
-    `);
-  const startedAt = (snapshot: { unknownAttributes: readonly string[] }): number => Number(snapshot.unknownAttributes[0]?.replace('started ', ''));
-
-  it('is the worker the reader reads with: started before the reader was made', async () => {
-    const url = timedWorker(null);
-    startWorkerEarly(url);
-    await sleep(300);
-    const made = Date.now();
-    const reader = new ThreadedIpvsReader({ workerUrl: url });
-    try {
-      expect(startedAt(await reader.read())).toBeLessThan(made);
-    } finally {
-      reader.close();
-    }
-  });
-
-  it('is not taken once it has died: the reader starts its own, and reads', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ipvs-early-'));
-    try {
-      const url = timedWorker(join(dir, 'died-once'));
-      startWorkerEarly(url);
-      for (let i = 0; i < 100 && !existsSync(join(dir, 'died-once')); i++) await sleep(50);
-      await sleep(200);
-      const made = Date.now();
-      const reader = new ThreadedIpvsReader({ workerUrl: url });
-      try {
-        expect(startedAt(await reader.read())).toBeGreaterThanOrEqual(made);
-      } finally {
-        reader.close();
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
-  it('is left to a reader of its own module: a reader of another starts its own', async () => {
-    const early = timedWorker(null, 'early');
-    const other = timedWorker(null, 'other');
-    startWorkerEarly(early);
-    await sleep(300);
-    const made = Date.now();
-    const reader = new ThreadedIpvsReader({ workerUrl: other });
-    const taker = new ThreadedIpvsReader({ workerUrl: early });
-    try {
-      expect(startedAt(await reader.read())).toBeGreaterThanOrEqual(made);
-      expect(startedAt(await taker.read())).toBeLessThan(made);
-    } finally {
-      reader.close();
-      taker.close();
-    }
-  });
-
-  it('never keeps the process alive when nobody takes it', () => {
-    const script = `
-      const { startWorkerEarly } = await import(${JSON.stringify(new URL('../../../dist/ipvs/threaded-reader.js', import.meta.url).href)});
-      startWorkerEarly(new URL(${JSON.stringify(worker(`parentPort.on('message', () => undefined);`).href)}));
-      console.log('started');
-    `;
-    // Bounded by the timeout: a process the worker held would be killed, and the call throw.
-    expect(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 })).toBe('started\n');
   });
 });
 
