@@ -65,7 +65,7 @@ export class PiecePool {
   take(): Buffer {
     const buf = Buffer.from(this.free.pop() ?? new ArrayBuffer(this.pieceBytes));
     this.out.add(buf.buffer);
-    return buf.fill(SPACE);
+    return buf;
   }
 
   /** A piece (or a part of one) whose bytes are no longer needed: its buffer may be reused. */
