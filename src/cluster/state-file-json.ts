@@ -129,6 +129,9 @@ interface Position {
   column: number;
 }
 
+/** JsonStateSplitter.nextNewline not looked for. */
+const UNKNOWN = -2;
+
 export class JsonStateSplitter {
   private text = '';
   private pos = 0;
@@ -137,6 +140,13 @@ export class JsonStateSplitter {
   private counted = 0;
   private line = 1;
   private lineStart = 0;
+  /**
+   * The first newline at or after `counted`, -1 when `text` has none there, UNKNOWN when not looked
+   * for since `text` or `counted` moved past it. Kept because a file on one line (`jq -c`,
+   * JSON.stringify) has no newline to find: each item's position looked for one to the end of the
+   * text again, a quadratic walk over a file pushed whole.
+   */
+  private nextNewline = UNKNOWN;
   private keyText = '';
   private key = '';
   private members: string[] = [];
@@ -158,6 +168,7 @@ export class JsonStateSplitter {
       this.pos = 0;
     }
     this.text += chunk;
+    this.nextNewline = UNKNOWN; // the chunk may hold one
     this.run(false);
   }
 
@@ -174,11 +185,13 @@ export class JsonStateSplitter {
   }
 
   private positionAt(offset: number): Position {
-    for (let nl = this.text.indexOf('\n', this.counted); nl >= 0 && nl < offset; nl = this.text.indexOf('\n', nl + 1)) {
+    let nl = this.nextNewline === UNKNOWN ? this.text.indexOf('\n', this.counted) : this.nextNewline;
+    for (; nl >= 0 && nl < offset; nl = this.text.indexOf('\n', nl + 1)) {
       this.line++;
       this.lineStart = nl + 1;
     }
     this.counted = Math.max(this.counted, offset);
+    this.nextNewline = nl;
     return { line: this.line, column: offset - this.lineStart + 1 };
   }
 
@@ -249,6 +262,8 @@ export class JsonStateSplitter {
             this.line += lines;
             if (lastNewline >= 0) this.lineStart = lastNewline + 1;
             this.counted = i + 1;
+            // A newline looked for before is still the next one if it lies past the value, or if there was none.
+            if (this.nextNewline !== -1 && this.nextNewline <= i) this.nextNewline = UNKNOWN;
           }
           return i + 1;
         }

@@ -88,6 +88,28 @@ describe('error positions after many lines of items, the file taken in chunks of
     );
   });
 
+  it.each([1, 7, 64, 4096, 1 << 20])('a file on one line, and one with a few line breaks between items, chunks of %d characters', (size) => {
+    // JSON.stringify and `jq -c` write one line: no newline to find after any item.
+    const compact = items.slice(0, 37).map((item) => JSON.stringify(item));
+    const bad = '{"kind":"Node","metadata":{"name":n37}}';
+    for (const separator of [() => ',', (i: number) => (i % 10 === 9 ? ',\n' : ',')]) {
+      const text = `{"kind":"List","items":[${compact.map((item, i) => item + separator(i)).join('')}${bad}]}`;
+      const offset = text.indexOf('n37');
+      const before = text.slice(0, offset);
+      const line = before.split('\n').length;
+      const column = offset - before.lastIndexOf('\n');
+      const parser = new ClusterStateParser('s');
+      expectSentinelError(
+        () => {
+          for (let i = 0; i < text.length; i += size) parser.push(text.slice(i, i + size));
+          parser.end();
+        },
+        'CLUSTER_STATE_INVALID',
+        new RegExp(`^s: document 1 items\\[37\\]: malformed JSON at line ${line}, column ${column}: expected a value, found 'n'$`),
+      );
+    }
+  });
+
   it('a value too deeply nested, in the last item', () => {
     const deep = `${'['.repeat(70)}${']'.repeat(70)}`;
     const text = good.replace(/\n\s*\]\n\}$/, `,\n        {"kind": "Node", "metadata": {"name": "deep"}, "x":\n ${deep}}\n    ]\n}`);
