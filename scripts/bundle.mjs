@@ -15,6 +15,11 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** What every bundle made here is: for Node 20 and later, warnings only, licences kept inline. */
+const NODE_BUNDLE = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', legalComments: 'inline' };
+/** Only this project's modules are bundled: a package, or one of Node's, stays an import. */
+const PACKAGES_OUTSIDE = { name: 'packages-outside', setup: (b) => b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true })) };
+
 const file = fileURLToPath(new URL('../dist/cluster/client-node.js', import.meta.url));
 const promClientFile = fileURLToPath(new URL('../dist/agent/prom-client.js', import.meta.url));
 const pinoFile = fileURLToPath(new URL('../dist/util/pino.js', import.meta.url));
@@ -74,12 +79,8 @@ function bundleInPlace(target, plugin, { commonJs = false } = {}) {
     entryPoints: [target],
     outfile: target,
     allowOverwrite: true,
-    bundle: true,
-    platform: 'node',
+    ...NODE_BUNDLE,
     format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    legalComments: 'inline',
     ...(commonJs ? { banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" } } : {}),
     plugins: [plugin],
   });
@@ -166,12 +167,8 @@ const KOFFI_ENTRY = fileURLToPath(new URL('../node_modules/koffi/index.js', impo
 await build({
   entryPoints: [KOFFI_ENTRY],
   outfile: koffiFile,
-  bundle: true,
-  platform: 'node',
+  ...NODE_BUNDLE,
   format: 'cjs',
-  target: 'node20',
-  logLevel: 'warning',
-  legalComments: 'inline',
   plugins: [
     {
       name: 'koffi-without-downloader',
@@ -237,15 +234,11 @@ const workerFile = distFile('cli/ipvs-read-worker.cjs');
 await build({
   entryPoints: [workerEsm],
   outfile: workerFile,
-  bundle: true,
-  platform: 'node',
+  ...NODE_BUNDLE,
   format: 'cjs',
-  target: 'node20',
-  logLevel: 'warning',
-  legalComments: 'inline',
   define: { 'import.meta.url': '__libnlUrl' },
   banner: { js: "'use strict';\nconst __libnlUrl = require('node:url').pathToFileURL(require('node:path').join(__dirname, '../netlink/libnl.js')).href;" },
-  plugins: [{ name: 'packages-outside', setup: (b) => b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true })) }],
+  plugins: [PACKAGES_OUTSIDE],
 });
 const worker = await readFile(workerFile, 'utf8');
 if (worker.split('__libnlUrl').length !== 3 || !worker.includes('("./koffi.cjs")')) {
@@ -274,7 +267,7 @@ const onDemand = await build({
   platform: 'node',
   format: 'esm',
   logLevel: 'warning',
-  plugins: [{ name: 'packages-outside', setup: (b) => b.onResolve({ filter: /^[^./]/ }, (args) => ({ path: args.path, external: true })) }],
+  plugins: [PACKAGES_OUTSIDE],
 });
 const reachedOnDemand = Object.keys(onDemand.metafile.inputs).map((input) => join(process.cwd(), input));
 await bundleCommand(distFile('cli/agent-command.js'), 'agent-command', new Set([...SHARED, ...OTHER_COMMANDS, ...reachedOnDemand]));

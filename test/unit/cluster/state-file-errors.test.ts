@@ -47,6 +47,22 @@ describe('error positions', () => {
   });
 });
 
+/** Parsing `text` pushed in chunks of `size` fails at `offset`, the bare value n37 of item 37, by its line and column in the whole file. */
+function expectBadValueAt(text: string, offset: number, size: number): void {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  const parser = new ClusterStateParser('s');
+  expectSentinelError(
+    () => {
+      for (let i = 0; i < text.length; i += size) parser.push(text.slice(i, i + size));
+      parser.end();
+    },
+    'CLUSTER_STATE_INVALID',
+    new RegExp(`^s: document 1 items\\[37\\]: malformed JSON at line ${line}, column ${column}: expected a value, found 'n'$`),
+  );
+}
+
 describe('error positions after many lines of items, the file taken in chunks of any size', () => {
   // kubectl's indented JSON: every item over many lines, the line count carried from item to item.
   const items = Array.from({ length: 40 }, (_, i) => ({ kind: 'Node', metadata: { name: `n${i}`, labels: { zone: `z${i % 3}` } }, status: { addresses: [{ type: 'InternalIP', address: `10.0.0.${i}` }] } }));
@@ -55,18 +71,7 @@ describe('error positions after many lines of items, the file taken in chunks of
   it.each([1, 7, 64, 4096, good.length])('a bad value in item 37, chunks of %d characters', (size) => {
     const text = good.replace('"name": "n37"', '"name": n37');
     const offset = text.indexOf('"name": n37') + '"name": '.length;
-    const before = text.slice(0, offset);
-    const line = before.split('\n').length;
-    const column = offset - before.lastIndexOf('\n');
-    const parser = new ClusterStateParser('s');
-    expectSentinelError(
-      () => {
-        for (let i = 0; i < text.length; i += size) parser.push(text.slice(i, i + size));
-        parser.end();
-      },
-      'CLUSTER_STATE_INVALID',
-      new RegExp(`^s: document 1 items\\[37\\]: malformed JSON at line ${line}, column ${column}: expected a value, found 'n'$`),
-    );
+    expectBadValueAt(text, offset, size);
   });
 
   it.each([1, 7, 64, good.length])('a bad value on the line where the item before ends, chunks of %d characters', (size) => {
@@ -74,18 +79,7 @@ describe('error positions after many lines of items, the file taken in chunks of
     const pretty = items.slice(0, 37).map((item) => JSON.stringify(item, null, 2));
     const text = `{"kind": "List", "items": [${pretty.join(', ')}, {"kind": "Node", "metadata": {"name": n37}}]}`;
     const offset = text.indexOf('n37');
-    const before = text.slice(0, offset);
-    const line = before.split('\n').length;
-    const column = offset - before.lastIndexOf('\n');
-    const parser = new ClusterStateParser('s');
-    expectSentinelError(
-      () => {
-        for (let i = 0; i < text.length; i += size) parser.push(text.slice(i, i + size));
-        parser.end();
-      },
-      'CLUSTER_STATE_INVALID',
-      new RegExp(`^s: document 1 items\\[37\\]: malformed JSON at line ${line}, column ${column}: expected a value, found 'n'$`),
-    );
+    expectBadValueAt(text, offset, size);
   });
 
   it.each([1, 7, 64, 4096, 1 << 20])('a file on one line, and one with a few line breaks between items, chunks of %d characters', (size) => {
@@ -95,18 +89,7 @@ describe('error positions after many lines of items, the file taken in chunks of
     for (const separator of [() => ',', (i: number) => (i % 10 === 9 ? ',\n' : ',')]) {
       const text = `{"kind":"List","items":[${compact.map((item, i) => item + separator(i)).join('')}${bad}]}`;
       const offset = text.indexOf('n37');
-      const before = text.slice(0, offset);
-      const line = before.split('\n').length;
-      const column = offset - before.lastIndexOf('\n');
-      const parser = new ClusterStateParser('s');
-      expectSentinelError(
-        () => {
-          for (let i = 0; i < text.length; i += size) parser.push(text.slice(i, i + size));
-          parser.end();
-        },
-        'CLUSTER_STATE_INVALID',
-        new RegExp(`^s: document 1 items\\[37\\]: malformed JSON at line ${line}, column ${column}: expected a value, found 'n'$`),
-      );
+      expectBadValueAt(text, offset, size);
     }
   });
 
