@@ -188,8 +188,10 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
   const nodeName = nodeNameOf(options);
   const cluster = await createClusterSource(options, nodeName, logger);
   const reader = ipvs ?? createIpvsReader();
-  const heap = processHeapCompactor();
-  if (!heap) logger.child({ component: 'poller' }).info({}, 'heap compaction off: gc is not exposed (node --expose-gc, as the image runs it)');
+  // serve's loop compacts the heap after its polls (Agent.cycle); a one-shot command (given its
+  // reader) polls once and exits, and must not set --expose-gc, which costs it its compile cache.
+  const heap = ipvs === undefined ? processHeapCompactor() : null;
+  if (ipvs === undefined && !heap) logger.child({ component: 'poller' }).info({}, 'heap compaction off: V8 gives no gc (node --expose-gc, or v8.setFlagsFromString, refused)');
   // After the collection, RSS against the container's memory limit: a warning before an OOM kill.
   const memoryLimit = readMemoryLimit();
   const memoryWatch = memoryLimit && new MemoryLimitWatch(memoryLimit, logger.child({ component: 'poller' }));

@@ -28,11 +28,15 @@
  * - Node 20's V8 11 runs a full collection only for a plain gc() (an options object gave none,
  *   measured), and that one returns the pages: it is the only one used there.
  *
- * It needs `gc` on the global object (`node --expose-gc`, set in the image's NODE_OPTIONS); without
- * it the agent runs as before and says so once at startup. Dropping the flag from NODE_OPTIONS turns
- * the collection off.
+ * It needs V8's `gc`, which `serve` gets for itself (runtimeGc): `globalThis.gc` where the process
+ * runs with --expose-gc, else the flag is set at run time and `gc` read off a new context. Not in the
+ * image's NODE_OPTIONS: V8 refuses the code cache Node's own modules are built with when the flags
+ * differ from the build's, and --expose-gc alone made every process and worker thread compile them
+ * (`check` at 5,000 × 10: ~1 s of CPU in the emulated guest, issue 17). Where `gc` cannot be got,
+ * the agent runs as before and says so once at startup.
  */
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /** What the policy needs of the heap: V8's own names (v8.getHeapStatistics()). */
 export interface HeapFigures {
@@ -101,9 +105,12 @@ export interface Compaction {
   pauseMs: number;
 }
 
+/** V8's gc(): a full collection, of the flavor its options ask for (V8 12 and later). */
+export type GcFunction = (options?: object) => unknown;
+
 export interface HeapCompactorDeps {
-  /** The runtime's collector (globalThis.gc under --expose-gc). */
-  gc: (options?: object) => unknown;
+  /** The runtime's collector (runtimeGc). */
+  gc: GcFunction;
   heapStatistics: () => HeapFigures;
   /** The process's resident set in bytes (process.memoryUsage.rss). */
   rss: () => number;
@@ -179,12 +186,40 @@ export class HeapCompactor {
 const PLAIN = { type: 'major', flavor: 'regular' } as const;
 const REDUCING = { type: 'major', flavor: 'last-resort' } as const;
 
-/** The compactor for this process, or null when the runtime does not expose gc. */
-export function processHeapCompactor(): HeapCompactor | null {
-  const gc = (globalThis as { gc?: unknown }).gc;
-  if (typeof gc !== 'function') return null;
+export interface RuntimeGcDeps {
+  /** Where --expose-gc puts `gc`. */
+  global: { gc?: unknown };
+  setFlags: (flags: string) => void;
+  /** Evaluates `code` in a new V8 context (vm.runInNewContext). */
+  inNewContext: (code: string) => unknown;
+}
+
+const PROCESS_RUNTIME: RuntimeGcDeps = { global: globalThis, setFlags: setFlagsFromString, inNewContext: (code) => runInNewContext(code) };
+
+/**
+ * V8's full collector: the global `gc` of a process run with --expose-gc; else the same function
+ * from a context made after setting --expose-gc at run time (V8 installs its gc extension in every
+ * context made while the flag is on; Node 20 and 24 alike, test/unit/agent/heap.test.ts); null when
+ * neither gives a function. Setting the flag changes V8's flag hash, and with it the compile cache
+ * the process's later modules are looked up in: for `serve` only, which sets flags of its own
+ * anyway (src/agent/tiering.ts), never for a one-shot command.
+ */
+export function runtimeGc(deps: RuntimeGcDeps = PROCESS_RUNTIME): GcFunction | null {
+  if (typeof deps.global.gc === 'function') return deps.global.gc as GcFunction;
+  try {
+    deps.setFlags('--expose-gc');
+    const gc = deps.inNewContext('gc');
+    return typeof gc === 'function' ? (gc as GcFunction) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The compactor for this process (serve's), or null when V8's gc cannot be got. */
+export function processHeapCompactor(gc: GcFunction | null = runtimeGc()): HeapCompactor | null {
+  if (gc === null) return null;
   return new HeapCompactor({
-    gc: gc as (options?: object) => unknown,
+    gc,
     heapStatistics: getHeapStatistics,
     rss: () => process.memoryUsage.rss(),
     v8Major: Number(process.versions.v8.split('.')[0]),

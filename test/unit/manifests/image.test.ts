@@ -4,13 +4,13 @@ import { imageNodeOptions, imageRuntimeEnv } from '../../../bench/agent-scale.js
 
 describe('the image', () => {
   it('sets the NODE_OPTIONS the scale bench runs the agent with', () => {
-    expect(imageNodeOptions()).toBe('--max-semi-space-size=4 --expose-gc --v8-pool-size=2');
+    expect(imageNodeOptions()).toBe('--max-semi-space-size=4 --v8-pool-size=2');
     expect(imageNodeOptions('ENV NODE_ENV=production \\\n    NODE_OPTIONS=--jitless\n')).toBe('--jitless');
     expect(() => imageNodeOptions('FROM node:24\nENV NODE_ENV=production\n')).toThrow(/NODE_OPTIONS/);
   });
 
   it('sets two malloc arenas, which the benches pass to the agent too', () => {
-    expect(imageRuntimeEnv()).toEqual({ NODE_OPTIONS: '--max-semi-space-size=4 --expose-gc --v8-pool-size=2', MALLOC_ARENA_MAX: '2' });
+    expect(imageRuntimeEnv()).toEqual({ NODE_OPTIONS: '--max-semi-space-size=4 --v8-pool-size=2', MALLOC_ARENA_MAX: '2' });
     expect(imageRuntimeEnv('ENV MALLOC_ARENA_MAX=4 \\\n    NODE_OPTIONS=--jitless\n').MALLOC_ARENA_MAX).toBe('4');
     expect(() => imageRuntimeEnv('ENV NODE_OPTIONS=--jitless\n')).toThrow(/MALLOC_ARENA_MAX/);
   });
