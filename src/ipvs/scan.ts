@@ -26,6 +26,7 @@ import {
   IPVS_SVC_ATTR,
 } from './constants.js';
 import { FORWARD_METHODS, SVC_FLAG } from './flags.js';
+import { virtualServerKey } from './identity.js';
 import type { AddressFamily, ForwardMethod, IpvsStats, Protocol, RealServer, VirtualServer } from './types.js';
 
 /** Attribute types are below 32 in every nest scanned here: one bit each. */
@@ -115,6 +116,18 @@ function nestIn(view: DataView, start: number, end: number, type: number, at: In
   }
   for (let i = offset; i < end; i++) if (view.getUint8(i) !== 0) return false;
   return found;
+}
+
+/** The text of the string attribute at `offset` up to its first NUL (readString), or null when it is not ASCII. */
+function asciiText(view: DataView, offset: number, length: number): string | null {
+  let text = '';
+  for (let n = 0; n < length; n++) {
+    const c = view.getUint8(offset + n);
+    if (c === 0) break;
+    if (c >= 0x80) return null;
+    text += String.fromCharCode(c);
+  }
+  return text;
 }
 
 /** The shared instances of small counter values (sharedBigint), found without making a bigint first. */
@@ -316,6 +329,49 @@ export class ServiceScan {
       // An empty PE name is no PE (decodeServiceMessage).
       (pe < 0 ? vs.pe === null : vs.pe === null ? isAsciiText('', view, pe, at[2 * IPVS_SVC_ATTR.PE_NAME + 1] as number) === true : isAsciiText(vs.pe, view, pe, at[2 * IPVS_SVC_ATTR.PE_NAME + 1] as number) === true)
     );
+  }
+
+  /**
+   * The virtual server decodeServiceMessage makes of the scanned message (its destinations empty),
+   * or null when its scheduler or PE name is not ASCII (the decoder's to read as UTF-8). The same
+   * fields in the same order: one object shape whichever made it.
+   */
+  build(): VirtualServer | null {
+    const at = this.at;
+    const view = this.view;
+    const sched = at[2 * IPVS_SVC_ATTR.SCHED_NAME] as number;
+    const scheduler = sched < 0 ? 'none' : asciiText(view, sched, at[2 * IPVS_SVC_ATTR.SCHED_NAME + 1] as number);
+    const peAt = at[2 * IPVS_SVC_ATTR.PE_NAME] as number;
+    const peName = peAt < 0 ? null : asciiText(view, peAt, at[2 * IPVS_SVC_ATTR.PE_NAME + 1] as number);
+    if (scheduler === null || (peAt >= 0 && peName === null)) return null;
+    const family = this.family;
+    const fwmarkAt = at[2 * IPVS_SVC_ATTR.FWMARK] as number;
+    const addrAt = at[2 * IPVS_SVC_ATTR.ADDR] as number;
+    const fwmark = fwmarkAt < 0 ? null : view.getUint32(fwmarkAt, true);
+    const base = {
+      family,
+      protocol: this.protocol,
+      address: fwmarkAt >= 0 ? null : family === 'inet' ? formatIPv4(this.bytes, addrAt) : formatIPv6(this.bytes, addrAt),
+      port: fwmarkAt >= 0 ? null : view.getUint16(at[2 * IPVS_SVC_ATTR.PORT] as number, false),
+      fwmark,
+    };
+    const flags = at[2 * IPVS_SVC_ATTR.FLAGS] as number;
+    const flagBits = flags < 0 ? 0 : (view.getUint32(flags, true) & view.getUint32(flags + 4, true)) >>> 0;
+    const timeout = at[2 * IPVS_SVC_ATTR.TIMEOUT] as number;
+    const netmask = at[2 * IPVS_SVC_ATTR.NETMASK] as number;
+    return {
+      key: virtualServerKey(base),
+      ...base,
+      scheduler,
+      flagBits,
+      persistent: (flagBits & SVC_FLAG.persistent) !== 0,
+      timeout: timeout < 0 ? 0 : view.getUint32(timeout, true),
+      netmask: netmask < 0 ? (family === 'inet' ? 32 : 128) : family === 'inet' ? ipv4MaskLength(view, netmask) : view.getUint32(netmask, true),
+      // An empty PE name is no PE, as the decoder has it.
+      pe: peName === '' ? null : peName,
+      stats: this.counters.build(),
+      destinations: [],
+    };
   }
 
   /**

@@ -85,7 +85,7 @@ const serviceSpec: fc.Arbitrary<ServiceSpec> = fc.oneof(
       protocol: fc.constantFrom<NonNullable<ServiceSpec['protocol']>>('TCP', 'UDP', 'SCTP', 99),
       port: fc.nat(65535),
       scheduler: fc.constantFrom('rr', 'wlc', 'mh', '', 'sé'),
-      pe: fc.constantFrom(undefined, '', 'sip'),
+      pe: fc.constantFrom(undefined, '', 'sip', 'pé'),
       flags: fc.constantFrom(0x2, 0x3, 0x12),
       timeout: fc.nat(20000),
       netmask: fc.nat(32),
@@ -197,10 +197,17 @@ describe('ServiceScan', () => {
         expect(decoded).not.toBe('error');
         const { service, identity } = decoded as ReturnType<typeof decodeServiceMessage>;
         expect(scan.sameIdentity(service)).toBe(true);
-        const ascii = [...service.scheduler].every((c) => c.charCodeAt(0) < 0x80);
+        const isAscii = (text: string): boolean => [...text].every((c) => c.charCodeAt(0) < 0x80);
+        const ascii = isAscii(service.scheduler) && (service.pe === null || isAscii(service.pe));
         expect(scan.sameSettings(service)).toBe(ascii); // a non-ASCII name is the decoder's to read
         expect(scan.counters.same(service.stats)).toBe(true);
         expect(scan.counters.build()).toEqual(service.stats);
+        // What the reader keeps for a new service: the decoder's object, key to destinations, in its order.
+        const built = scan.build();
+        if (ascii) {
+          expect(built).toStrictEqual(service);
+          expect(Object.keys(built ?? {})).toEqual(Object.keys(service));
+        } else expect(built).toBeNull();
         const changed: VirtualServer[] = [
           { ...service, port: service.port === null ? null : (service.port + 1) % 65536 },
           { ...service, fwmark: service.fwmark === null ? null : service.fwmark + 1 },
@@ -259,6 +266,8 @@ describe('ServiceScan', () => {
         expect(scan.sameIdentity(service)).toBe(true);
         expect(scan.counters.build()).toEqual(service.stats);
         if (scan.sameSettings(service)) expect(scan.counters.same(service.stats)).toBe(true);
+        const built = scan.build();
+        if (built !== null) expect(built).toStrictEqual(service);
       }),
       { numRuns: 1500 },
     );

@@ -139,6 +139,20 @@ describe('PiecePool', () => {
     expect(again.map(String)).toEqual(['   x', `${''.padEnd(6)}y`]);
   });
 
+  it('pads a reused buffer after text written before the first padding, and again after more text', () => {
+    const pool = new PiecePool(16);
+    const first = new PieceWriter({ pool });
+    fill(first, '0123456789abcdef');
+    for (const p of first.finish()) pool.give(p);
+    const second = new PieceWriter({ pool });
+    fill(second, 'ab'); // no padding yet: the piece is not filled
+    second.spaces(2); // fills from here on, past 'ab'
+    fill(second, 'c');
+    second.spaces(3);
+    fill(second, 'd');
+    expect(second.finish().map(String)).toEqual(['ab  c   d']);
+  });
+
   it('takes back only its own buffers, each once, up to its capacity', () => {
     const pool = new PiecePool(8, 1);
     const w = new PieceWriter({ pool });
