@@ -194,7 +194,7 @@ export interface RuntimeGcDeps {
   inNewContext: (code: string) => unknown;
 }
 
-const PROCESS_RUNTIME: RuntimeGcDeps = { global: globalThis, setFlags: setFlagsFromString, inNewContext: (code) => runInNewContext(code) };
+const PROCESS_RUNTIME: RuntimeGcDeps = { global: globalThis, setFlags: setFlagsFromString, inNewContext: (code): unknown => runInNewContext(code) as unknown };
 
 /**
  * V8's full collector: the global `gc` of a process run with --expose-gc; else the same function
