@@ -62,13 +62,13 @@ RUN apt-get update \
 # A young generation of 2 × 4 MB: the agent's garbage is one poll's and one scrape's, and dies young
 # (src/ipvs/reuse.ts); Node 24's default lets it grow to 2 × 32 MB, over 100 MB of RSS at 10,000
 # Services for nothing. No --expose-gc: V8 refuses the code cache Node's own modules ship with when
-# it is set, so every process and worker thread compiled them (~1 s of `check` in the emulated guest,
-# issue 17); serve sets it at run time for its heap compaction (src/agent/heap.ts). Both flags here
-# leave that cache in use. Two V8 worker threads instead of four, and two
-# malloc arenas instead of one per thread: each thread that allocates gets an arena of its own whose
-# touched pages stay resident; ~3 MB less RSS at 100 Services and ~8 MB at 10,000, for no measurable
-# CPU (`npm run bench curve`). `npm run bench agent` and `curve` run the agent with these same
-# settings (read from here).
+# it is set, so every process and worker thread compiled them (a worker thread started 0.3 s later
+# in the emulated guest, issue 17); serve sets it at run time for its heap compaction
+# (src/agent/heap.ts). Both flags here leave that cache in use. Two V8 worker threads instead of
+# four, and two malloc arenas instead of one per thread: each thread that allocates gets an arena of
+# its own whose touched pages stay resident; ~3 MB less RSS at 100 Services and ~8 MB at 10,000,
+# for no measurable CPU (`npm run bench curve`). `npm run bench agent` and `curve` run the agent
+# with these same settings (read from here).
 ENV MALLOC_ARENA_MAX=2 \
     NODE_ENV=production \
     NODE_OPTIONS="--max-semi-space-size=4 --v8-pool-size=2"

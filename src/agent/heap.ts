@@ -32,7 +32,8 @@
  * runs with --expose-gc, else the flag is set at run time and `gc` read off a new context. Not in the
  * image's NODE_OPTIONS: V8 refuses the code cache Node's own modules are built with when the flags
  * differ from the build's, and --expose-gc alone made every process and worker thread compile them
- * (`check` at 5,000 × 10: ~1 s of CPU in the emulated guest, issue 17). Where `gc` cannot be got,
+ * (in the emulated guest, six of them imported in 0.95–1.31 s instead of 0.49–0.68 s, and a worker
+ * thread started in 0.86–1.17 s instead of 0.58–0.75 s; issue 17). Where `gc` cannot be got,
  * the agent runs as before and says so once at startup.
  */
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';

@@ -235,7 +235,8 @@ export class IpvsReader {
    * The virtual server of the NEW_SERVICE payload `message` (not in the last read) and the
    * IPVS_CMD_ATTR_SERVICE nest of its GET_DEST request. On the scanner's path both come from its
    * bytes: ServiceScan.build, what decodeServiceMessage makes of them, without the attribute objects
-   * (decodeServiceMessage was 0.4 s of `ipvs` at 5,000 × 10 in the guest, issue 17), and
+   * (decodeServiceMessage was 0.4 s of the `ipvs` command's CPU profile at 5,000 × 10 in the guest,
+   * issue 17), and
    * ServiceScan.writeIdentity, what encoding the decoder's identity gives. Off it, the decoder reads
    * the message and records what it does not know.
    */

@@ -254,7 +254,7 @@ export class PieceWriter {
    * piece fills the rest of it with spaces, in C++; every write after it lands past the position,
    * where nothing was written yet, so from then on padding costs no write at all, only a step of the
    * position: most of a table's bytes are padding. A piece never padded is never filled (the JSON
-   * documents: a fill per piece of `ipvs --output json` was 0.24 s of its 5.8 s in the guest, issue 17).
+   * documents: a fill per piece was 0.24 s of `ipvs --output json`'s CPU profile in the guest, issue 17).
    */
   spaces(n: number): void {
     if (n <= 0) return;
