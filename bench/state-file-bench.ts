@@ -1,9 +1,9 @@
 /**
  * `--cluster-state` benchmark: `kubectl get services,endpointslices,nodes -A -o yaml|json` Lists of
  * 50,000 objects (25,000 Services, each with an EndpointSlice, and 50 Nodes) with 1 and 10 endpoints
- * per slice, each read by a process of its own started as the image starts the agent
- * (NODE_OPTIONS="--max-semi-space-size=4 --expose-gc"): read time, RSS before the read and at its
- * peak, the heap the model keeps. The files are generated into a temporary directory.
+ * per slice, each read by a process of its own with the image's young generation
+ * (--max-semi-space-size=4) and --expose-gc, which the measurement needs to see the heap the model
+ * keeps after a full collection: read time, RSS before the read and at its peak, the heap the model keeps. The files are generated into a temporary directory.
  * Target: the peak stays well under the DaemonSet's 512 Mi limit at every size the file limit allows.
  */
 import { spawnSync } from 'node:child_process';
