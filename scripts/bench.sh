@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run bench [ipvs|desired|diff|metrics|agent|curve|state-file|render|ipset|iptables|conntrack]`: speed and memory figures (not tests; they print numbers).
+# `npm run bench [ipvs|ipvs-compare BASE [SERVICES] [ROUNDS]|desired|diff|metrics|agent|curve|state-file|render|ipset|iptables|conntrack]`: speed and memory figures (not tests; they print numbers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
