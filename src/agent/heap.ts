@@ -217,7 +217,8 @@ export function runtimeGc(deps: RuntimeGcDeps = PROCESS_RUNTIME): GcFunction | n
 }
 
 /** The compactor for this process (serve's), or null when V8's gc cannot be got. */
-export function processHeapCompactor(gc: GcFunction | null = runtimeGc()): HeapCompactor | null {
+export function processHeapCompactor(): HeapCompactor | null {
+  const gc = runtimeGc();
   if (gc === null) return null;
   return new HeapCompactor({
     gc,
