@@ -16,7 +16,7 @@ import { imageNodeOptions } from './agent-scale.js';
 import { median, NODE24, range, seconds, warmCompileCacheAsTheImage } from './ipvs-read.js';
 
 interface Sample {
-  what: 'ipvsadm' | 'bare' | 'cli-ipvs' | 'cli-check';
+  what: 'ipvsadm' | 'cli-ipvs' | 'cli-check';
   tree?: 'base' | 'head';
   ms: number;
 }

@@ -102,16 +102,6 @@ function timeProcess(file, args, env = process.env) {
 }
 const ipvsadm = () => timeProcess('ipvsadm', ['-Sn']);
 
-const reader = new IpvsReader({ open: openGenericNetlink });
-async function bareRead() {
-  const start = performance.now();
-  const snap = await reader.read();
-  const ms = performance.now() - start;
-  if (snap.services.length !== services) throw new Error(`read ${snap.services.length} services, want ${services}`);
-  return ms;
-}
-await bareRead(); // warm-up: socket, family, JIT
-
 const samples = []; // { what, ms } in the order taken
 const take = (what, ms) => samples.push({ what, ms: Math.round(ms) });
 
@@ -148,6 +138,15 @@ const agentEnv = { ...process.env, NODE_OPTIONS: IMAGE_NODE_OPTIONS };
 const profile = process.env.PROFILE === '1' ? ['--cpu-prof', `--cpu-prof-dir=${process.env.OUT ?? '/run'}`] : [];
 const COMPARE_TREE = process.env.COMPARE_TREE ?? '';
 if (COMPARE_TREE === '') {
+  const reader = new IpvsReader({ open: openGenericNetlink });
+  const bareRead = async () => {
+    const start = performance.now();
+    const snap = await reader.read();
+    const ms = performance.now() - start;
+    if (snap.services.length !== services) throw new Error(`read ${snap.services.length} services, want ${services}`);
+    return ms;
+  };
+  await bareRead(); // warm-up: socket, family, JIT (the bare reader runs only beside the agent)
   const agentLog = openSync(`${process.env.OUT ?? '/run'}/agent-${services}.log`, 'w');
   const agent = spawn(
     process.execPath,
@@ -169,43 +168,37 @@ if (COMPARE_TREE === '') {
   agent.kill('SIGTERM');
   await new Promise((r) => agent.once('exit', r));
   closeSync(agentLog);
+  reader.close();
 }
-reader.close();
 
 // 2. The one-shot CLI, as a person on the node runs it; NODE_OPTIONS as the image. Compared with
 // another tree, both trees' commands in each round, the first of them alternating.
 const trees = [{ tree: 'head', cli: ['bin/ipvs-sentinel.js'], env: agentEnv }];
 if (COMPARE_TREE !== '') trees.unshift({ tree: 'base', cli: [`${COMPARE_TREE}/bin/ipvs-sentinel.js`], env: { ...process.env, NODE_OPTIONS: process.env.COMPARE_NODE_OPTIONS ?? '' } });
 const inTurn = (r) => (r % 2 === 0 ? trees : [...trees].reverse());
-const cli = ['bin/ipvs-sentinel.js'];
 const checkExit = [];
-for (let r = 0; r < rounds && COMPARE_TREE !== ''; r++) {
+for (let r = 0; r < rounds; r++) {
+  // Samples are tagged with their tree only when there are two.
+  const sample = (what, tree, ms) => samples.push(COMPARE_TREE === '' ? { what, ms: Math.round(ms) } : { what, tree, ms: Math.round(ms) });
+  // PROFILE=1 profiles the first round's commands of this checkout.
+  const profiled = (tree) => (r === 0 && tree === 'head' ? profile : []);
   take('ipvsadm', ipvsadm());
-  for (const { tree, cli: command, env } of inTurn(r)) samples.push({ what: 'cli-ipvs', tree, ms: Math.round(timeProcess(process.execPath, [...command, 'ipvs', '--output', 'json'], env)) });
+  for (const { tree, cli, env } of inTurn(r)) sample('cli-ipvs', tree, timeProcess(process.execPath, [...profiled(tree), ...cli, 'ipvs', '--output', 'json'], env));
   take('ipvsadm', ipvsadm());
-  for (const { tree, cli: command, env } of inTurn(r)) {
+  for (const { tree, cli, env } of inTurn(r)) {
+    // --grace 0s: one poll, the command's own cost; on a node that differs from its cluster in any
+    // way, check re-reads for the grace period by design. Its verdict is kept in $OUT.
+    // Written to the guest's tmpfs while timed, and copied to $OUT after: a write over the 9p share to
+    // the host is no part of what the command costs a person on a node (ipvsadm writes to /dev/null).
+    const name = `check-${services}-${r}${COMPARE_TREE === '' ? '' : `-${tree}`}.txt`;
+    const checkOut = openSync(`/run/${name}`, 'w');
     const start = performance.now();
-    const checked = spawnSync(process.execPath, [...command, 'check', '--cluster-state', '/run/cluster.json', '--node-name', NODE_NAME, '--grace', '0s'], { stdio: ['ignore', devNull, devNull], env });
-    samples.push({ what: 'cli-check', tree, ms: Math.round(performance.now() - start) });
+    const checked = spawnSync(process.execPath, [...profiled(tree), ...cli, 'check', '--cluster-state', '/run/cluster.json', '--node-name', NODE_NAME, '--grace', '0s'], { stdio: ['ignore', checkOut, checkOut], env });
+    sample('cli-check', tree, performance.now() - start);
+    closeSync(checkOut);
+    if (process.env.OUT) copyFileSync(`/run/${name}`, `${process.env.OUT}/${name}`);
     checkExit.push(checked.status);
   }
-}
-for (let r = 0; r < rounds && COMPARE_TREE === ''; r++) {
-  take('ipvsadm', ipvsadm());
-  take('cli-ipvs', timeProcess(process.execPath, [...(r === 0 ? profile : []), ...cli, 'ipvs', '--output', 'json'], agentEnv));
-  take('ipvsadm', ipvsadm());
-  // --grace 0s: one poll, the command's own cost; on a node that differs from its cluster in any
-  // way, check re-reads for the grace period by design. Its verdict is kept in $OUT.
-  // Written to the guest's tmpfs while timed, and copied to $OUT after: a write over the 9p share to
-  // the host is no part of what the command costs a person on a node (ipvsadm writes to /dev/null).
-  const checkFile = `/run/check-${services}-${r}.txt`;
-  const checkOut = openSync(checkFile, 'w');
-  const start = performance.now();
-  const checked = spawnSync(process.execPath, [...(r === 0 ? profile : []), ...cli, 'check', '--cluster-state', '/run/cluster.json', '--node-name', NODE_NAME, '--grace', '0s'], { stdio: ['ignore', checkOut, checkOut], env: agentEnv });
-  take('cli-check', performance.now() - start);
-  closeSync(checkOut);
-  if (process.env.OUT) copyFileSync(checkFile, `${process.env.OUT}/check-${services}-${r}.txt`);
-  checkExit.push(checked.status);
 }
 kubeProxy.kill();
 
