@@ -45,9 +45,6 @@ export function asObj(value: unknown): Obj | null {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Obj) : null;
 }
 
-function field(value: unknown, name: string): unknown {
-  return asObj(value)?.[name];
-}
 
 function str(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
@@ -61,8 +58,8 @@ function list(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
-function labelsOf(obj: unknown): Obj {
-  return asObj(field(field(obj, 'metadata'), 'labels')) ?? {};
+function labelsOf(obj: Obj | null): Obj {
+  return asObj(asObj(obj?.metadata)?.labels) ?? {};
 }
 
 function hasLabel(labels: Obj, name: string): boolean {
@@ -71,10 +68,10 @@ function hasLabel(labels: Obj, name: string): boolean {
 
 /** namespace/name of any namespaced object, or null when it has none (lets an edge delete on null). */
 export function objectName(obj: unknown): { namespace: string; name: string } | null {
-  const meta = field(obj, 'metadata');
-  const name = str(field(meta, 'name'));
+  const meta = asObj(asObj(obj)?.metadata);
+  const name = str(meta?.name);
   if (name === null || name === '') return null;
-  return { namespace: str(field(meta, 'namespace')) ?? '', name };
+  return { namespace: str(meta?.namespace) ?? '', name };
 }
 
 function requireName(obj: unknown, kind: string, namespaced: boolean): { namespace: string; name: string } {
@@ -128,81 +125,81 @@ function sourceRanges(values: unknown[]): readonly string[] {
  */
 export function serviceFromObject(obj: unknown): Service | null {
   const { namespace, name } = requireName(obj, 'Service', true);
-  const labels = labelsOf(obj);
+  const o = asObj(obj);
+  const labels = labelsOf(o);
   if (hasLabel(labels, LABEL_SERVICE_PROXY_NAME) || hasLabel(labels, LABEL_HEADLESS)) return null;
-  const spec = field(obj, 'spec');
-  const clusterIP = str(field(spec, 'clusterIP')) ?? '';
-  const rawClusterIPs = list(field(spec, 'clusterIPs'));
+  const spec = asObj(o?.spec);
+  const clusterIP = str(spec?.clusterIP) ?? '';
+  const rawClusterIPs = list(spec?.clusterIPs);
   const ports: ServicePort[] = [];
-  for (const p of list(field(spec, 'ports'))) {
-    const protocol = protocolOf(field(p, 'protocol'));
-    const port = num(field(p, 'port'));
+  for (const item of list(spec?.ports)) {
+    const p = asObj(item);
+    const protocol = protocolOf(p?.protocol);
+    const port = num(p?.port);
     if (protocol === null || port === null) continue;
-    ports.push({ name: str(field(p, 'name')) ?? '', protocol, port, nodePort: num(field(p, 'nodePort')) ?? 0 });
+    ports.push({ name: str(p?.name) ?? '', protocol, port, nodePort: num(p?.nodePort) ?? 0 });
   }
   const ingress: LoadBalancerIngress[] = [];
-  for (const ing of list(field(field(field(obj, 'status'), 'loadBalancer'), 'ingress'))) {
-    const ipText = str(field(ing, 'ip'));
-    const mode = field(ing, 'ipMode');
+  for (const item of list(asObj(asObj(o?.status)?.loadBalancer)?.ingress)) {
+    const ing = asObj(item);
+    const ipText = str(ing?.ip);
+    const mode = ing?.ipMode;
     ingress.push({
       ip: ipText === null || ipText === '' ? null : canonicalAddress(ipText),
       ipMode: mode === 'VIP' || mode === 'Proxy' ? mode : null,
     });
   }
-  const affinity = field(spec, 'sessionAffinity') === 'ClientIP' ? 'ClientIP' : 'None';
-  const timeout = num(field(field(field(spec, 'sessionAffinityConfig'), 'clientIP'), 'timeoutSeconds'));
-  const alloc = field(spec, 'allocateLoadBalancerNodePorts');
+  const affinity = spec?.sessionAffinity === 'ClientIP' ? 'ClientIP' : 'None';
+  const timeout = num(asObj(asObj(spec?.sessionAffinityConfig)?.clientIP)?.timeoutSeconds);
+  const alloc = spec?.allocateLoadBalancerNodePorts;
   return {
     namespace,
     name,
-    type: serviceType(field(spec, 'type')),
+    type: serviceType(spec?.type),
     clusterIP,
     clusterIPs: canonicalAll(rawClusterIPs.length > 0 ? rawClusterIPs : [clusterIP]),
     ports: trimmed(ports),
-    externalIPs: canonicalAll(list(field(spec, 'externalIPs'))),
+    externalIPs: canonicalAll(list(spec?.externalIPs)),
     loadBalancerIngress: trimmed(ingress),
     sessionAffinity: affinity,
     sessionAffinityTimeoutSeconds: timeout ?? DEFAULT_CLIENT_IP_AFFINITY_SECONDS,
-    externalTrafficPolicy: trafficPolicy(field(spec, 'externalTrafficPolicy')),
-    internalTrafficPolicy: trafficPolicy(field(spec, 'internalTrafficPolicy')),
+    externalTrafficPolicy: trafficPolicy(spec?.externalTrafficPolicy),
+    internalTrafficPolicy: trafficPolicy(spec?.internalTrafficPolicy),
     allocateLoadBalancerNodePorts: typeof alloc === 'boolean' ? alloc : null,
-    loadBalancerSourceRanges: sourceRanges(list(field(spec, 'loadBalancerSourceRanges'))),
-    healthCheckNodePort: num(field(spec, 'healthCheckNodePort')) ?? 0,
+    loadBalancerSourceRanges: sourceRanges(list(spec?.loadBalancerSourceRanges)),
+    healthCheckNodePort: num(spec?.healthCheckNodePort) ?? 0,
   };
 }
 
-function hintNames(hints: unknown, key: string): readonly string[] {
-  const entries = list(field(hints, key));
+function hintNames(entries: unknown[]): readonly string[] {
   if (entries.length === 0) return NO_STRINGS;
   const names: string[] = [];
   for (const e of entries) {
-    const n = str(field(e, 'name'));
+    const n = str(asObj(e)?.name);
     if (n !== null) names.push(n);
   }
   return names.length === 0 ? NO_STRINGS : trimmed(names);
 }
 
-function endpointFromObject(ep: unknown): Endpoint | null {
-  const first = str(list(field(ep, 'addresses'))[0]);
+function endpointFromObject(item: unknown): Endpoint | null {
+  const ep = asObj(item);
+  const first = str(list(ep?.addresses)[0]);
   if (first === null) return null;
   const address = canonicalAddress(first);
   const family = address === null ? null : addressFamilyOf(address);
   if (address === null || family === null) return null;
-  const conditions = field(ep, 'conditions');
-  const ready = field(conditions, 'ready');
-  const serving = field(conditions, 'serving');
-  const terminating = field(conditions, 'terminating');
-  const hints = field(ep, 'hints');
-  const nodeName = str(field(ep, 'nodeName'));
+  const conditions = asObj(ep?.conditions);
+  const hints = asObj(ep?.hints);
+  const nodeName = str(ep?.nodeName);
   return {
     address,
     family,
-    ready: ready !== false,
-    serving: serving !== false,
-    terminating: terminating === true,
+    ready: conditions?.ready !== false,
+    serving: conditions?.serving !== false,
+    terminating: conditions?.terminating === true,
     nodeName: nodeName === '' ? null : nodeName,
-    zoneHints: hintNames(hints, 'forZones'),
-    nodeHints: hintNames(hints, 'forNodes'),
+    zoneHints: hintNames(list(hints?.forZones)),
+    nodeHints: hintNames(list(hints?.forNodes)),
   };
 }
 
@@ -214,22 +211,24 @@ function endpointFromObject(ep: unknown): Endpoint | null {
  */
 export function endpointSliceFromObject(obj: unknown): EndpointSlice | null {
   const { namespace, name } = requireName(obj, 'EndpointSlice', true);
-  const labels = labelsOf(obj);
+  const o = asObj(obj);
+  const labels = labelsOf(o);
   if (hasLabel(labels, LABEL_SERVICE_PROXY_NAME) || hasLabel(labels, LABEL_HEADLESS)) return null;
   const serviceName = str(labels[LABEL_SERVICE_NAME]);
   if (serviceName === null || serviceName === '') return null;
-  const addressType = field(obj, 'addressType');
+  const addressType = o?.addressType;
   if (addressType !== 'IPv4' && addressType !== 'IPv6') return null;
   const ports: EndpointPort[] = [];
-  for (const p of list(field(obj, 'ports'))) {
-    const portName = str(field(p, 'name'));
-    const port = num(field(p, 'port'));
-    const protocol = protocolOf(field(p, 'protocol'));
+  for (const item of list(o?.ports)) {
+    const p = asObj(item);
+    const portName = str(p?.name);
+    const port = num(p?.port);
+    const protocol = protocolOf(p?.protocol);
     if (portName === null || port === null || port === 0 || protocol === null) continue;
     ports.push({ name: portName, protocol, port });
   }
   const endpoints: Endpoint[] = [];
-  for (const ep of list(field(obj, 'endpoints'))) {
+  for (const ep of list(o?.endpoints)) {
     const converted = endpointFromObject(ep);
     if (converted !== null) endpoints.push(converted);
   }
@@ -239,11 +238,13 @@ export function endpointSliceFromObject(obj: unknown): EndpointSlice | null {
 /** A Node: name, zone label and its InternalIP/ExternalIP addresses (for `nodePortAddresses: [primary]`). */
 export function nodeFromObject(obj: unknown): Node {
   const { name } = requireName(obj, 'Node', false);
-  const zone = str(labelsOf(obj)[LABEL_TOPOLOGY_ZONE]);
+  const o = asObj(obj);
+  const zone = str(labelsOf(o)[LABEL_TOPOLOGY_ZONE]);
   const addresses: NodeAddress[] = [];
-  for (const a of list(field(field(obj, 'status'), 'addresses'))) {
-    const type = field(a, 'type');
-    const text = str(field(a, 'address'));
+  for (const item of list(asObj(o?.status)?.addresses)) {
+    const a = asObj(item);
+    const type = a?.type;
+    const text = str(a?.address);
     if ((type !== 'InternalIP' && type !== 'ExternalIP') || text === null) continue;
     const address = canonicalAddress(text);
     if (address !== null) addresses.push({ type, address });

@@ -174,6 +174,30 @@ describe('malformed objects', () => {
     expect(isSentinelError(caught, 'CLUSTER_STATE_INVALID')).toBe(true);
   });
 
+  it('reads a field of the wrong type (an array, a string, null where an object belongs) as absent', () => {
+    const meta = { name: 'a', namespace: 'ns' };
+    const wrong = serviceFromObject({
+      metadata: meta,
+      spec: { clusterIP: '10.96.0.5', ports: [null, 'x', [80], { port: 80, protocol: ['TCP'] }, { port: 81 }], sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: [] } },
+      status: { loadBalancer: [{ ingress: [{ ip: '192.0.2.1' }] }] },
+    });
+    expect(wrong).toMatchObject({ ports: [{ name: '', protocol: 'TCP', port: 81, nodePort: 0 }], sessionAffinity: 'ClientIP', sessionAffinityTimeoutSeconds: 10800, loadBalancerIngress: [] });
+    expect(serviceFromObject({ metadata: meta, spec: ['clusterIP', '10.96.0.5'] })).toMatchObject({ clusterIP: '', clusterIPs: [], ports: [] });
+    expect(serviceFromObject({ metadata: { ...meta, labels: ['service.kubernetes.io/headless'] } })).not.toBeNull();
+
+    const slice = endpointSliceFromObject({
+      metadata: { ...meta, labels: { 'kubernetes.io/service-name': 'a' } },
+      addressType: 'IPv4',
+      ports: ['http', { name: 'http', port: 8080 }],
+      endpoints: [null, ['10.244.0.1'], { addresses: '10.244.0.2' }, { addresses: ['10.244.0.3'], conditions: [false], hints: [{ forZones: [{ name: 'z' }] }], nodeName: ['w'] }],
+    });
+    expect(slice).toMatchObject({ ports: [{ name: 'http', protocol: 'TCP', port: 8080 }] });
+    expect(slice?.endpoints).toEqual([{ address: '10.244.0.3', family: 'inet', ready: true, serving: true, terminating: false, nodeName: null, zoneHints: [], nodeHints: [] }]);
+
+    const node = nodeFromObject({ metadata: { name: 'n1', labels: 'topology.kubernetes.io/zone' }, status: { addresses: [null, ['InternalIP'], { type: 'InternalIP', address: '10.0.0.1' }] } });
+    expect(node).toEqual({ name: 'n1', zone: null, addresses: [{ type: 'InternalIP', address: '10.0.0.1' }] });
+  });
+
   it('objectName reads namespace/name or null', () => {
     expect(objectName({ metadata: { name: 'n1' } })).toEqual({ namespace: '', name: 'n1' });
     expect(objectName({ metadata: { namespace: 'ns', name: 'a' } })).toEqual({ namespace: 'ns', name: 'a' });
