@@ -45,7 +45,6 @@ export function asObj(value: unknown): Obj | null {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Obj) : null;
 }
 
-
 function str(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
