@@ -7,6 +7,7 @@
 //   (src/agent/prom-client.ts says why).
 // - dist/util/pino.js, without pino's transports (src/util/pino.ts says why).
 // - dist/netlink/koffi.cjs, koffi's entry without its downloader's crypto, https and zlib (below says why).
+// - dist/util/yaml-package.cjs, the yaml package in one file (below says why).
 // - dist/cli/ipvs-command.js, the `ipvs` command in one module (below says why).
 // - dist/cli/ipvs-read-worker.cjs, the IPVS read's worker thread as one CommonJS file, in place of
 //   tsc's dist/cli/ipvs-read-worker.js (below says why).
@@ -189,6 +190,29 @@ const KOFFI_REQUIRE = "require('koffi')";
 const BUNDLED_REQUIRE = "require('./koffi.cjs')";
 if (libnl.split(KOFFI_REQUIRE).length + libnl.split(BUNDLED_REQUIRE).length !== 3) throw new Error(`scripts/bundle.mjs: ${libnlFile} should require koffi exactly once as ${KOFFI_REQUIRE}`);
 await writeFile(libnlFile, libnl.replace(KOFFI_REQUIRE, BUNDLED_REQUIRE));
+
+/**
+ * The yaml package's Node entry (node_modules/yaml/dist/index.js, CommonJS, ~75 modules) as one file,
+ * dist/util/yaml-package.cjs: every command that reads YAML (a YAML --cluster-state, kube-proxy's
+ * ConfigMap, a kubeconfig) resolved, read and compiled those modules one by one before its first
+ * value — in the guest, loading them was a fifth of a small `check` (issue 17). util/yaml.js, the one
+ * module that loads the package, requires the bundle instead, by a path that holds from any
+ * directory of dist/, as that module's code may sit in a bundle of dist/cli/.
+ */
+const yamlFile = fileURLToPath(new URL('../dist/util/yaml.js', import.meta.url));
+await build({
+  entryPoints: [fileURLToPath(new URL('../node_modules/yaml/dist/index.js', import.meta.url))],
+  outfile: fileURLToPath(new URL('../dist/util/yaml-package.cjs', import.meta.url)),
+  ...NODE_BUNDLE,
+  format: 'cjs',
+});
+const yamlLoader = await readFile(yamlFile, 'utf8');
+const YAML_REQUIRE = "createRequire(import.meta.url)('yaml')";
+const BUNDLED_YAML_REQUIRE = "createRequire(import.meta.url)('../util/yaml-package.cjs')";
+if (yamlLoader.split(YAML_REQUIRE).length + yamlLoader.split(BUNDLED_YAML_REQUIRE).length !== 3) {
+  throw new Error(`scripts/bundle.mjs: ${yamlFile} should load the yaml package exactly once, as ${YAML_REQUIRE}`);
+}
+await writeFile(yamlFile, yamlLoader.replace(YAML_REQUIRE, BUNDLED_YAML_REQUIRE));
 
 /**
  * The `ipvs` command (src/cli/ipvs-command.ts) as one module: the read, the decoder and the

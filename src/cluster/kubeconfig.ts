@@ -6,11 +6,11 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Parser } from 'yaml';
 import { KubeConfig } from './client-node.js';
 import { SentinelError } from '../errors/index.js';
 import { firstLinePrintable, printable } from '../util/printable.js';
 import { firstInvalidUtf8, utf16ByteOrderMark } from '../util/utf8.js';
+import { loadYaml } from '../util/yaml.js';
 import { yamlTooDeepAt } from './yaml-depth.js';
 
 const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -70,7 +70,7 @@ function readKubeconfigText(file: string): string {
     const code = `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
     throw kubeconfigError(file, `not a kubeconfig: a control character ${code} at line ${line}, column ${column} (a binary file?)`);
   }
-  const tokens = Array.from(new Parser().parse(text));
+  const tokens = Array.from(new (loadYaml().Parser)().parse(text));
   const deep = yamlTooDeepAt(tokens, KUBECONFIG_MAX_DEPTH);
   if (deep !== null) {
     const { line, column } = lineColumn(text, deep);

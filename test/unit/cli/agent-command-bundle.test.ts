@@ -3,6 +3,7 @@
  * agent in one module, and no module of this project ever twice — none bundled there is also
  * reachable from a file it imports (the shared errors and libnl, the API's modules it loads on demand).
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,5 +58,26 @@ describe('the built check and migration commands', () => {
 
   it('load no yaml package for a JSON state file: it is required on first use (src/util/yaml.ts)', () => {
     expect(text).not.toMatch(/^import [^;]* from "yaml";$/m);
+  });
+});
+
+describe('the built yaml loader (dist/util/yaml.js)', () => {
+  it('loads the yaml package from its one-file bundle, no module of node_modules/yaml, and parses with it', () => {
+    // A kubeconfig's parser and a kube-proxy configuration, as src/cluster/kubeconfig.ts and src/node/kube-proxy.ts use it.
+    const script = `
+      const { loadYaml } = await import(${JSON.stringify(new URL('../../../dist/util/yaml.js', import.meta.url).href)});
+      const yaml = loadYaml();
+      const tokens = Array.from(new yaml.Parser().parse('a: [1, 2]\\n'));
+      const value = yaml.parse('mode: ipvs\\nipvs:\\n  scheduler: rr\\n');
+      const { createRequire } = await import('node:module');
+      const loaded = Object.keys(createRequire(import.meta.url).cache);
+      console.log(JSON.stringify({ types: tokens.map((t) => t.type), value, loaded, same: loadYaml() === yaml }));
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    const { types, value, loaded, same } = JSON.parse(out) as { types: string[]; value: unknown; loaded: string[]; same: boolean };
+    expect(types).toEqual(['document']);
+    expect(value).toEqual({ mode: 'ipvs', ipvs: { scheduler: 'rr' } });
+    expect(same).toBe(true);
+    expect(loaded).toEqual([join(dist, 'util/yaml-package.cjs')]);
   });
 });
