@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runInGuest, type GuestResult, requireOutput } from './harness.js';
+import { KUBEADM_STATE_JSON, kubeadmStateFiles, REPO_ROOT, runInGuest, type GuestResult, requireOutput } from './harness.js';
 
 interface DriftJson {
   status: string;
@@ -25,7 +25,10 @@ interface DriftJson {
   }[];
 }
 
-const CHECK = `"$NODE" bin/ipvs-sentinel.js check --cluster-state test/fixtures/cluster/kubeadm-ipv4.yaml --node-name worker-1 --grace 0s`;
+const CHECK_ARGS = '--node-name worker-1 --grace 0s';
+/** The table verdict reads the fixture's YAML, as a person would pass it; the JSON verdicts its JSON (harness.ts kubeadmStateFiles says why). */
+const CHECK_YAML = `"$NODE" bin/ipvs-sentinel.js check --cluster-state test/fixtures/cluster/kubeadm-ipv4.yaml ${CHECK_ARGS}`;
+const CHECK = `"$NODE" bin/ipvs-sentinel.js check --cluster-state "$JOB/${KUBEADM_STATE_JSON}" ${CHECK_ARGS}`;
 
 /** Each scenario: a name, the commands that inject it, the commands that undo it. */
 const INJECTIONS: [string, string, string][] = [
@@ -70,6 +73,7 @@ ${undo}`,
   ).join('\n');
   guest = await runInGuest({
     timeoutMs: 540_000,
+    files: kubeadmStateFiles(),
     script: `
 set -u
 # The worker-1 node of the fixture: its interfaces as the desired-state golden assumes them.
@@ -98,7 +102,7 @@ netfilter_load
 for i in $(seq 1 300); do curl -s -o /dev/null http://127.0.0.1:10249/proxyMode && break; sleep 0.2; done
 curl -s -o /dev/null http://127.0.0.1:10249/proxyMode || echo "fake kube-proxy did not start" >&2
 
-${CHECK} > "$OUT/clean.txt" 2> "$OUT/clean.stderr"; echo $? > "$OUT/clean.code"
+${CHECK_YAML} > "$OUT/clean.txt" 2> "$OUT/clean.stderr"; echo $? > "$OUT/clean.code"
 ${CHECK} --output json > "$OUT/clean.json"
 ${scenarios}
 

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, copyFile
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const VM_DIR = join(REPO_ROOT, 'test', 'guest', 'vm');
@@ -232,3 +233,19 @@ contexts:
     user: standin
 current-context: standin
 `;
+
+/** Where a guest script finds the kubeadm fixture cluster as JSON: "$JOB/" + this, given `kubeadmStateFiles()` as files. */
+export const KUBEADM_STATE_JSON = 'kubeadm-ipv4.json';
+
+/**
+ * The kubeadm fixture cluster (test/fixtures/cluster/kubeadm-ipv4.yaml) as `kubectl get -o json`
+ * writes it, for the guest scripts' many one-shot commands: under emulation, the yaml package's code
+ * runs cold in every process, and parsing the YAML took about 1.3 s of a 7 s `check` — a minute of
+ * each guest pass of the suite. Reading YAML is proven on the host (test/unit/cluster/), and in the
+ * guest by the table `check` of check.test.ts and migration.test.ts's multi-document file.
+ */
+export function kubeadmStateFiles(): Record<string, string> {
+  const yaml = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'cluster', 'kubeadm-ipv4.yaml'), 'utf8');
+  return { [KUBEADM_STATE_JSON]: `${JSON.stringify(parse(yaml), null, 4)}
+` };
+}

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runInGuest, type GuestResult, requireOutput } from './harness.js';
+import { KUBEADM_STATE_JSON, kubeadmStateFiles, REPO_ROOT, runInGuest, type GuestResult, requireOutput } from './harness.js';
 
 interface ReportJson {
   verdict: string;
@@ -27,6 +27,8 @@ beforeAll(async () => {
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'migration.js'))) throw new Error('run `npm run build` first: the guest runs dist/');
   guest = await runInGuest({
     timeoutMs: 300_000,
+    // The fixture as JSON (harness.ts kubeadmStateFiles says why); the blockers' file stays YAML, two documents.
+    files: kubeadmStateFiles(),
     script: `
 set -u
 . test/guest/worker-1-interfaces.sh
@@ -42,10 +44,10 @@ netfilter_load
 for i in $(seq 1 300); do curl -s -o /dev/null http://127.0.0.1:10249/proxyMode && break; sleep 0.2; done
 
 run() { name=$1; shift; "$NODE" bin/ipvs-sentinel.js migration --node-name worker-1 "$@" > "$OUT/$name.out" 2> "$OUT/$name.stderr"; echo $? > "$OUT/$name.code"; }
-run clean --cluster-state test/fixtures/cluster/kubeadm-ipv4.yaml --output json
+run clean --cluster-state "$JOB/${KUBEADM_STATE_JSON}" --output json
 # shop/storefront (externalTrafficPolicy: Local) has its endpoints on worker-2 only: graded by the target.
-run etp-old --cluster-state test/fixtures/cluster/kubeadm-ipv4.yaml --target-version v1.33.5 --output json
-run etp-fixed --cluster-state test/fixtures/cluster/kubeadm-ipv4.yaml --target-version v1.33.6 --output json
+run etp-old --cluster-state "$JOB/${KUBEADM_STATE_JSON}" --target-version v1.33.5 --output json
+run etp-fixed --cluster-state "$JOB/${KUBEADM_STATE_JSON}" --target-version v1.33.6 --output json
 
 # The blockers.
 (cat test/fixtures/cluster/kubeadm-ipv4.yaml; echo ---; cat test/fixtures/cluster/migration-itp-local.yaml) > "$OUT/blockers.yaml"
@@ -63,7 +65,7 @@ ipvsadm -D -t 192.168.56.201:80; ipvsadm -E -t 10.96.77.7:80 -s rr; ipvsadm --se
 
 # kube-proxy restarted in nftables mode without its cleanup (no modprobe in its image): everything stays.
 echo nftables > /run/kube-proxy-mode
-run leftovers --cluster-state test/fixtures/cluster/kubeadm-ipv4.yaml --output json
+run leftovers --cluster-state "$JOB/${KUBEADM_STATE_JSON}" --output json
 true
 `,
   });

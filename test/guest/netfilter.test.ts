@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runInGuest, type GuestResult, requireOutput } from './harness.js';
+import { KUBEADM_STATE_JSON, kubeadmStateFiles, REPO_ROOT, runInGuest, type GuestResult, requireOutput } from './harness.js';
 
 interface FindingJson {
   kind: string;
@@ -67,7 +67,9 @@ const INJECTIONS: [string, string, string][] = [
   ['both-backends', 'netfilter_legacy_modules && netfilter_restore_kube_proxy legacy', 'netfilter_reset_legacy'],
 ];
 
-const CHECK = `"$NODE" bin/ipvs-sentinel.js check --cluster-state test/fixtures/cluster/kubeadm-ipv4.yaml --node-name worker-1 --grace 0s --output json`;
+/** The fixture as JSON (harness.ts kubeadmStateFiles says why). */
+const STATE = `"$JOB/${KUBEADM_STATE_JSON}"`;
+const CHECK = `"$NODE" bin/ipvs-sentinel.js check --cluster-state ${STATE} --node-name worker-1 --grace 0s --output json`;
 
 const SCRIPT = `
 set -u
@@ -86,7 +88,7 @@ A=http://127.0.0.1:9742
 polls() { curl -s "$A/metrics" | awk -v s="$1" '$1 == "ipvs_sentinel_read_duration_seconds_count{source=\\"" s "\\"}" {print $2}'; }
 # serve_polls NAME: the agent as the DaemonSet runs it, for ${POLLS} polls, its views kept, then SIGTERM.
 serve_polls() {
-  "$NODE" bin/ipvs-sentinel.js serve --cluster-state test/fixtures/cluster/kubeadm-ipv4.yaml --node-name worker-1 \\
+  "$NODE" bin/ipvs-sentinel.js serve --cluster-state ${STATE} --node-name worker-1 \\
     --listen 127.0.0.1:9742 --poll-interval 500ms --grace 0s > "$OUT/$1-agent.log" 2>&1 &
   local agent=$! i
   for i in $(seq 1 600); do [ "$(polls netlink)" -ge ${POLLS} ] 2>/dev/null && break; sleep 0.5; done
@@ -155,7 +157,7 @@ function metric(text: string, name: string, labels: Record<string, string>): num
 
 beforeAll(async () => {
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('run `npm run build` first: the guest runs dist/');
-  guest = await runInGuest({ timeoutMs: 580_000, script: SCRIPT });
+  guest = await runInGuest({ timeoutMs: 580_000, files: kubeadmStateFiles(), script: SCRIPT });
   if (guest.exitCode !== 0) throw new Error(`guest failed (${guest.exitCode}):\n${guest.stderr}\n${guest.console.slice(-4000)}`);
 });
 
