@@ -6,9 +6,10 @@
  * items split one by one, documents, typed lists with their kind before or after the items, nested
  * Lists, long strings folded over lines).
  */
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import type { ClusterSnapshot } from '../../../src/cluster/model.js';
 import { ClusterStateParser, parseClusterState } from '../../../src/cluster/state-file.js';
 import { parseClusterStateBytes } from '../../../src/cluster/state-file-bytes.js';
@@ -163,19 +164,43 @@ const FORMS: [string, (items: Item[]) => string][] = [
   ['YAML with CRLF line ends', (items) => stringify(list(items), { indentSeq: false }).replaceAll('\n', '\r\n')],
 ];
 
+/**
+ * What a written form means, read whole by the yaml package (every document, JSON being YAML too), as
+ * compact JSON's snapshot. That, not what the form was given, is what the reader must find: the yaml
+ * package's stringify does not always write what it is given (a line of one space inside a folded
+ * double-quoted string came back as a backslash and a space; eemeli/yaml#692 is of the same kind), so
+ * one run in about twenty failed here on a writer's fault, not the reader's.
+ */
+function meaningOf(text: string): ClusterSnapshot {
+  const documents = parseAllDocuments(text).map((d) => d.toJS() as unknown);
+  return parseClusterState(JSON.stringify({ kind: 'List', items: documents.filter((d) => d !== null) }));
+}
+
 describe('one cluster, every way of writing it', () => {
   it('gives the same snapshot as compact JSON, in any chunks', () => {
+    let unfaithful = 0;
     fc.assert(
       fc.property(cluster, cuts, (items, at) => {
         const expected = parseClusterState(JSON.stringify(list(items)));
         for (const [form, write] of FORMS) {
           const text = write(items);
-          expect(parseInChunks(text, at), form).toEqual(expected);
+          const meaning = meaningOf(text);
+          if (!isDeepStrictEqual(meaning, expected)) unfaithful++;
+          expect(parseInChunks(text, at), form).toEqual(meaning);
         }
       }),
       { numRuns: 150 },
     );
+    // The writers are faithful but for rare strings: the forms do say what the cluster is.
+    expect(unfaithful).toBeLessThan(FORMS.length * 10);
   }, 120_000);
+
+  it('a line of one space in a folded double-quoted string: the snapshot is what the text says', () => {
+    // What yaml's stringify wrote for "mode: ipvs\n \n" in flow style: `\\ ` is a backslash, then a space.
+    const text = '---\n{ kind: List, items: [ { kind: ConfigMap, metadata: { name: kube-proxy, namespace: kube-system },\n  data: { config.conf: "mode: ipvs\n\n    \\\\ \\n" } } ] }\n';
+    expect(parseInChunks(text, [7, 40, 90]).kubeProxyConfigMap).toBe('mode: ipvs\n\\ \n');
+    expect(meaningOf(text).kubeProxyConfigMap).toBe('mode: ipvs\n\\ \n');
+  });
 
   it('an item without kind in a List whose kind comes after items waits for it', () => {
     const text = 'apiVersion: v1\nitems:\n- metadata: {name: a, namespace: ns}\n  spec: {clusterIP: 10.96.0.1}\n- kind: Node\n  metadata: {name: n}\nkind: ServiceList\n';
