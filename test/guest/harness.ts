@@ -246,6 +246,5 @@ export const KUBEADM_STATE_JSON = 'kubeadm-ipv4.json';
  */
 export function kubeadmStateFiles(): Record<string, string> {
   const yaml = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'cluster', 'kubeadm-ipv4.yaml'), 'utf8');
-  return { [KUBEADM_STATE_JSON]: `${JSON.stringify(parse(yaml), null, 4)}
-` };
+  return { [KUBEADM_STATE_JSON]: `${JSON.stringify(parse(yaml), null, 4)}\n` };
 }
