@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { WireObject } from '../support/kube-api-standin.js';
 import { imageNodeOptions } from '../../bench/agent-scale.js';
-import { REPO_ROOT, runInGuest, STANDIN_KUBECONFIG, type GuestResult, requireOutput } from './harness.js';
+import { REPO_ROOT, runInGuest, STANDIN_KUBECONFIG, STANDIN_SERVER, type GuestResult, requireOutput } from './harness.js';
 
 /**
  * The phases below change EndpointSlices and Services while the script reprograms only IPVS, as a
@@ -122,9 +122,9 @@ hold_until() { while [ $(( $(now) - $1 )) -lt "$2" ]; do sleep 0.5; done; }
 drift() { curl -s -m 10 "$A/drift" | jq -c . 2>/dev/null; }
 ops() { curl -s -m 20 -X POST --data-binary "@$JOB/$1" "$C/ops" >> "$OUT/ops.log"; echo >> "$OUT/ops.log"; }
 
-# Start the API stand-in first: tsx and client-node take a while to load under emulation.
+# Start the API stand-in first: it takes a while to load under emulation.
 t0=$(now)
-"$NODE" node_modules/tsx/dist/cli.mjs test/guest/standin-server.ts --port 6443 --control 6444 \\
+"$NODE" ${STANDIN_SERVER.path} --port 6443 --control 6444 \\
   --fixture test/fixtures/cluster/kubeadm-ipv4.yaml --ready /run/standin-ready > "$OUT/standin.log" 2>&1 &
 
 # worker-1 as the desired-state golden sees it, with kube-proxy's modules and sysctls.
@@ -294,6 +294,7 @@ function metric(text: string, name: string, labels: Record<string, string> = {})
 
 beforeAll(async () => {
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('run `npm run build` first: the guest runs dist/');
+  await STANDIN_SERVER.build();
   guest = await runInGuest({
     timeoutMs: 540_000,
     memoryMb: 2048,

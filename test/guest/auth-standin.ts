@@ -1,9 +1,10 @@
 /**
- * Runs inside the guest (under tsx) for auth.test.ts: the API stand-in with TokenReview and
- * SubjectAccessReview (test/support/kube-api-reviews.ts), the Node worker-1, and two tokens: one
- * whose user may get /metrics, /ipvs, /drift and /modules, one whose user may get nothing.
+ * Runs inside the guest for auth.test.ts, bundled by the harness (guestProgram in harness.ts): the
+ * API stand-in with TokenReview and SubjectAccessReview (test/support/kube-api-reviews.ts), the Node
+ * worker-1, and two tokens: one whose user may get /metrics, /ipvs, /drift and /modules, one whose
+ * user may get nothing.
  *
- *   tsx test/guest/auth-standin.ts --port 6443 --ready FILE --reader-token T --stranger-token T
+ *   node .cache/guest/auth-standin.mjs --port 6443 --ready FILE --reader-token T --stranger-token T
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

@@ -10,7 +10,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../../src/agent/tls-self-signed.js';
-import { REPO_ROOT, runInGuest, STANDIN_KUBECONFIG, requireOutput, type GuestResult } from './harness.js';
+import { guestProgram, REPO_ROOT, runInGuest, STANDIN_KUBECONFIG, requireOutput, type GuestResult } from './harness.js';
+
+/** The API stand-in that answers TokenReviews and SubjectAccessReviews, built for the guest. */
+const AUTH_STANDIN = guestProgram('test/guest/auth-standin.ts');
 
 const READER = 'eyJhbGciOiJSUzI1NiJ9.reader-token.guest';
 const STRANGER = 'eyJhbGciOiJSUzI1NiJ9.stranger-token.guest';
@@ -30,7 +33,7 @@ stranger=(-H "Authorization: Bearer ${STRANGER}")
 ip link set lo up
 mkdir -p /run/tls
 cp "$JOB/first.crt" /run/tls/tls.crt; cp "$JOB/first.key" /run/tls/tls.key
-"$NODE" node_modules/tsx/dist/cli.mjs test/guest/auth-standin.ts --port 6443 --ready /run/standin-ready \\
+"$NODE" ${AUTH_STANDIN.path} --port 6443 --ready /run/standin-ready \\
   --reader-token "${READER}" --stranger-token "${STRANGER}" > "$OUT/standin.log" 2>&1 &
 STANDIN=$!
 until_ 240 test -f /run/standin-ready || { echo "stand-in did not start" >&2; cat "$OUT/standin.log" >&2; exit 1; }
@@ -81,6 +84,7 @@ const logLines = (): { level: number; msg: string; [k: string]: unknown }[] =>
 
 beforeAll(async () => {
   if (!existsSync(join(REPO_ROOT, 'dist', 'agent', 'auth', 'gate.js'))) throw new Error('run `npm run build` first: the guest runs dist/');
+  await AUTH_STANDIN.build();
   guest = await runInGuest({
     timeoutMs: 240_000,
     memoryMb: 1024,

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { imageNodeOptions } from '../../bench/agent-scale.js';
-import { REPO_ROOT, runInGuest, STANDIN_KUBECONFIG, requireOutput, type GuestResult } from './harness.js';
+import { REPO_ROOT, runInGuest, STANDIN_KUBECONFIG, STANDIN_SERVER, requireOutput, type GuestResult } from './harness.js';
 
 /** The netfilter checks are proven in netfilter.test.ts; here only IPVS is reprogrammed. */
 const SKIPPED_CHECKS = ['ipsets', 'iptables', 'iptables-leftovers'];
@@ -59,7 +59,7 @@ snap() { kevents > "$OUT/events-$1.json"; curl -s -m 10 "$K/api/v1/nodes/worker-
 # probe NAME: /livez's status code and time, while the API misbehaves
 probe() { curl -s -m 5 -o /dev/null -w '%{http_code} %{time_total}\\n' "$A/livez" >> "$OUT/livez-$1"; }
 
-"$NODE" node_modules/tsx/dist/cli.mjs test/guest/standin-server.ts --port 6443 --control 6444 \\
+"$NODE" ${STANDIN_SERVER.path} --port 6443 --control 6444 \\
   --fixture test/fixtures/cluster/kubeadm-ipv4.yaml --ready /run/standin-ready > "$OUT/standin.log" 2>&1 &
 
 # worker-1 as the desired-state golden sees it, with kube-proxy's modules and sysctls (as agent.test.ts).
@@ -164,6 +164,7 @@ const summary = (events: WireEvent[]): string[] => events.map((e) => `${e.regard
 
 beforeAll(async () => {
   if (!existsSync(join(REPO_ROOT, 'dist', 'events', 'reporter.js'))) throw new Error('run `npm run build` first: the guest runs dist/');
+  await STANDIN_SERVER.build();
   guest = await runInGuest({ timeoutMs: 300_000, memoryMb: 2048, files: { kubeconfig: STANDIN_KUBECONFIG }, script: SCRIPT });
   if (guest.exitCode !== 0) throw new Error(`guest failed (${guest.exitCode}):\n${guest.output('events.jsonl') ?? ''}\n${guest.stderr}\n${guest.console.slice(-3000)}`);
   const start = markAt('ready');

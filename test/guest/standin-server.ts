@@ -1,7 +1,8 @@
 /**
- * Runs inside the guest (under tsx): the Kubernetes API stand-in (test/support/kube-api-standin.ts)
- * as a process, so the agent talks to it over real HTTP, plus a control endpoint on another
- * loopback port through which the guest script changes the cluster and the API server's fate.
+ * Runs inside the guest, bundled by the harness (STANDIN_SERVER in harness.ts) or under tsx
+ * (bench/agent-scale.ts): the Kubernetes API stand-in (test/support/kube-api-standin.ts) as a
+ * process, so the agent talks to it over real HTTP, plus a control endpoint on another loopback port
+ * through which the guest script changes the cluster and the API server's fate.
  *
  *   tsx test/guest/standin-server.ts --port 6443 --control 6444 --ready FILE
  *       (--fixture kubectl-list.yaml | --synthetic SERVICES --table IPVSADM_FILE --addresses FILE)

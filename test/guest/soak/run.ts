@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { imageNodeOptions } from '../../../bench/agent-scale.js';
-import { REPO_ROOT, runInGuest, STANDIN_KUBECONFIG, type GuestResult } from '../harness.js';
+import { REPO_ROOT, runInGuest, STANDIN_KUBECONFIG, STANDIN_SERVER, type GuestResult } from '../harness.js';
 
 export interface SoakOptions {
   durationS: number;
@@ -62,8 +62,8 @@ now() { date +%s%3N; }
 event() { printf '{"t":%s,"event":"%s"}\\n' "$(now)" "$1" >> "$OUT/events.jsonl"; }
 until_() { local end=$(( $(date +%s) + $1 )); shift; until "$@"; do [ "$(date +%s)" -ge "$end" ] && return 1; sleep 0.5; done; }
 
-# The API stand-in first: tsx takes a while to load under emulation.
-"$NODE" node_modules/tsx/dist/cli.mjs test/guest/standin-server.ts --port 6443 --control 6444 --ready /run/standin-ready > "$OUT/standin.log" 2>&1 &
+# The API stand-in first: it takes a while to load under emulation.
+"$NODE" ${STANDIN_SERVER.path} --port 6443 --control 6444 --ready /run/standin-ready > "$OUT/standin.log" 2>&1 &
 
 guest_node_network 10.0.0.10/24
 ip link add kube-ipvs0 type dummy
@@ -122,6 +122,7 @@ true
 /** Boots the guest and runs the soak; throws with the guest's output when the script itself failed. */
 export async function runSoak(options: SoakOptions): Promise<GuestResult> {
   if (!existsSync(join(REPO_ROOT, 'dist', 'cli', 'main.js'))) throw new Error('run `npm run build` first: the guest runs dist/');
+  await STANDIN_SERVER.build();
   const guest = await runInGuest({
     // Boot, stand-in and agent start-up, the churn, the settling and the shutdown, with room to spare.
     timeoutMs: (options.durationS + 420) * 1000,
