@@ -185,11 +185,18 @@ await build({
     },
   ],
 });
-const libnl = await readFile(libnlFile, 'utf8');
-const KOFFI_REQUIRE = "require('koffi')";
-const BUNDLED_REQUIRE = "require('./koffi.cjs')";
-if (libnl.split(KOFFI_REQUIRE).length + libnl.split(BUNDLED_REQUIRE).length !== 3) throw new Error(`scripts/bundle.mjs: ${libnlFile} should require koffi exactly once as ${KOFFI_REQUIRE}`);
-await writeFile(libnlFile, libnl.replace(KOFFI_REQUIRE, BUNDLED_REQUIRE));
+/**
+ * Has the one module that loads a package (tsc's output, `file`) load its bundle instead: `from`,
+ * the package's require, becomes `to`. Either must be there exactly once (`to` when the file was
+ * already rewritten), or the build fails: a second load, or none, would go unseen.
+ */
+async function requireBundleInstead(file, from, to) {
+  const text = await readFile(file, 'utf8');
+  if (text.split(from).length + text.split(to).length !== 3) throw new Error(`scripts/bundle.mjs: ${file} should load the package exactly once, as ${from}`);
+  await writeFile(file, text.replace(from, to));
+}
+
+await requireBundleInstead(libnlFile, "require('koffi')", "require('./koffi.cjs')");
 
 /**
  * The yaml package's Node entry (node_modules/yaml/dist/index.js, CommonJS, ~75 modules) as one file,
@@ -206,13 +213,7 @@ await build({
   ...NODE_BUNDLE,
   format: 'cjs',
 });
-const yamlLoader = await readFile(yamlFile, 'utf8');
-const YAML_REQUIRE = "createRequire(import.meta.url)('yaml')";
-const BUNDLED_YAML_REQUIRE = "createRequire(import.meta.url)('../util/yaml-package.cjs')";
-if (yamlLoader.split(YAML_REQUIRE).length + yamlLoader.split(BUNDLED_YAML_REQUIRE).length !== 3) {
-  throw new Error(`scripts/bundle.mjs: ${yamlFile} should load the yaml package exactly once, as ${YAML_REQUIRE}`);
-}
-await writeFile(yamlFile, yamlLoader.replace(YAML_REQUIRE, BUNDLED_YAML_REQUIRE));
+await requireBundleInstead(yamlFile, "createRequire(import.meta.url)('yaml')", "createRequire(import.meta.url)('../util/yaml-package.cjs')");
 
 /**
  * The `ipvs` command (src/cli/ipvs-command.ts) as one module: the read, the decoder and the

@@ -196,7 +196,7 @@ describe('one cluster, every way of writing it', () => {
   }, 120_000);
 
   it('a line of one space in a folded double-quoted string: the snapshot is what the text says', () => {
-    // What yaml's stringify wrote for "mode: ipvs\n \n" in flow style: `\\ ` is a backslash, then a space.
+    // Reduced from what yaml's stringify wrote for "mode: ipvs\n \n" in flow style: `\\ ` is a backslash, then a space.
     const text = '---\n{ kind: List, items: [ { kind: ConfigMap, metadata: { name: kube-proxy, namespace: kube-system },\n  data: { config.conf: "mode: ipvs\n\n    \\\\ \\n" } } ] }\n';
     expect(parseInChunks(text, [7, 40, 90]).kubeProxyConfigMap).toBe('mode: ipvs\n\\ \n');
     expect(meaningOf(text).kubeProxyConfigMap).toBe('mode: ipvs\n\\ \n');
