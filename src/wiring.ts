@@ -6,6 +6,8 @@ import { hostname } from 'node:os';
 import { pino, type Logger } from './util/pino.js';
 import { Agent, type NodeSources } from './agent/agent.js';
 import type { DesiredState } from './desired/types.js';
+import type { IpvsSnapshot } from './ipvs/types.js';
+import type { TableBase } from './render/table.js';
 import { FileClusterSource, WatchClusterSource, type ClusterSource } from './agent/cluster-source.js';
 import { processHeapCompactor } from './agent/heap.js';
 import type { AgentMetrics } from './agent/metrics.js';
@@ -174,10 +176,15 @@ export interface AgentBundle {
   logger: Logger;
   /** The migration report of the last poll, built on request (GET /migration, the migration_findings metric). */
   migration: MigrationReporter;
+  /** The snapshot's plain table when the reader had it written (check's table output), else null. */
+  tableBase: (snapshot: IpvsSnapshot) => Promise<TableBase | null>;
 }
 
-/** What the agent reads the IPVS table with: the in-process IpvsReader, or the one-shot commands' ThreadedIpvsReader. */
-export type IpvsTableReader = Pick<IpvsReader, 'read' | 'close'>;
+/**
+ * What the agent reads the IPVS table with: the in-process IpvsReader, or the one-shot commands'
+ * ThreadedIpvsReader, which may also have each snapshot's plain table written beside the read.
+ */
+export type IpvsTableReader = Pick<IpvsReader, 'read' | 'close'> & { tableBase?(snapshot: IpvsSnapshot): Promise<TableBase | null> };
 
 /**
  * `ipvs`: the one-shot commands' reader, started before anything else loads (src/ipvs/threaded-reader.ts);
@@ -187,7 +194,7 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
   const logger = createLogger(options, logStream);
   const nodeName = nodeNameOf(options);
   const cluster = await createClusterSource(options, nodeName, logger);
-  const reader = ipvs ?? createIpvsReader();
+  const reader: IpvsTableReader = ipvs ?? createIpvsReader();
   // serve's loop compacts the heap after its polls (Agent.cycle); a one-shot command (given its
   // reader) polls once and exits, and must not set --expose-gc, which costs it its compile cache.
   const heap = ipvs === undefined ? processHeapCompactor() : null;
@@ -257,7 +264,8 @@ export async function createAgent(options: Options, logStream: 'stdout' | 'stder
     await reporter?.stop();
     reader.close();
   };
-  return { agent, cluster: cluster.source, whenClusterReady: cluster.whenReady, metrics, logger, migration };
+  const tableBase = (snapshot: IpvsSnapshot): Promise<TableBase | null> => reader.tableBase?.(snapshot) ?? Promise.resolve(null);
+  return { agent, cluster: cluster.source, whenClusterReady: cluster.whenReady, metrics, logger, migration, tableBase };
 }
 
 export function checkDeps(bundle: AgentBundle): CheckDeps {
@@ -265,6 +273,7 @@ export function checkDeps(bundle: AgentBundle): CheckDeps {
     agent: bundle.agent,
     cluster: bundle.cluster,
     whenClusterReady: bundle.whenClusterReady,
+    tableBase: bundle.tableBase,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     monotonicMs: () => performance.now(),
   };

@@ -10,6 +10,8 @@ import { formatDriftReportJson } from '../drift/report.js';
 import { SentinelError } from '../errors/index.js';
 import { effectiveScheduler } from '../cluster/kube-proxy-config.js';
 import { renderCheck, renderCheckBytes } from '../render/check.js';
+import type { IpvsSnapshot } from '../ipvs/types.js';
+import type { TableBase } from '../render/table.js';
 import { formatDuration } from '../util/duration.js';
 import type { Options } from './flags.js';
 import type { Io } from './io.js';
@@ -19,6 +21,8 @@ export interface CheckDeps {
   cluster: ClusterSource;
   /** Resolves when the cluster is ready to compare (immediately for a file). */
   whenClusterReady(): Promise<void>;
+  /** The snapshot's plain table if the thread that read it wrote it (src/ipvs/threaded-reader.ts), else null. */
+  tableBase?(snapshot: IpvsSnapshot): Promise<TableBase | null>;
   sleep(ms: number): Promise<void>;
   monotonicMs(): number;
 }
@@ -50,7 +54,10 @@ export async function runCheck(options: Options, io: Io, deps: CheckDeps): Promi
         configSource: config?.source ?? null,
         scheduler: config ? effectiveScheduler(config.config) : null,
       };
-      if (io.stdoutBytes) io.stdoutBytes(renderCheckBytes(verdict));
+      if (io.stdoutBytes) {
+        const base = verdict.snapshot && deps.tableBase ? await deps.tableBase(verdict.snapshot) : null;
+        io.stdoutBytes(renderCheckBytes(verdict, base));
+      }
       else io.stdout(renderCheck(verdict));
     }
     const ipvs = agent.health().find((c) => c.name === 'ipvs');

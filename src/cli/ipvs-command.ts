@@ -7,3 +7,4 @@
 export { runIpvs } from './ipvs.js';
 export { createIpvsReader } from '../ipvs/live-reader.js';
 export { packSnapshot } from '../ipvs/snapshot-transfer.js';
+export { renderTableBase } from '../render/table.js';

@@ -3,10 +3,13 @@
  * the `ipvs` command's reader (bundled in ./ipvs-command.js), one read per request, the snapshot
  * posted back packed (src/ipvs/snapshot-transfer.ts), its arrays transferred. A SentinelError
  * crosses as its code, operation and message (a class does not survive the structured clone).
+ * Asked for it, the worker then writes the snapshot's plain table (renderTableBase) and posts it
+ * too, while the command's thread computes what to compare it with.
  */
 import { parentPort } from 'node:worker_threads';
 import { SentinelError } from '../errors/index.js';
-import { createIpvsReader, packSnapshot } from './ipvs-command.js';
+import type { IpvsSnapshot } from '../ipvs/types.js';
+import { createIpvsReader, packSnapshot, renderTableBase } from './ipvs-command.js';
 import type { WorkerReply, WorkerRequest } from '../ipvs/threaded-reader.js';
 
 const port = parentPort;
@@ -26,8 +29,10 @@ port.on('message', (request: WorkerRequest) => {
     return;
   }
   queue = queue.then(async () => {
+    let snapshot: IpvsSnapshot;
     try {
-      const packed = packSnapshot(await reader.read());
+      snapshot = await reader.read();
+      const packed = packSnapshot(snapshot);
       port.postMessage({ id: request.id, packed } satisfies WorkerReply, [packed.numbers.buffer, packed.counters.buffer]);
     } catch (err) {
       const error =
@@ -35,6 +40,16 @@ port.on('message', (request: WorkerRequest) => {
           ? { code: err.code, op: err.op, message: err.message }
           : { code: 'INTERNAL', op: 'read the IPVS table', message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
       port.postMessage({ id: request.id, error } satisfies WorkerReply);
+      return;
+    }
+    if (!request.table) return;
+    try {
+      const table = renderTableBase(snapshot);
+      // A table of a few KiB may lie in Node's shared pool of small Buffers, which is not ours to transfer: copied.
+      const bytes = table.bytes.buffer.byteLength > Buffer.poolSize ? table.bytes : new Uint8Array(table.bytes);
+      port.postMessage({ id: request.id, table: { ...table, bytes } } satisfies WorkerReply, [bytes.buffer as ArrayBuffer, table.lineEnds.buffer as ArrayBuffer]);
+    } catch (err) {
+      port.postMessage({ id: request.id, tableError: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies WorkerReply);
     }
   });
 });

@@ -49,7 +49,8 @@ export async function main(argv: readonly string[], io: Io = processIo, early?: 
         return await runModules(parsed.options, io, modulesDeps(parsed.options));
       }
       case 'check': {
-        const { command, bundle } = await startOneShotAgent(parsed.options);
+        // Its table is written in the reading thread too, when it is what check prints.
+        const { command, bundle } = await startOneShotAgent(parsed.options, parsed.options.output === 'table');
         return await command.runCheck(parsed.options, io, command.checkDeps(bundle));
       }
       case 'migration': {
@@ -77,9 +78,9 @@ export async function main(argv: readonly string[], io: Io = processIo, early?: 
  * (src/ipvs/threaded-reader.ts; issue 17). Where the agent cannot be built (a bad --cluster-state),
  * the read is abandoned.
  */
-async function startOneShotAgent(options: Options): Promise<{ command: typeof AgentCommand; bundle: AgentBundle }> {
+async function startOneShotAgent(options: Options, table = false): Promise<{ command: typeof AgentCommand; bundle: AgentBundle }> {
   const { ThreadedIpvsReader } = await import('../ipvs/threaded-reader.js');
-  const ipvs = new ThreadedIpvsReader();
+  const ipvs = new ThreadedIpvsReader({ table });
   try {
     const command = await import('./agent-command.js');
     const quiet = { ...options, logLevel: options.logLevel === 'info' ? 'error' : options.logLevel } as const;

@@ -11,10 +11,16 @@ import * as nodeModule from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { ERROR_CODES, SentinelError, type ErrorCode } from '../errors/index.js';
 import { unpackSnapshot, type PackedSnapshot } from './snapshot-transfer.js';
+import type { TableBase } from '../render/table.js';
 import type { IpvsSnapshot } from './types.js';
 
-export type WorkerRequest = { type: 'read'; id: number } | { type: 'close' };
-export type WorkerReply = { id: number; packed: PackedSnapshot } | { id: number; error: { code: string; op: string; message: string } };
+export type WorkerRequest = { type: 'read'; id: number; table?: boolean } | { type: 'close' };
+export type WorkerReply =
+  | { id: number; packed: PackedSnapshot }
+  | { id: number; error: { code: string; op: string; message: string } }
+  /** After the snapshot, when the request asked for its plain table. */
+  | { id: number; table: TableBase }
+  | { id: number; tableError: string };
 
 interface Pending {
   resolve(snapshot: IpvsSnapshot): void;
@@ -38,6 +44,12 @@ export interface ThreadedIpvsReaderOptions {
   workerUrl?: URL;
   /** Start the first read at once, before anyone asks (default true): read() returns it first. */
   prefetch?: boolean;
+  /**
+   * Have the worker write each snapshot's plain table after posting it (default false), for
+   * tableBase(): `check` prints the table, and its own thread has the desired state and the diff to
+   * compute meanwhile, where the worker would idle.
+   */
+  table?: boolean;
 }
 
 export class ThreadedIpvsReader {
@@ -47,9 +59,15 @@ export class ThreadedIpvsReader {
   private prefetched: Promise<IpvsSnapshot> | null = null;
   private closed = false;
   private readonly workerUrl: URL;
+  private readonly table: boolean;
+  /** The plain tables on their way, by request. */
+  private readonly tablesOwed = new Map<number, (table: TableBase | null) => void>();
+  /** Each snapshot's plain table, when asked for: null once it cannot come. */
+  private readonly tables = new WeakMap<IpvsSnapshot, Promise<TableBase | null>>();
 
   constructor(options: ThreadedIpvsReaderOptions = {}) {
     this.workerUrl = options.workerUrl ?? new URL('../cli/ipvs-read-worker.cjs', import.meta.url);
+    this.table = options.table ?? false;
     if (options.prefetch ?? true) {
       this.prefetched = this.request();
       // Nobody may ever ask (the command failed first): its failure is then nobody's to report.
@@ -64,11 +82,21 @@ export class ThreadedIpvsReader {
     return first ?? this.request();
   }
 
+  /**
+   * The plain table of a snapshot read() gave (src/render/table.ts renderTableBase), written by the
+   * worker; null when it was not asked for (the `table` option), the worker failed to write it, or
+   * it is gone.
+   */
+  tableBase(snapshot: IpvsSnapshot): Promise<TableBase | null> {
+    return this.tables.get(snapshot) ?? Promise.resolve(null);
+  }
+
   /** Ends the worker once its read in flight (if any) is answered; never keeps the process alive. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.prefetched = null;
+    this.settleTables();
     const worker = this.worker;
     if (worker === null) return;
     worker.postMessage({ type: 'close' } satisfies WorkerRequest);
@@ -82,7 +110,7 @@ export class ThreadedIpvsReader {
       this.pending.set(id, { resolve, reject });
       // Held by a read in flight only: an idle worker never keeps the process alive.
       worker.ref();
-      worker.postMessage({ type: 'read', id } satisfies WorkerRequest);
+      worker.postMessage({ type: 'read', id, table: this.table } satisfies WorkerRequest);
     });
   }
 
@@ -99,20 +127,46 @@ export class ThreadedIpvsReader {
   }
 
   private answer(reply: WorkerReply): void {
+    if ('table' in reply || 'tableError' in reply) {
+      const settle = this.tablesOwed.get(reply.id);
+      this.tablesOwed.delete(reply.id);
+      this.unrefWhenIdle();
+      // A table the worker could not write is written here instead (renderCheckBytes without a base).
+      settle?.('table' in reply ? reply.table : null);
+      return;
+    }
     const pending = this.pending.get(reply.id);
     if (pending === undefined) return;
     this.pending.delete(reply.id);
-    if (this.pending.size === 0) this.worker?.unref();
-    if ('packed' in reply) {
-      let snapshot: IpvsSnapshot;
-      try {
-        snapshot = unpackSnapshot(reply.packed);
-      } catch (err) {
-        pending.reject(new SentinelError('INTERNAL', OP, `the worker's snapshot did not unpack: ${err instanceof Error ? err.message : String(err)}`));
-        return;
-      }
-      pending.resolve(snapshot);
-    } else pending.reject(new SentinelError(knownCode(reply.error.code), reply.error.op, reply.error.message));
+    if (!('packed' in reply)) {
+      this.unrefWhenIdle();
+      pending.reject(new SentinelError(knownCode(reply.error.code), reply.error.op, reply.error.message));
+      return;
+    }
+    let snapshot: IpvsSnapshot;
+    try {
+      snapshot = unpackSnapshot(reply.packed);
+    } catch (err) {
+      this.unrefWhenIdle();
+      pending.reject(new SentinelError('INTERNAL', OP, `the worker's snapshot did not unpack: ${err instanceof Error ? err.message : String(err)}`));
+      return;
+    }
+    // Its table follows; until it comes, the worker keeps the process alive for it (close() gives up on it).
+    if (this.table && !this.closed) this.tables.set(snapshot, new Promise((resolve) => this.tablesOwed.set(reply.id, resolve)));
+    this.unrefWhenIdle();
+    pending.resolve(snapshot);
+  }
+
+  /** An idle worker, owing no read and no table, never keeps the process alive. */
+  private unrefWhenIdle(): void {
+    if (this.pending.size === 0 && this.tablesOwed.size === 0) this.worker?.unref();
+  }
+
+  /** Every table still owed comes as null: the command writes those itself. */
+  private settleTables(): void {
+    const owed = [...this.tablesOwed.values()];
+    this.tablesOwed.clear();
+    for (const settle of owed) settle(null);
   }
 
   private lost(worker: Worker, reason: string): void {
@@ -121,6 +175,7 @@ export class ThreadedIpvsReader {
     const owed = [...this.pending.values()];
     this.pending.clear();
     for (const pending of owed) pending.reject(new SentinelError('INTERNAL', OP, reason));
+    this.settleTables();
   }
 }
 

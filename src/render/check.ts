@@ -7,7 +7,7 @@ import type { DriftReport, TrackedFinding } from '../drift/types.js';
 import type { IpvsSnapshot } from '../ipvs/types.js';
 import { driftTableMarks } from './drift-marks.js';
 import type { ServiceLookup } from './snapshot.js';
-import { renderTable, renderTableBytes, type TableOptions } from './table.js';
+import { finishTableBytes, renderTable, renderTableBytes, type TableBase, type TableOptions } from './table.js';
 
 export interface CheckRenderInput {
   snapshot: IpvsSnapshot | null;
@@ -35,10 +35,15 @@ export function renderCheck(input: CheckRenderInput): string {
   return table ? renderTable(...table, rest) : rest;
 }
 
-/** renderCheck's text as UTF-8 bytes, for stdout: the table's megabytes are never a string. */
-export function renderCheckBytes(input: CheckRenderInput): Buffer {
+/**
+ * renderCheck's text as UTF-8 bytes, for stdout: the table's megabytes are never a string. With the
+ * snapshot's plain table already written (`base`, by the thread that read it), only the notes and
+ * the missing real servers' rows are added to it.
+ */
+export function renderCheckBytes(input: CheckRenderInput, base: TableBase | null = null): Buffer {
   const { rest, table } = checkParts(input);
-  return table ? renderTableBytes(...table, rest) : Buffer.from(rest, 'utf8');
+  if (!table) return Buffer.from(rest, 'utf8');
+  return (base && finishTableBytes(base, ...table, rest)) ?? renderTableBytes(...table, rest);
 }
 
 /** The text below the table, and the table's snapshot and annotations (null when IPVS was not readable). */
@@ -63,5 +68,5 @@ function checkParts(input: CheckRenderInput): { rest: string; table: [IpvsSnapsh
   out.push('', 'Checks:');
   for (const c of input.checks) out.push(c.ok ? `  [+]${c.name} ok` : `  [-]${c.name} failed: ${c.reason ?? 'unknown'}`);
   const rest = out.join('\n') + '\n';
-  return { rest, table: input.snapshot ? [input.snapshot, { lookup: input.lookup, mark: marks.mark, missingRealServers: marks.missingRealServers }] : null };
+  return { rest, table: input.snapshot ? [input.snapshot, { lookup: input.lookup, mark: marks.mark, missingRealServers: marks.missingRealServers, marksRealServers: marks.marksRealServers }] : null };
 }

@@ -12,7 +12,7 @@ function markText(findings: readonly TrackedFinding[]): string | null {
   return `<- ${findings.map((f) => `${f.kind}${f.confirmed ? '' : ' (pending)'}${f.explainedBy === undefined ? '' : ` (explained by ${f.explainedBy})`}`).join(', ')}`;
 }
 
-export interface DriftTableMarks extends Required<Pick<TableOptions, 'mark' | 'missingRealServers'>> {
+export interface DriftTableMarks extends Required<Pick<TableOptions, 'mark' | 'missingRealServers' | 'marksRealServers'>> {
   /**
    * One line per finding that no row of the table shows: its virtual server is not among
    * `shownKeys`, or it names no virtual server. With `service` ("namespace/name") only that
@@ -50,6 +50,10 @@ export function driftTableMarks(report: DriftReport): DriftTableMarks {
   return {
     mark: (vsKey, rsKey) => marks.get(vsKey)?.get(rsKey ?? '') ?? null,
     missingRealServers: (vsKey) => missing.get(vsKey) ?? [],
+    marksRealServers: (vsKey) => {
+      const rows = marks.get(vsKey);
+      return rows !== undefined && rows.size > (rows.has('') ? 1 : 0);
+    },
     footer: (shownKeys, service) =>
       report.findings
         .filter((f) => f.virtualServer === null || !shownKeys.has(f.virtualServer))

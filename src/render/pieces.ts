@@ -93,6 +93,8 @@ export class PieceWriter {
   /** Whether anything but ASCII may have been written: when not, the bytes decode as latin1, a plain copy. */
   nonAscii = false;
   private done: Buffer[] = [];
+  /** Bytes in the pieces closed so far. */
+  private sealed = 0;
 
   constructor(options: PieceOptions = {}) {
     this.pool = options.pool;
@@ -120,7 +122,13 @@ export class PieceWriter {
   }
 
   /** Every piece not yet taken, the partly filled last one included. */
+  /** How many bytes have been written, in all pieces. */
+  get offset(): number {
+    return this.sealed + this.pos;
+  }
+
   finish(): Buffer[] {
+    this.sealed += this.pos;
     if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
     else this.pool?.give(this.buf); // never written to
     this.buf = Buffer.alloc(0);
@@ -131,6 +139,7 @@ export class PieceWriter {
 
   /** Closes the current piece and starts one with room for at least `n` bytes. */
   private seal(n: number): void {
+    this.sealed += this.pos;
     if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
     this.buf = this.newBuffer(n);
     this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);

@@ -15,6 +15,8 @@ export interface TableOptions {
   mark?: (virtualServerKey: string, realServerKey: string | null) => string | null;
   /** Extra rows for real servers that should exist but do not (drift), per virtual server key. */
   missingRealServers?: (virtualServerKey: string) => string[];
+  /** Whether any real server of this virtual server has a mark; without it, mark() is asked for each. */
+  marksRealServers?: (virtualServerKey: string) => boolean;
   /** Keep only virtual servers of this Service ("namespace/name"). */
   service?: string;
 }
@@ -137,12 +139,119 @@ export function renderTableBytes(snapshot: IpvsSnapshot, options: TableOptions =
 }
 
 /**
+ * The plain table of a snapshot (renderTableBytes(snapshot)) with what it takes to finish it as an
+ * annotated one later, elsewhere: `check` has it written in the thread that read the snapshot while
+ * its own thread computes the desired state and the diff, and then only adds the notes and the
+ * missing real servers' rows (finishTableBytes; src/ipvs/threaded-reader.ts, issue 17). Plain data:
+ * it crosses threads with its two arrays' buffers transferred.
+ */
+export interface TableBase {
+  readonly bytes: Uint8Array;
+  /** Where the first virtual server's line starts, after the heading lines. */
+  readonly headerEnd: number;
+  /** Per virtual server, then each of its real servers, in the snapshot's order: where the line's text ends, at its newline. */
+  readonly lineEnds: Int32Array;
+  /** The column widths and the counter columns' width the table was laid out with. */
+  readonly widths: readonly number[];
+  readonly numWidth: number;
+}
+
+/** The plain table of `snapshot` as a TableBase. */
+export function renderTableBase(snapshot: IpvsSnapshot): TableBase {
+  let lines = snapshot.services.length;
+  for (const vs of snapshot.services) lines += vs.destinations.length;
+  const lineEnds = new Int32Array(lines);
+  const { bytes, headerEnd, layout } = writeTable(snapshot, {}, '', lineEnds);
+  return { bytes, headerEnd, lineEnds, widths: layout.widths, numWidth: layout.numWidth };
+}
+
+/**
+ * renderTableBytes(snapshot, options, after), from the snapshot's TableBase: byte for byte the same,
+ * its lines copied and the notes and missing rows written between them. Null when the base cannot
+ * give that table, which then has to be written whole: a missing real server's row wider than the
+ * first column (the annotated table's columns are then wider), a Service filter, or a base of
+ * another table.
+ */
+export function finishTableBytes(base: TableBase, snapshot: IpvsSnapshot, options: TableOptions = {}, after = ''): Buffer | null {
+  if (options.service !== undefined) return null;
+  const { bytes, lineEnds: ends, widths, numWidth } = base;
+  const [w0, w1, w2, w3, w4] = widths as [number, number, number, number, number];
+  let lines = snapshot.services.length;
+  let missingRows = 0;
+  for (const vs of snapshot.services) {
+    lines += vs.destinations.length;
+    for (const m of options.missingRealServers?.(vs.key) ?? []) {
+      if (5 + m.length >= w0) return null; // measure() would have widened the first column
+      missingRows++;
+    }
+  }
+  if (lines !== ends.length || widths.length !== 5 || bytes.length < base.headerEnd || (lines > 0 && (ends[lines - 1] as number) >= bytes.length)) return null;
+  const { lookup, mark } = options;
+  const w = new PieceWriter({ pieceBytes: bytes.length + missingRows * (w0 + w1 + w2 + w3 + w4 + 64) + snapshot.services.length * 64 + after.length * 3 + 4096 });
+  let from = 0;
+  /** The base's bytes from where copying stopped up to `to`. */
+  const copyTo = (to: number): void => {
+    if (to > from) w.raw(bytes.subarray(from, to));
+    from = to;
+  };
+  // As writeTable's note(): at the end of its line, before the newline copied next.
+  const note = (to: number, text: string | null): void => {
+    if (!text) return;
+    copyTo(to);
+    w.text(`  ${text}`.trimEnd());
+  };
+  // A virtual server's line starts with its protocol, a real server's with "  -> ": each line where
+  // this snapshot puts it, or the base is another table's.
+  const startsRow = (end: number): boolean => bytes[end + 1] === 0x20;
+  if (lines > 0 && bytes[base.headerEnd] === 0x20) return null;
+  let k = 0;
+  let last = base.headerEnd - 1;
+  /** Line k's end, after the line before's: null past the end of a base that is not this snapshot's. */
+  const lineEnd = (): number | null => {
+    const end = ends[k++] as number;
+    if (end <= last) return null;
+    last = end;
+    return end;
+  };
+  for (const vs of snapshot.services) {
+    let end = lineEnd();
+    if (end === null || (k < lines && startsRow(end) !== vs.destinations.length > 0)) return null;
+    const found = lookup?.(vs.key) ?? null;
+    const ref = found ? `# ${found.namespace}/${found.name}${found.port ? `:${found.port}` : ''}` : null;
+    const vsMark = mark?.(vs.key, null) ?? null;
+    note(end, ref === null ? vsMark : vsMark === null ? ref : `${ref}  ${vsMark}`);
+    const rowMarks = mark !== undefined && (options.marksRealServers?.(vs.key) ?? true);
+    for (let i = 0; i < vs.destinations.length; i++) {
+      const rs = vs.destinations[i] as RealServer;
+      end = lineEnd();
+      if (end === null || (k < lines && startsRow(end) !== i < vs.destinations.length - 1)) return null;
+      if (rowMarks) note(end, mark(vs.key, hostPort(rs.address, rs.port)));
+    }
+    const missing = options.missingRealServers?.(vs.key) ?? [];
+    if (missing.length === 0) continue;
+    copyTo(end + 1); // the virtual server's last line, with its newline
+    for (const m of missing) w.text(missingRow(m, mark?.(vs.key, m) ?? '<- missing real server', widths, numWidth));
+  }
+  copyTo(bytes.length);
+  w.text(after);
+  const pieces = w.finish();
+  return pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+}
+
+/** The row of a real server that should exist and does not, with its newline. */
+function missingRow(m: string, text: string, widths: readonly number[], numWidth: number): string {
+  const [w0, w1, w2, w3, w4] = widths as [number, number, number, number, number];
+  return `${`${`  -> ${m}`.padEnd(w0)}${'(absent)'.padEnd(w1)}${''.padEnd(w2 + w3 + w4)}${text ? `${''.padStart(numWidth * STATS_HEADER.length)}  ${text}` : ''}`.trimEnd()}\n`;
+}
+
+/**
  * Written as bytes into pieces rather than built from strings: at 100,000 real servers the
  * millions of small strings (and the rope of their concatenation) cost several times the text.
  */
-function writeTable(snapshot: IpvsSnapshot, options: TableOptions, after: string): { bytes: Buffer; nonAscii: boolean } {
+function writeTable(snapshot: IpvsSnapshot, options: TableOptions, after: string, lineEnds: Int32Array | null = null): { bytes: Buffer; nonAscii: boolean; headerEnd: number; layout: Layout } {
   const info = snapshot.info;
-  const { shown, widths, span, numWidth } = measure(snapshot, options);
+  const layout = measure(snapshot, options);
+  const { shown, widths, span, numWidth } = layout;
   const [w0, w1, w2, w3, w4] = widths as [number, number, number, number, number];
   const mark = options.mark;
   // Room for every line without its note, and some: most tables fit one buffer, which then needs no concatenation.
@@ -170,10 +279,13 @@ function writeTable(snapshot: IpvsSnapshot, options: TableOptions, after: string
   w.text(info ? `IP Virtual Server version ${info.version} (size=${info.connTableSize})\n` : 'IP Virtual Server\n');
   w.text(`${SERVICE_HEADER.padEnd(span)}${STATS_HEADER.map((h) => h.padStart(numWidth)).join('')}\n`);
   w.text(`${REAL_HEADER.map((h, i) => h.padEnd(widths[i] ?? 0)).join('').trimEnd()}\n`);
+  const headerEnd = w.offset;
+  let k = 0;
   for (const { vs, head, ref, missing } of shown) {
     w.text(head);
     w.spaces(span - head.length);
     stats(vs.stats);
+    if (lineEnds) lineEnds[k++] = w.offset;
     const vsMark = mark?.(vs.key, null) ?? null;
     note(ref === null ? vsMark : vsMark === null ? ref : `${ref}  ${vsMark}`);
     for (const rs of vs.destinations) {
@@ -188,15 +300,12 @@ function writeTable(snapshot: IpvsSnapshot, options: TableOptions, after: string
       numberCell(rs.activeConns, w3);
       numberCell(rs.inactiveConns, w4);
       stats(rs.stats);
+      if (lineEnds) lineEnds[k++] = w.offset;
       note(mark?.(vs.key, key) ?? null);
     }
-    for (const m of missing) {
-      const text = mark?.(vs.key, m) ?? '<- missing real server';
-      w.text(`${`  -> ${m}`.padEnd(w0)}${'(absent)'.padEnd(w1)}${''.padEnd(w2 + w3 + w4)}${text ? `${''.padStart(numWidth * STATS_HEADER.length)}  ${text}` : ''}`.trimEnd());
-      w.ascii(NEWLINE);
-    }
+    for (const m of missing) w.text(missingRow(m, mark?.(vs.key, m) ?? '<- missing real server', widths, numWidth));
   }
   w.text(after);
   const pieces = w.finish();
-  return { bytes: pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces), nonAscii: w.nonAscii };
+  return { bytes: pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces), nonAscii: w.nonAscii, headerEnd, layout };
 }

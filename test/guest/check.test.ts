@@ -26,6 +26,8 @@ interface DriftJson {
 }
 
 const CHECK_ARGS = '--node-name worker-1 --grace 0s';
+/** Scenarios whose table verdict is kept too: a missing real server's row, a real server's mark. */
+const TABLE_TOO = ['delete-destination', 'zero-weight'];
 /** The table verdict reads the fixture's YAML, as a person would pass it; the JSON verdicts its JSON (harness.ts kubeadmStateFiles says why). */
 const CHECK_YAML = `"$NODE" bin/ipvs-sentinel.js check --cluster-state test/fixtures/cluster/kubeadm-ipv4.yaml ${CHECK_ARGS}`;
 const CHECK = `"$NODE" bin/ipvs-sentinel.js check --cluster-state "$JOB/${KUBEADM_STATE_JSON}" ${CHECK_ARGS}`;
@@ -69,6 +71,7 @@ beforeAll(async () => {
     ([name, inject, undo]) => `
 ${inject}
 ${CHECK} --output json > "$OUT/drift-${name}.json" 2> "$OUT/drift-${name}.stderr"; echo $? > "$OUT/drift-${name}.code"
+${TABLE_TOO.includes(name) ? `${CHECK} > "$OUT/drift-${name}.txt" 2>&1` : ''}
 ${undo}`,
   ).join('\n');
   guest = await runInGuest({
@@ -104,6 +107,7 @@ curl -s -o /dev/null http://127.0.0.1:10249/proxyMode || echo "fake kube-proxy d
 
 ${CHECK_YAML} > "$OUT/clean.txt" 2> "$OUT/clean.stderr"; echo $? > "$OUT/clean.code"
 ${CHECK} --output json > "$OUT/clean.json"
+"$NODE" test/guest/table-base.mjs > "$OUT/table-base.json" 2>&1
 ${scenarios}
 
 # ip_vs reloaded: its sysctls return to kernel defaults (vs.conntrack=0) while the table is recreated.
@@ -127,6 +131,16 @@ describe('check on the real kernel', () => {
     expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
     expect(out('clean.txt')).toContain('Verdict: OK');
     expect(out('clean.txt')).toMatch(/TCP\s+10\.96\.0\.10:53 rr.*# kube-system\/kube-dns:dns-tcp/);
+  });
+
+  it('prints the table the worker thread wrote beside the read, finished with its notes (issue 17)', () => {
+    const { services, ...result } = JSON.parse(out('table-base.json')) as { services: number };
+    expect(result).toEqual({ base: true, plain: { finished: true, same: true }, annotated: { finished: true, same: true } });
+    expect(services).toBeGreaterThan(10);
+    // The missing real server's row, and a mark at the end of a real server's line, in the table check printed.
+    expect(out('drift-delete-destination.txt')).toMatch(/^ {2}-> 10\.244\.1\.4:53 +\(absent\) +<- missing real server$/m);
+    expect(out('drift-delete-destination.txt')).toMatch(/^TCP +10\.96\.0\.10:53 rr .*# kube-system\/kube-dns:dns-tcp$/m);
+    expect(out('drift-zero-weight.txt')).toMatch(/^ {2}-> 192\.168\.56\.10:6443 +Masq +0 .* {2}<- weight-mismatch$/m);
   });
 
   it.each(Object.entries(EXPECTED))('finds exactly the injected drift: %s', (name, want) => {

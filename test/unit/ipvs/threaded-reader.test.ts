@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SentinelError } from '../../../src/errors/index.js';
 import { ThreadedIpvsReader, workerEnv } from '../../../src/ipvs/threaded-reader.js';
+import type * as TableModule from '../../../src/render/table.js';
 
 /** A worker of the given body; `reply(request)` answers a read request. */
 const worker = (body: string): URL =>
@@ -133,6 +134,109 @@ describe('ThreadedIpvsReader', () => {
     // Bounded by the timeout: a process the worker held would be killed, and the call throw.
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
     expect(out).toBe('closed\n');
+  });
+});
+
+// A worker that posts a snapshot, then, asked for it, its plain table as the real worker writes it
+// (src/render/table.ts, built), after TABLE_DELAY_MS; TABLE=error posts the error a failed render
+// posts, TABLE=die exits first.
+const TABLE = new URL('../../../dist/render/table.js', import.meta.url).href;
+const TABLE_WORKER = worker(`
+  const { packSnapshot } = await import(${JSON.stringify(TRANSFER)});
+  const { renderTableBase } = await import(${JSON.stringify(TABLE)});
+  const zero = { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
+  const dest = (address) => ({ address, addressFamily: 'inet', port: 8080, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0, activeConns: 0, inactiveConns: 0, persistentConns: 0, tunnel: null, stats: zero });
+  const snapshot = {
+    readAt: new Date('2026-12-07T04:00:00Z'), durationMs: 1.5, info: { version: '1.2.1', connTableSize: 4096 }, timeouts: null, unknownAttributes: [],
+    services: [{ key: 'TCP/10.96.0.1:80', family: 'inet', protocol: 'TCP', address: '10.96.0.1', port: 80, fwmark: null, scheduler: 'rr', flagBits: 2, persistent: false, timeout: 0, netmask: 32, pe: null, stats: zero, destinations: [dest('10.244.0.5'), dest('10.244.0.6')] }],
+  };
+  parentPort.on('message', (m) => {
+    if (m.type === 'close') return parentPort.close();
+    const packed = packSnapshot(snapshot);
+    parentPort.postMessage({ id: m.id, packed }, [packed.numbers.buffer, packed.counters.buffer]);
+    if (!m.table) return;
+    if (process.env.TABLE === 'die') process.exit(4);
+    setTimeout(() => {
+      if (process.env.TABLE === 'error') return parentPort.postMessage({ id: m.id, tableError: 'RangeError: Invalid array length' });
+      const table = renderTableBase(snapshot);
+      parentPort.postMessage({ id: m.id, table }, [table.bytes.buffer, table.lineEnds.buffer]);
+    }, Number(process.env.TABLE_DELAY_MS ?? 0));
+  });
+`);
+
+describe('the plain table the worker writes beside the read (check, issue 17)', () => {
+  const withEnv = async (env: Record<string, string>, run: () => Promise<void>): Promise<void> => {
+    Object.assign(process.env, env);
+    try {
+      await run();
+    } finally {
+      for (const name of Object.keys(env)) delete process.env[name];
+    }
+  };
+
+  it('comes for each snapshot read, and finishes into the table check prints', async () => {
+    const { finishTableBytes, renderTableBytes } = (await import(TABLE)) as typeof TableModule;
+    const reader = new ThreadedIpvsReader({ workerUrl: TABLE_WORKER, table: true });
+    try {
+      const snapshot = await reader.read();
+      const base = await reader.tableBase(snapshot);
+      expect(base).not.toBeNull();
+      const mark = (_vs: string, rs: string | null): string | null => (rs === '10.244.0.6:8080' ? '<- weight-mismatch' : null);
+      const options = { lookup: () => ({ namespace: 'default', name: 'web', port: 'http' }), mark, missingRealServers: () => ['10.244.0.7:8080'] };
+      expect(finishTableBytes(base!, snapshot, options, 'Verdict: DRIFT\n')?.toString()).toBe(renderTableBytes(snapshot, options, 'Verdict: DRIFT\n').toString());
+      // Another read, another table; a snapshot it did not give has none.
+      const next = await reader.read();
+      expect(await reader.tableBase(next)).not.toBeNull();
+      expect(await reader.tableBase({ ...snapshot })).toBeNull();
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('is not written unless asked for', async () => {
+    const reader = new ThreadedIpvsReader({ workerUrl: TABLE_WORKER });
+    try {
+      expect(await reader.tableBase(await reader.read())).toBeNull();
+    } finally {
+      reader.close();
+    }
+  });
+
+  it.each([
+    ['the worker could not write it', { TABLE: 'error' }],
+    ['the worker died before it', { TABLE: 'die' }],
+  ])('is null when %s: check writes the table itself', async (_name, env) => {
+    await withEnv(env, async () => {
+      const reader = new ThreadedIpvsReader({ workerUrl: TABLE_WORKER, table: true });
+      try {
+        expect(await reader.tableBase(await reader.read())).toBeNull();
+      } finally {
+        reader.close();
+      }
+    });
+  });
+
+  it('is null once the reader is closed, and a table still owed then does not keep the process alive', async () => {
+    await withEnv({ TABLE_DELAY_MS: '60000' }, async () => {
+      const reader = new ThreadedIpvsReader({ workerUrl: TABLE_WORKER, table: true });
+      const owed = reader.tableBase(await reader.read());
+      reader.close();
+      expect(await owed).toBeNull();
+    });
+  });
+
+  it('keeps the process alive while it is on its way', () => {
+    // Awaited at the top level: were the worker unreferenced before the table came, the process would
+    // end with the await unsettled (exit code 13) instead of printing it.
+    const script = `
+      const { ThreadedIpvsReader } = await import(${JSON.stringify(new URL('../../../dist/ipvs/threaded-reader.js', import.meta.url).href)});
+      const reader = new ThreadedIpvsReader({ workerUrl: new URL(${JSON.stringify(TABLE_WORKER.href)}), table: true });
+      const base = await reader.tableBase(await reader.read());
+      console.log('lines ' + base.lineEnds.length);
+      reader.close();
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, TABLE_DELAY_MS: '300' } });
+    expect(out).toBe('lines 3\n');
   });
 });
 

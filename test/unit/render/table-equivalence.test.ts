@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DriftReport, ServicePortRef, TrackedFinding } from '../../../src/drift/types.js';
 import type { IpvsStats, RealServer, VirtualServer } from '../../../src/ipvs/types.js';
 import { driftTableMarks } from '../../../src/render/drift-marks.js';
-import { renderTable, type TableOptions } from '../../../src/render/table.js';
+import { finishTableBytes, renderTable, renderTableBase, renderTableBytes, type TableOptions } from '../../../src/render/table.js';
 import { hostPort } from '../../../src/util/ip.js';
 import { rs, snapshot, vs } from '../../support/builders.js';
 import { referenceMarks, referenceTable } from '../../support/table-reference.js';
@@ -134,8 +134,57 @@ describe('renderTable is byte for byte the table it was before it was made fast 
         const fast = driftTableMarks(report);
         const reference = referenceMarks(report);
         expect(bytes(renderTable(table, { mark: fast.mark, missingRealServers: fast.missingRealServers }))).toEqual(bytes(referenceTable(table, reference)));
+        // marksRealServers only spares the questions: the same table with it.
+        expect(bytes(renderTable(table, fast))).toEqual(bytes(referenceTable(table, reference)));
+        const widest = Math.max(0, ...table.services.flatMap((v) => fast.missingRealServers(v.key).map((m) => 5 + m.length)));
+        const base = structuredClone(renderTableBase(table));
+        const finished = finishTableBytes(base, table, fast, 'after\n');
+        if (widest >= (base.widths[0] as number)) expect(finished).toBeNull();
+        else expect(finished).toEqual(bytes(referenceTable(table, reference) + 'after\n'));
       }),
       { numRuns: 300 },
     );
+  });
+
+  describe('finished from the plain table another thread wrote (check, issue 17)', () => {
+    it('is the annotated table byte for byte, or null when a missing real server widens the first column', () => {
+      fc.assert(
+        fc.property(annotated, text, ({ services, refs, marks, missing, missingMarks }, after) => {
+          const options: TableOptions = {
+            lookup: (key) => refs.get(key) ?? null,
+            mark: (vsKey, rsKey) => marks.get(`${vsKey}\u0000${rsKey ?? ''}`) ?? (rsKey !== null && missing.get(vsKey)?.includes(rsKey) ? (missingMarks[rsKey.length % 3] ?? null) : null),
+            missingRealServers: (vsKey) => missing.get(vsKey) ?? [],
+          };
+          const table = snapshot(services, { info: services.length % 2 === 0 ? { version: '1.2.1', connTableSize: 4096 } : null });
+          const plain = renderTableBase(table);
+          expect(Buffer.from(plain.bytes)).toEqual(renderTableBytes(table));
+          // As it arrives from the worker thread: plain arrays, no Buffer.
+          const base = structuredClone(plain);
+          const widest = Math.max(0, ...services.flatMap((v) => (missing.get(v.key) ?? []).map((m) => 5 + m.length)));
+          const finished = finishTableBytes(base, table, options, after);
+          if (widest >= (base.widths[0] as number)) expect(finished).toBeNull();
+          else expect(finished).toEqual(renderTableBytes(table, options, after));
+          expect(finishTableBytes(base, table, {}, after)).toEqual(renderTableBytes(table, {}, after));
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('refuses a base of another table, and a Service filter', () => {
+      const one = snapshot([vs('TCP/10.96.0.1:443', [rs('10.0.0.1:80'), rs('10.0.0.2:80')])]);
+      const other = snapshot([vs('TCP/10.96.0.1:443', [rs('10.0.0.1:80')]), vs('UDP/10.96.0.10:53', [])]);
+      expect(finishTableBytes(renderTableBase(other), one)).toBeNull();
+      expect(finishTableBytes(renderTableBase(one), snapshot([]))).toBeNull();
+      expect(finishTableBytes(renderTableBase(one), one, { service: 'default/web' })).toBeNull();
+      expect(finishTableBytes(renderTableBase(one), one)).toEqual(renderTableBytes(one));
+    });
+
+    it('when the notes outgrow the room measured for the table', () => {
+      const table = snapshot([vs('TCP/10.96.0.1:443', [rs('10.0.0.1:80'), rs('10.0.0.2:80')]), vs('UDP/[fd00::10]:53', [rs('[fd00::1]:53')])]);
+      for (const long of ['x'.repeat(70_000), `${'ü'.repeat(30_000)} `]) {
+        const options: TableOptions = { lookup: () => ({ namespace: 'default', name: long, port: 'dns' }), mark: () => long, missingRealServers: () => ['10.0.0.9:80'] };
+        expect(finishTableBytes(renderTableBase(table), table, options, long)).toEqual(renderTableBytes(table, options, long));
+      }
+    });
   });
 });
