@@ -76,6 +76,8 @@ const annotated = fc.array(virtualServer, { maxLength: 6 }).chain((services) => 
 
 /** The bytes a terminal or an HTTP client gets. */
 const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
+/** Bytes as text of one character each, to compare exactly and fast; null stays null. */
+const latin1 = (b: Uint8Array | null): string | null => (b === null ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1'));
 
 describe('renderTable is byte for byte the table it was before it was made fast (issue 17)', () => {
   it('for any table, with or without Services, marks, missing real servers and a Service filter', () => {
@@ -89,8 +91,8 @@ describe('renderTable is byte for byte the table it was before it was made fast 
           service,
         };
         const table = snapshot(services, { info: services.length % 2 === 0 ? { version: '1.2.1', connTableSize: 4096 } : null });
-        expect(bytes(renderTable(table, options))).toEqual(bytes(referenceTable(table, options)));
-        expect(bytes(renderTable(table))).toEqual(bytes(referenceTable(table)));
+        expect(latin1(bytes(renderTable(table, options)))).toBe(latin1(bytes(referenceTable(table, options))));
+        expect(latin1(bytes(renderTable(table)))).toBe(latin1(bytes(referenceTable(table))));
       }),
       { numRuns: 300 },
     );
@@ -100,7 +102,7 @@ describe('renderTable is byte for byte the table it was before it was made fast 
     const table = snapshot([vs('TCP/10.96.0.1:443', [rs('10.0.0.1:80'), rs('10.0.0.2:80')]), vs('UDP/[fd00::10]:53', [rs('[fd00::1]:53')])]);
     for (const long of ['x'.repeat(5000), `${'ü'.repeat(3000)} `]) {
       const options: TableOptions = { mark: () => long, missingRealServers: () => ['10.0.0.9:80'] };
-      expect(bytes(renderTable(table, options, long))).toEqual(bytes(referenceTable(table, options) + long));
+      expect(latin1(bytes(renderTable(table, options, long)))).toBe(latin1(bytes(referenceTable(table, options) + long)));
     }
   });
 
@@ -133,14 +135,14 @@ describe('renderTable is byte for byte the table it was before it was made fast 
         const table = snapshot(services);
         const fast = driftTableMarks(report);
         const reference = referenceMarks(report);
-        expect(bytes(renderTable(table, { mark: fast.mark, missingRealServers: fast.missingRealServers }))).toEqual(bytes(referenceTable(table, reference)));
+        expect(latin1(bytes(renderTable(table, { mark: fast.mark, missingRealServers: fast.missingRealServers })))).toBe(latin1(bytes(referenceTable(table, reference))));
         // marksRealServers only spares the questions: the same table with it.
-        expect(bytes(renderTable(table, fast))).toEqual(bytes(referenceTable(table, reference)));
+        expect(latin1(bytes(renderTable(table, fast)))).toBe(latin1(bytes(referenceTable(table, reference))));
         const widest = Math.max(0, ...table.services.flatMap((v) => fast.missingRealServers(v.key).map((m) => 5 + m.length)));
         const base = structuredClone(renderTableBase(table));
         const finished = finishTableBytes(base, table, fast, 'after\n');
         if (widest >= (base.widths[0] as number)) expect(finished).toBeNull();
-        else expect(finished).toEqual(bytes(referenceTable(table, reference) + 'after\n'));
+        else expect(latin1(finished)).toBe(latin1(bytes(referenceTable(table, reference) + 'after\n')));
       }),
       { numRuns: 300 },
     );
@@ -157,14 +159,14 @@ describe('renderTable is byte for byte the table it was before it was made fast 
           };
           const table = snapshot(services, { info: services.length % 2 === 0 ? { version: '1.2.1', connTableSize: 4096 } : null });
           const plain = renderTableBase(table);
-          expect(Buffer.from(plain.bytes)).toEqual(renderTableBytes(table));
+          expect(latin1(plain.bytes)).toBe(latin1(renderTableBytes(table)));
           // As it arrives from the worker thread: plain arrays, no Buffer.
           const base = structuredClone(plain);
           const widest = Math.max(0, ...services.flatMap((v) => (missing.get(v.key) ?? []).map((m) => 5 + m.length)));
           const finished = finishTableBytes(base, table, options, after);
           if (widest >= (base.widths[0] as number)) expect(finished).toBeNull();
-          else expect(finished).toEqual(renderTableBytes(table, options, after));
-          expect(finishTableBytes(base, table, {}, after)).toEqual(renderTableBytes(table, {}, after));
+          else expect(latin1(finished)).toBe(latin1(renderTableBytes(table, options, after)));
+          expect(latin1(finishTableBytes(base, table, {}, after))).toBe(latin1(renderTableBytes(table, {}, after)));
         }),
         { numRuns: 300 },
       );
@@ -176,14 +178,14 @@ describe('renderTable is byte for byte the table it was before it was made fast 
       expect(finishTableBytes(renderTableBase(other), one)).toBeNull();
       expect(finishTableBytes(renderTableBase(one), snapshot([]))).toBeNull();
       expect(finishTableBytes(renderTableBase(one), one, { service: 'default/web' })).toBeNull();
-      expect(finishTableBytes(renderTableBase(one), one)).toEqual(renderTableBytes(one));
+      expect(latin1(finishTableBytes(renderTableBase(one), one))).toBe(latin1(renderTableBytes(one)));
     });
 
     it('when the notes outgrow the room measured for the table', () => {
       const table = snapshot([vs('TCP/10.96.0.1:443', [rs('10.0.0.1:80'), rs('10.0.0.2:80')]), vs('UDP/[fd00::10]:53', [rs('[fd00::1]:53')])]);
       for (const long of ['x'.repeat(70_000), `${'ü'.repeat(30_000)} `]) {
         const options: TableOptions = { lookup: () => ({ namespace: 'default', name: long, port: 'dns' }), mark: () => long, missingRealServers: () => ['10.0.0.9:80'] };
-        expect(finishTableBytes(renderTableBase(table), table, options, long)).toEqual(renderTableBytes(table, options, long));
+        expect(latin1(finishTableBytes(renderTableBase(table), table, options, long))).toBe(latin1(renderTableBytes(table, options, long)));
       }
     });
   });
