@@ -7,4 +7,4 @@
 export { runIpvs } from './ipvs.js';
 export { createIpvsReader } from '../ipvs/live-reader.js';
 export { packSnapshot } from '../ipvs/snapshot-transfer.js';
-export { renderTableBase } from '../render/table.js';
+export { renderTableBase, tableBaseMessage } from '../render/table.js';

@@ -9,7 +9,7 @@
 import { parentPort } from 'node:worker_threads';
 import { SentinelError } from '../errors/index.js';
 import type { IpvsSnapshot } from '../ipvs/types.js';
-import { createIpvsReader, packSnapshot, renderTableBase } from './ipvs-command.js';
+import { createIpvsReader, packSnapshot, renderTableBase, tableBaseMessage } from './ipvs-command.js';
 import type { WorkerReply, WorkerRequest } from '../ipvs/threaded-reader.js';
 
 const port = parentPort;
@@ -44,10 +44,8 @@ port.on('message', (request: WorkerRequest) => {
     }
     if (!request.table) return;
     try {
-      const table = renderTableBase(snapshot);
-      // A table of a few KiB may lie in Node's shared pool of small Buffers, which is not ours to transfer: copied.
-      const bytes = table.bytes.buffer.byteLength > Buffer.poolSize ? table.bytes : new Uint8Array(table.bytes);
-      port.postMessage({ id: request.id, table: { ...table, bytes } } satisfies WorkerReply, [bytes.buffer as ArrayBuffer, table.lineEnds.buffer as ArrayBuffer]);
+      const { base, transfer } = tableBaseMessage(renderTableBase(snapshot));
+      port.postMessage({ id: request.id, table: base } satisfies WorkerReply, transfer);
     } catch (err) {
       port.postMessage({ id: request.id, tableError: err instanceof Error ? (err.stack ?? err.message) : String(err) } satisfies WorkerReply);
     }

@@ -156,6 +156,17 @@ export interface TableBase {
   readonly numWidth: number;
 }
 
+/**
+ * A TableBase as it is posted to another thread, with the buffers to transfer. Bytes that lie in
+ * Node's shared pool of small Buffers (a table of a few KiB; the pool is 64 KiB on Node 24) are not
+ * ours to transfer, and postMessage refuses them: those are copied first. A pool's buffer is
+ * exactly Buffer.poolSize bytes; a buffer of that size or less is copied whether pooled or not.
+ */
+export function tableBaseMessage(base: TableBase): { base: TableBase; transfer: ArrayBuffer[] } {
+  const bytes = base.bytes.buffer.byteLength > Buffer.poolSize ? base.bytes : new Uint8Array(base.bytes);
+  return { base: { ...base, bytes }, transfer: [bytes.buffer as ArrayBuffer, base.lineEnds.buffer as ArrayBuffer] };
+}
+
 /** The plain table of `snapshot` as a TableBase. */
 export function renderTableBase(snapshot: IpvsSnapshot): TableBase {
   let lines = snapshot.services.length;

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { SentinelError } from '../../../src/errors/index.js';
 import { ThreadedIpvsReader, workerEnv } from '../../../src/ipvs/threaded-reader.js';
@@ -137,13 +138,13 @@ describe('ThreadedIpvsReader', () => {
   });
 });
 
-// A worker that posts a snapshot, then, asked for it, its plain table as the real worker writes it
-// (src/render/table.ts, built), after TABLE_DELAY_MS; TABLE=error posts the error a failed render
+// A worker that posts a snapshot, then, asked for it, its plain table as the real worker writes and
+// posts it (src/render/table.ts, built), after TABLE_DELAY_MS; TABLE=error posts the error a failed render
 // posts, TABLE=die exits first.
 const TABLE = new URL('../../../dist/render/table.js', import.meta.url).href;
 const TABLE_WORKER = worker(`
   const { packSnapshot } = await import(${JSON.stringify(TRANSFER)});
-  const { renderTableBase } = await import(${JSON.stringify(TABLE)});
+  const { renderTableBase, tableBaseMessage } = await import(${JSON.stringify(TABLE)});
   const zero = { conns: 0n, inPkts: 0n, outPkts: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
   const dest = (address) => ({ address, addressFamily: 'inet', port: 8080, forward: 'masq', weight: 1, upperThreshold: 0, lowerThreshold: 0, activeConns: 0, inactiveConns: 0, persistentConns: 0, tunnel: null, stats: zero });
   const snapshot = {
@@ -158,8 +159,8 @@ const TABLE_WORKER = worker(`
     if (process.env.TABLE === 'die') process.exit(4);
     setTimeout(() => {
       if (process.env.TABLE === 'error') return parentPort.postMessage({ id: m.id, tableError: 'RangeError: Invalid array length' });
-      const table = renderTableBase(snapshot);
-      parentPort.postMessage({ id: m.id, table }, [table.bytes.buffer, table.lineEnds.buffer]);
+      const { base, transfer } = tableBaseMessage(renderTableBase(snapshot));
+      parentPort.postMessage({ id: m.id, table: base }, transfer);
     }, Number(process.env.TABLE_DELAY_MS ?? 0));
   });
 `);
@@ -190,6 +191,28 @@ describe('the plain table the worker writes beside the read (check, issue 17)', 
       expect(await reader.tableBase({ ...snapshot })).toBeNull();
     } finally {
       reader.close();
+    }
+  });
+
+  it('crosses threads whatever its size: a small one, in Node\'s shared pool of Buffers, copied; a large one transferred', async () => {
+    const { renderTableBase, tableBaseMessage } = (await import(TABLE)) as typeof TableModule;
+    const { snapshot, vs, rs } = await import('../../support/builders.js');
+    for (const services of [1, 2000]) {
+      const table = snapshot(Array.from({ length: services }, (_, i) => vs(`TCP/10.96.${i >> 8}.${i & 255}:80`, [rs('10.244.0.5:8080')])));
+      const plain = renderTableBase(table);
+      const text = Buffer.from(plain.bytes).toString('latin1');
+      const { base, transfer } = tableBaseMessage(plain);
+      const { port1, port2 } = new MessageChannel();
+      try {
+        const received = new Promise<TableModule.TableBase>((resolve) => port2.once('message', resolve));
+        port1.postMessage(base, transfer);
+        expect(Buffer.from((await received).bytes).toString('latin1')).toBe(text);
+        // Transferred: the sender's view of the large one is gone; the small one was a copy.
+        expect(plain.bytes.byteLength === 0).toBe(services === 2000);
+      } finally {
+        port1.close();
+        port2.close();
+      }
     }
   });
 
