@@ -57,8 +57,7 @@ export async function runCheck(options: Options, io: Io, deps: CheckDeps): Promi
       if (io.stdoutBytes) {
         const base = verdict.snapshot && deps.tableBase ? await deps.tableBase(verdict.snapshot) : null;
         io.stdoutBytes(renderCheckBytes(verdict, base));
-      }
-      else io.stdout(renderCheck(verdict));
+      } else io.stdout(renderCheck(verdict));
     }
     const ipvs = agent.health().find((c) => c.name === 'ipvs');
     if (!agent.snapshot()) {

@@ -121,12 +121,12 @@ export class PieceWriter {
     return done;
   }
 
-  /** Every piece not yet taken, the partly filled last one included. */
   /** How many bytes have been written, in all pieces. */
   get offset(): number {
     return this.sealed + this.pos;
   }
 
+  /** Every piece not yet taken, the partly filled last one included. */
   finish(): Buffer[] {
     this.sealed += this.pos;
     if (this.pos > 0) this.done.push(this.buf.subarray(0, this.pos));
