@@ -112,7 +112,7 @@ function measure(snapshot: IpvsSnapshot, options: TableOptions): Layout {
     }
     const missing = options.missingRealServers?.(vs.key) ?? [];
     for (const m of missing) widen(0, 5 + m.length);
-    shown.push({ vs, head, ref: ref ? `# ${ref.namespace}/${ref.name}${ref.port ? `:${ref.port}` : ''}` : null, missing });
+    shown.push({ vs, head, ref: refText(ref), missing });
   }
   const cellsWidth = widths.reduce((a, b) => a + b, 0);
   const span = Math.max(cellsWidth, headWidth);
@@ -227,10 +227,7 @@ export function finishTableBytes(base: TableBase, snapshot: IpvsSnapshot, option
   for (const vs of snapshot.services) {
     let end = lineEnd();
     if (end === null || (k < lines && startsRow(end) !== vs.destinations.length > 0)) return null;
-    const found = lookup?.(vs.key) ?? null;
-    const ref = found ? `# ${found.namespace}/${found.name}${found.port ? `:${found.port}` : ''}` : null;
-    const vsMark = mark?.(vs.key, null) ?? null;
-    note(end, ref === null ? vsMark : vsMark === null ? ref : `${ref}  ${vsMark}`);
+    note(end, serviceNote(refText(lookup?.(vs.key) ?? null), mark?.(vs.key, null) ?? null));
     const rowMarks = mark !== undefined && (options.marksRealServers?.(vs.key) ?? true);
     for (let i = 0; i < vs.destinations.length; i++) {
       const rs = vs.destinations[i] as RealServer;
@@ -247,6 +244,16 @@ export function finishTableBytes(base: TableBase, snapshot: IpvsSnapshot, option
   w.text(after);
   const pieces = w.finish();
   return pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+}
+
+/** "# namespace/name:port", the note naming a virtual server's Service, or null when it is not known. */
+function refText(ref: ReturnType<ServiceLookup> | null): string | null {
+  return ref ? `# ${ref.namespace}/${ref.name}${ref.port ? `:${ref.port}` : ''}` : null;
+}
+
+/** A virtual server's note: its Service, its mark, or both. */
+function serviceNote(ref: string | null, vsMark: string | null): string | null {
+  return ref === null ? vsMark : vsMark === null ? ref : `${ref}  ${vsMark}`;
 }
 
 /** The row of a real server that should exist and does not, with its newline. */
@@ -297,8 +304,7 @@ function writeTable(snapshot: IpvsSnapshot, options: TableOptions, after: string
     w.spaces(span - head.length);
     stats(vs.stats);
     if (lineEnds) lineEnds[k++] = w.offset;
-    const vsMark = mark?.(vs.key, null) ?? null;
-    note(ref === null ? vsMark : vsMark === null ? ref : `${ref}  ${vsMark}`);
+    note(serviceNote(ref, mark?.(vs.key, null) ?? null));
     for (const rs of vs.destinations) {
       const key = hostPort(rs.address, rs.port);
       w.ascii(ARROW);
